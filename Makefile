@@ -1,0 +1,112 @@
+# memleakbpf build: clang -target bpf -> bpftool gen object -> gen skeleton ->
+# userspace linked against Debian's libbpf, libelf and libdw.
+# Quiet by default; `make V=1` prints full commands.  Generated files: .output/
+OUTPUT   ?= .output
+BIN      ?= memleakbpf
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+CC       ?= cc
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(shell uname -m)
+VMLINUX_H   ?= $(VMLINUX_DIR)/vmlinux.h
+
+ifeq ($(wildcard $(VMLINUX_H)),)
+$(error no $(VMLINUX_H): run scripts/gen-vmlinux on a machine of this architecture)
+endif
+
+# SAN=1 builds everything with ASan+UBSan (CI runs the tests once that way).
+ifneq ($(SAN),)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(OUTPUT) $(SAN_FLAGS)
+LDLIBS   += -lbpf -ldw -lelf -lz -lstdc++ -lpthread
+LDFLAGS  += $(SAN_FLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Werror=undef \
+	-Iinclude -Ibpf -I$(VMLINUX_DIR) -I$(OUTPUT)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+SRCS      := $(wildcard src/*.c)
+OBJS      := $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
+LIB_OBJS  := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
+PROGS     := $(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(basename $(PROG_SRCS)))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean test check demo deps bench install test-progs
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(VMLINUX_H) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# Every userspace object may include any skeleton: generate them all first.
+$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h include/*.h) $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
+# Unit tests link every object except main.o into one runner.
+$(OUTPUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Isrc -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
+
+# Test programs with known leaks: -O0 -g so functions and lines are exact;
+# per-program flags come from a "// build: ..." line in the source.
+$(OUTPUT)/tests/%: tests/progs/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O0 -g -Wall -Werror $< -o $@ $(shell sed -n 's|^// build: ||p' $<)
+
+$(OUTPUT)/tests/%: tests/progs/%.cc | $(OUTPUT)/tests
+	$(call msg,CXX,$@)
+	$(Q)g++ -O0 -g -Wall -Werror $< -o $@ $(shell sed -n 's|^// build: ||p' $<)
+
+test-progs: $(PROGS)
+
+test: $(BIN) $(OUTPUT)/unit_tests $(PROGS)
+	$(Q)MEMLEAKBPF=$(abspath $(BIN)) TEST_OUT=$(abspath $(OUTPUT)) tests/run
+
+# The README's test command (scripts/check): deps, tests, tests under ASan.
+check:
+	$(Q)scripts/check
+
+demo: memleakbpf $(OUTPUT)/tests/leaky
+	$(Q)scripts/demo
+
+bench: memleakbpf
+	$(Q)scripts/bench-user
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) memleakbpf
+
+PREFIX ?= /usr/local
+install: memleakbpf
+	install -D -m 0755 memleakbpf $(DESTDIR)$(PREFIX)/sbin/memleakbpf
+	install -D -m 0644 man/memleakbpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/memleakbpf.8

@@ -1,0 +1,194 @@
+/* Shared userspace plumbing: exit codes, logging, signals, start-up checks. */
+#include "common.h"
+
+#include <bpf/libbpf.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+int verbosity;
+volatile sig_atomic_t exiting;
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "memleakbpf: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void warn_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void vlog(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < level)
+		return;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+	/* A second Ctrl-C must not wait for a slow report. */
+	signal(sig, SIG_DFL);
+}
+
+void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbosity < 1)
+		return 0;
+	/* Probes that are expected to fail (fentry here) warn at -v only. */
+	if (level == LIBBPF_WARN && verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void setup_libbpf_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static bool has_caps(unsigned long long need)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	unsigned long long eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | ((unsigned long long)data[1].effective << 32);
+	return (eff & need) == need;
+}
+
+bool check_bpf_prereqs(void)
+{
+	struct stat st;
+	unsigned long long bpf_perfmon = (1ULL << 39 /* CAP_BPF */) | (1ULL << 38 /* CAP_PERFMON */);
+
+	if (geteuid() != 0 && !has_caps(bpf_perfmon) && !has_caps(1ULL << 21 /* CAP_SYS_ADMIN */)) {
+		err_msg("need root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run with sudo");
+		return false;
+	}
+	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
+		err_msg("kernel has no BTF (/sys/kernel/btf/vmlinux missing): "
+			"a kernel built with CONFIG_DEBUG_INFO_BTF=y is required");
+		return false;
+	}
+	return true;
+}
+
+bool parse_u64(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return errno == 0 && *end == '\0';
+}
+
+bool parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v, mul = 1;
+
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	switch (tolower((unsigned char)*end)) {
+	case '\0': break;
+	case 'k': mul = 1ULL << 10; end++; break;
+	case 'm': mul = 1ULL << 20; end++; break;
+	case 'g': mul = 1ULL << 30; end++; break;
+	default: return false;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || (v && mul > ~0ULL / v))
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno == 0 && *end == '\0' && *out >= 0 && *out < 1e9;
+}
+
+unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+const char *wall_time(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+	return buf;
+}
+
+void sanitize_text(char *out, size_t outlen, const char *in)
+{
+	size_t i;
+
+	if (!outlen)
+		return;
+	for (i = 0; in && in[i] && i + 1 < outlen; i++)
+		out[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+	out[i] = '\0';
+}

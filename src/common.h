@@ -1,0 +1,46 @@
+/* Shared userspace plumbing: exit codes, logging, signals, start-up checks. */
+#ifndef MEMLEAKBPF_COMMON_H
+#define MEMLEAKBPF_COMMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* One exit-code convention for every mode. */
+enum exit_code {
+	EXIT_OK = 0,      /* report(s) printed */
+	EXIT_RUNTIME = 1, /* could not trace: permissions, BTF, probes, target */
+	EXIT_USAGE = 2,   /* bad command line */
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* -v count: 0 quiet, 1 hooks and decisions, 2 libbpf debug output. */
+extern int verbosity;
+/* Set by SIGINT/SIGTERM; every main loop polls it. */
+extern volatile sig_atomic_t exiting;
+
+void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* SIGINT/SIGTERM set `exiting`; a second signal kills (handler resets). */
+void install_signal_handlers(void);
+/* libbpf messages go through vlog: warnings always, debug with -vv. */
+void setup_libbpf_logging(void);
+/* Root or CAP_BPF+CAP_PERFMON, and kernel BTF: one clear line and false. */
+bool check_bpf_prereqs(void);
+
+/* Strict number parsing: whole string, range-checked. */
+bool parse_u64(const char *s, unsigned long long *out);
+bool parse_size(const char *s, unsigned long long *out); /* 4096, 4k, 2M, 1G */
+bool parse_seconds(const char *s, double *out);
+
+/* Monotonic nanoseconds (same clock as bpf_ktime_get_ns). */
+unsigned long long now_ns(void);
+/* Local wall-clock "HH:MM:SS" into buf. */
+const char *wall_time(char *buf, size_t len);
+/* Copy `in` to `out` replacing control bytes with '?': safe for terminals. */
+void sanitize_text(char *out, size_t outlen, const char *in);
+
+#endif

@@ -1,0 +1,51 @@
+# Helpers for end-to-end tests: source it, call check/check_eq, end with
+# `finish`.  Each check prints "PASS: name" or "FAIL: name (details)".
+set -u
+: "${MEMLEAKBPF:?}" "${PROGS:?}"
+TEST_NAME=$(basename "$0" .sh)
+TMP=$(mktemp -d /tmp/memleakbpf-test.XXXXXX)
+CLEANUP_CMDS=()
+cleanup() {
+	local c
+	for c in "${CLEANUP_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+on_exit() { CLEANUP_CMDS+=("$*"); }
+
+pass() { echo "PASS: $TEST_NAME: $1"; }
+fail() { echo "FAIL: $TEST_NAME: $1${2:+ ($2)}"; }
+
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "command failed: $*"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# check_ge NAME MIN ACTUAL (integers)
+check_ge() {
+	if [[ "$3" =~ ^-?[0-9]+$ ]] && [ "$3" -ge "$2" ]; then pass "$1"; else fail "$1" "expected >= $2, got '$3'"; fi
+}
+
+# check_fails NAME EXPECTED_STDERR_REGEX CMD...: must exit non-zero with a
+# one-line message matching the regex, and must not crash (signal exit).
+check_fails() {
+	local name=$1 re=$2; shift 2
+	local out rc
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" -eq 0 ]; then fail "$name" "exit 0"; return; fi
+	if [ "$rc" -ge 128 ]; then fail "$name" "killed by signal $((rc - 128))"; return; fi
+	if ! grep -Eq -- "$re" <<<"$out"; then fail "$name" "stderr '$out' !~ /$re/"; return; fi
+	pass "$name"
+}
+
+# jq_get FILE FILTER: the filter's raw output on the last JSON line of FILE.
+jq_get() { tail -n 1 "$1" | jq -r "$2" 2>/dev/null; }
+
+# BPF links left behind: compare `bpftool link` counts before/after.
+bpf_link_count() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }

@@ -1,0 +1,60 @@
+/* Unit tests: number parsing, text sanitizing, JSON writer. */
+#include <stdlib.h>
+
+#include "common.h"
+#include "json.h"
+#include "unit.h"
+
+UNIT_SUITE(common)
+{
+	unsigned long long v;
+	double d;
+	char buf[16];
+
+	CHECK("parse_u64 decimal", parse_u64("1234", &v) && v == 1234);
+	CHECK("parse_u64 hex", parse_u64("0x10", &v) && v == 16);
+	CHECK("parse_u64 rejects negative", !parse_u64("-1", &v));
+	CHECK("parse_u64 rejects trailing junk", !parse_u64("12ab", &v));
+	CHECK("parse_u64 rejects empty", !parse_u64("", &v));
+	CHECK("parse_u64 rejects overflow", !parse_u64("99999999999999999999999", &v));
+	CHECK("parse_size k", parse_size("4k", &v) && v == 4096);
+	CHECK("parse_size MB", parse_size("2MB", &v) && v == 2 << 20);
+	CHECK("parse_size plain", parse_size("100", &v) && v == 100);
+	CHECK("parse_size rejects unit junk", !parse_size("3x", &v));
+	CHECK("parse_size rejects overflow", !parse_size("99999999999999G", &v));
+	CHECK("parse_seconds fraction", parse_seconds("0.5", &d) && d == 0.5);
+	CHECK("parse_seconds rejects negative", !parse_seconds("-1", &d));
+	CHECK("parse_seconds rejects junk", !parse_seconds("1s", &d));
+	sanitize_text(buf, sizeof(buf), "a\x1b[31mb\n");
+	CHECK_STR("sanitize_text replaces control bytes", "a?[31mb?", buf);
+	sanitize_text(buf, 4, "abcdef");
+	CHECK_STR("sanitize_text truncates", "abc", buf);
+}
+
+UNIT_SUITE(json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_kstr(&j, "s", "q\"\\\n\x01\xc3\xa9\xff");
+	json_knull(&j, "n");
+	json_key(&j, "a");
+	json_arr_begin(&j);
+	json_u64(&j, 1);
+	json_i64(&j, -2);
+	json_obj_begin(&j);
+	json_obj_end(&j);
+	json_arr_end(&j);
+	json_kstr(&j, "z", NULL);
+	json_obj_end(&j);
+	json_end_line(&j);
+	fclose(f);
+	CHECK_STR("json escapes and nests",
+		  "{\"s\":\"q\\\"\\\\\\n\\u0001\xc3\xa9\\u00ff\",\"n\":null,\"a\":[1,-2,{}],\"z\":null}\n",
+		  text);
+	free(text);
+}
