@@ -3,6 +3,10 @@
 #ifndef MEMLEAKBPF_MEMLEAK_H
 #define MEMLEAKBPF_MEMLEAK_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 /* Deepest user stack recorded, in frames. */
 #define MAX_FRAMES 32
 /* Per-thread cache of recently seen executable mappings. */

@@ -1,0 +1,46 @@
+/* Modules (executables and shared objects) of the traced process: their
+ * ids as the BPF side knows them, their unwind rows, their symbols. */
+#ifndef MEMLEAKBPF_USER_MODULES_H
+#define MEMLEAKBPF_USER_MODULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "memleak.h"
+#include "symbolize.h"
+
+struct memleak_bpf;
+
+struct umodule {
+	__u32 id;
+	__u64 dev, ino; /* kernel dev_t encoding */
+	char *path;     /* NULL while unresolved */
+	const char *name; /* basename of path */
+	int state;      /* enum ml_module_state */
+	size_t rows;
+	struct sym_module *sym; /* opened on first symbolization */
+	bool sym_failed;
+};
+
+struct umodules {
+	struct umodule *v;
+	size_t n, cap;
+	struct memleak_bpf *skel;
+	struct ml_unwind_row *rows; /* the mmapped rows map */
+	size_t rows_cap, rows_used;
+	pid_t pid;        /* for /proc/PID/root and maps lookups */
+	size_t unresolved; /* module events whose file was not found */
+};
+
+int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
+void umodules_free(struct umodules *ms);
+/* Registers and loads rows for a file before tracing starts. */
+int umodules_preload(struct umodules *ms, const char *path);
+/* Handles a new-module event from the BPF side. */
+void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev);
+struct umodule *umodules_get(struct umodules *ms, __u32 id);
+/* Kernel dev_t from a userspace st_dev. */
+__u64 kernel_dev(dev_t d);
+
+#endif
