@@ -114,6 +114,25 @@ struct {
 	__type(value, struct ml_unwind_row);
 } rows SEC(".maps");
 
+/* Mappings found by any thread, so a new thread need not take the mmap
+ * lock (bpf_find_vma only trylocks it and fails while another thread
+ * maps memory).  Entries carry a checksum: concurrent writers may tear. */
+#define SHARED_VMAS 32
+struct shared_vma {
+	struct vma_cache_entry e;
+	__u64 gen;
+	__u64 check;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHARED_VMAS);
+	__type(key, __u32);
+	__type(value, struct shared_vma);
+} shared_vmas SEC(".maps");
+
+__u32 shared_next;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ML_DROP_MAX);
@@ -226,22 +245,66 @@ struct unwind_ctx {
 	struct task_struct *task;
 };
 
-static __always_inline struct vma_cache_entry *vma_lookup(struct unwind_ctx *c, __u64 ip)
+static __always_inline __u64 vma_check(const struct vma_cache_entry *e, __u64 gen)
+{
+	return (e->start * 0x9e3779b97f4a7c15ULL) ^ (e->end * 31) ^ (e->pgoff_bytes * 7) ^
+	       ((__u64)e->module_id << 32 | e->state) ^ ((__u64)e->row_start << 32 | e->row_count) ^
+	       (gen * 0xff51afd7ed558ccdULL);
+}
+
+struct shared_scan {
+	__u64 ip, gen;
+	struct vma_cache_entry *e;
+	int found;
+};
+
+static long shared_scan_cb(__u32 i, struct shared_scan *c)
+{
+	struct shared_vma *sv = bpf_map_lookup_elem(&shared_vmas, &i);
+
+	if (!sv || c->ip < sv->e.start || c->ip >= sv->e.end || sv->gen != c->gen)
+		return 0;
+	*c->e = sv->e;
+	if (vma_check(c->e, c->gen) != sv->check)
+		return 0;
+	c->found = 1;
+	return 1;
+}
+
+/* The mapping holding ip: this thread's cache, then the process-wide one,
+ * then the kernel's VMA tree.  *busy when the tree was locked. */
+static __always_inline struct vma_cache_entry *vma_lookup(struct unwind_ctx *c, __u64 ip, bool *busy)
 {
 	struct thread_state *ts = c->ts;
 	struct vma_result r = {};
 	struct ml_module tmp, *m;
 	struct vma_cache_entry *e;
-	__u32 i;
+	struct shared_scan scan;
+	struct shared_vma *sv;
+	__u64 gen = maps_gen;
+	__u32 i, slot;
+	long err;
 
 	for (i = 0; i < VMA_CACHE; i++) {
 		e = &ts->cache[i];
 		if (ip >= e->start && ip < e->end)
 			return e;
 	}
-	if (bpf_find_vma(c->task, ip, vma_cb, &r, 0) || !(r.flags & VM_EXEC))
-		return NULL;
 	e = &ts->cache[ts->cache_next & (VMA_CACHE - 1)];
+	scan.ip = ip;
+	scan.gen = gen;
+	scan.e = e;
+	scan.found = 0;
+	bpf_loop(SHARED_VMAS, shared_scan_cb, &scan, 0);
+	if (scan.found) {
+		ts->cache_next++;
+		return e;
+	}
+	err = bpf_find_vma(c->task, ip, vma_cb, &r, 0);
+	if (err || !(r.flags & VM_EXEC)) {
+		*busy = err == -16; /* EBUSY */
+		return NULL;
+	}
 	ts->cache_next++;
 	e->start = r.start;
 	e->end = r.end;
@@ -258,6 +321,13 @@ static __always_inline struct vma_cache_entry *vma_lookup(struct unwind_ctx *c, 
 			e->row_start = m->row_start;
 			e->row_count = m->row_count;
 		}
+	}
+	slot = __sync_fetch_and_add(&shared_next, 1) % SHARED_VMAS;
+	sv = bpf_map_lookup_elem(&shared_vmas, &slot);
+	if (sv) {
+		sv->e = *e;
+		sv->gen = gen;
+		sv->check = vma_check(e, gen);
 	}
 	return e;
 }
@@ -301,19 +371,22 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 	struct ml_unwind_row *row = NULL;
 	__u64 ip = ts->ip, sp = ts->sp, bp = ts->bp, cfa, ra = 0, off = 0, frame;
 	__u32 n = ts->n;
+	bool busy = false;
 
 	if (!ip || n >= MAX_FRAMES) {
 		if (ip)
 			drop(ML_DROP_UNWIND_TRUNCATED);
 		return 1;
 	}
-	e = vma_lookup(c, ip);
-	if (!e)
+	e = vma_lookup(c, ip, &busy);
+	if (!e && !busy)
 		return 1; /* not in an executable mapping: the walk is over */
-	if (e->module_id) {
+	if (e && e->module_id) {
 		off = ip - e->start + e->pgoff_bytes;
 		frame = ((__u64)e->module_id << FRAME_MODULE_SHIFT) | (off & FRAME_OFFSET_MASK);
 	} else {
+		/* anonymous code, or the mapping could not be looked up now:
+		 * an absolute address, resolved by userspace from the maps */
 		frame = ip;
 	}
 	ts->stack.frames[n & (MAX_FRAMES - 1)] = frame;
@@ -322,7 +395,7 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 
 	/* Every recorded ip is a return address (or follows a syscall):
 	 * the rules of the call instruction are at ip - 1. */
-	if (e->state == ML_MODULE_READY && off)
+	if (e && e->state == ML_MODULE_READY && off)
 		row = find_row(e->row_start, e->row_count, (__u32)(off - 1));
 	if (row && row->cfa_type == ML_CFA_END)
 		return 1;
@@ -718,9 +791,10 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 
 	if (!is_target())
 		return 0;
-	/* New mappings (dlopen, MAP_FIXED over old ones) invalidate the
-	 * threads' mapping caches. */
-	__sync_fetch_and_add(&maps_gen, 1);
+	/* Only MAP_FIXED (dlopen's segments) can replace a cached mapping;
+	 * other new mappings are simply not cached yet. */
+	if (ctx->args[3] & MAP_FIXED)
+		__sync_fetch_and_add(&maps_gen, 1);
 	ts = syscall_state();
 	if (!ts)
 		return 0;

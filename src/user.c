@@ -326,7 +326,9 @@ static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct l
 									       t->allocator, off + skip, &opts));
 		}
 		if (err) {
-			err_msg("cannot attach uprobe to %s in %s: %s", name, t->allocator, strerror(-err));
+			err_msg("cannot attach uprobe to %s in %s: %s%s", name, t->allocator, strerror(-err),
+				err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
+						 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
 			goto cleanup;
 		}
 		if (verbosity) {

@@ -52,6 +52,7 @@ void umodules_free(struct umodules *ms)
 		sym_module_close(ms->v[i].sym);
 	}
 	free(ms->v);
+	umodules_maps_stale(ms);
 	if (ms->rows) {
 		sz = (ms->rows_cap * sizeof(struct ml_unwind_row) + 4095) & ~4095UL;
 		munmap(ms->rows, sz);
@@ -150,9 +151,8 @@ int umodules_preload(struct umodules *ms, const char *path)
 	for (i = 0; i < ms->n; i++)
 		if (ms->v[i].dev == key.dev && ms->v[i].ino == key.ino)
 			return 0;
-	/* Before any probe is attached the kernel allocates no ids: ours
-	 * come from the same counter. */
-	m = add(ms, ms->skel->data->next_module_id++, key.dev, key.ino);
+	/* Ids come from the counter the kernel allocates from too. */
+	m = add(ms, __sync_fetch_and_add(&ms->skel->data->next_module_id, 1), key.dev, key.ino);
 	if (!m)
 		return -ENOMEM;
 	set_path(m, path);
@@ -257,4 +257,78 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 		     (unsigned long long)ev->dev, (unsigned long long)ev->ino);
 	}
 	load_rows(ms, m);
+}
+
+void umodules_maps_stale(struct umodules *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->nmaps; i++)
+		free(ms->maps[i].path);
+	free(ms->maps);
+	ms->maps = NULL;
+	ms->nmaps = 0;
+	ms->maps_read = false;
+}
+
+static void read_maps(struct umodules *ms)
+{
+	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8];
+	unsigned long long start, end, off, ino;
+	unsigned int maj, min;
+	struct map_range *v;
+	size_t cap = 0;
+	FILE *f;
+
+	ms->maps_read = true;
+	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return; /* gone: keep nothing, frames stay absolute */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
+			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
+			continue;
+		if (ms->nmaps == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = realloc(ms->maps, cap * sizeof(*v));
+			if (!v)
+				break;
+			ms->maps = v;
+		}
+		ms->maps[ms->nmaps++] = (struct map_range){ start, end, off, ((__u64)maj << 20) | min, ino,
+							    strdup(file) };
+	}
+	fclose(f);
+}
+
+__u64 umodules_normalize(struct umodules *ms, __u64 addr)
+{
+	char full[PATH_MAX + 64];
+	struct map_range *r = NULL;
+	struct umodule *m = NULL;
+	size_t i;
+
+	if (!ms->maps_read)
+		read_maps(ms);
+	for (i = 0; i < ms->nmaps && !r; i++)
+		if (addr >= ms->maps[i].start && addr < ms->maps[i].end)
+			r = &ms->maps[i];
+	if (!r)
+		return addr;
+	for (i = 0; i < ms->n && !m; i++)
+		if (ms->v[i].dev == r->dev && ms->v[i].ino == r->ino)
+			m = &ms->v[i];
+	if (!m && r->path) {
+		snprintf(full, sizeof(full), "/proc/%d/root%s", ms->pid, r->path);
+		if (same_file(full, r->dev, r->ino) || same_file(r->path, r->dev, r->ino)) {
+			umodules_preload(ms, same_file(r->path, r->dev, r->ino) ? r->path : full);
+			for (i = 0; i < ms->n && !m; i++)
+				if (ms->v[i].dev == r->dev && ms->v[i].ino == r->ino)
+					m = &ms->v[i];
+		}
+	}
+	if (!m)
+		return addr;
+	return ((__u64)m->id << FRAME_MODULE_SHIFT) | ((addr - r->start + r->offset) & FRAME_OFFSET_MASK);
 }

@@ -23,6 +23,11 @@ struct umodule {
 	bool sym_failed;
 };
 
+struct map_range {
+	__u64 start, end, offset, dev, ino;
+	char *path;
+};
+
 struct umodules {
 	struct umodule *v;
 	size_t n, cap;
@@ -31,6 +36,9 @@ struct umodules {
 	size_t rows_cap, rows_used;
 	pid_t pid;        /* for /proc/PID/root and maps lookups */
 	size_t unresolved; /* module events whose file was not found */
+	struct map_range *maps; /* last /proc/PID/maps snapshot (executable) */
+	size_t nmaps;
+	bool maps_read;   /* snapshot taken for the current report */
 };
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
@@ -40,6 +48,12 @@ int umodules_preload(struct umodules *ms, const char *path);
 /* Handles a new-module event from the BPF side. */
 void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev);
 struct umodule *umodules_get(struct umodules *ms, __u32 id);
+/* A module-relative frame for an absolute code address of the process
+ * (the kernel records those when it could not look a mapping up), or the
+ * address unchanged when no mapping holds it. */
+__u64 umodules_normalize(struct umodules *ms, __u64 addr);
+/* Forget the maps snapshot: the next normalize re-reads /proc/PID/maps. */
+void umodules_maps_stale(struct umodules *ms);
 /* Kernel dev_t from a userspace st_dev. */
 __u64 kernel_dev(dev_t d);
 

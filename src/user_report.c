@@ -273,6 +273,50 @@ cleanup:
 	return err;
 }
 
+static int cmp_frames(const void *a, const void *b)
+{
+	const struct raw_stack *x = a, *y = b;
+
+	if (x->s.kind != y->s.kind)
+		return x->s.kind < y->s.kind ? -1 : 1;
+	if (x->s.nframes != y->s.nframes)
+		return x->s.nframes < y->s.nframes ? -1 : 1;
+	return memcmp(x->s.frames, y->s.frames, x->s.nframes * sizeof(x->s.frames[0]));
+}
+
+/* Absolute frames (recorded when the kernel could not look a mapping up)
+ * become module-relative, and stacks that are then equal are merged, so
+ * one call site is one line whichever way it was recorded. */
+static size_t normalize(struct umodules *ms, struct raw_stack *st, size_t n)
+{
+	bool changed = false;
+	size_t i, k, out;
+
+	umodules_maps_stale(ms);
+	for (i = 0; i < n; i++) {
+		if (st[i].s.nframes > MAX_FRAMES)
+			st[i].s.nframes = MAX_FRAMES;
+		for (k = 0; k < st[i].s.nframes; k++) {
+			if (st[i].s.frames[k] >> FRAME_MODULE_SHIFT)
+				continue;
+			st[i].s.frames[k] = umodules_normalize(ms, st[i].s.frames[k]);
+			changed = true;
+		}
+	}
+	if (!changed || n < 2)
+		return n;
+	qsort(st, n, sizeof(*st), cmp_frames);
+	for (i = 1, out = 0; i < n; i++) {
+		if (cmp_frames(&st[out], &st[i]) == 0) {
+			st[out].s.bytes += st[i].s.bytes;
+			st[out].s.count += st[i].s.count;
+		} else {
+			st[++out] = st[i];
+		}
+	}
+	return out + 1;
+}
+
 static void read_drops(struct memleak_bpf *skel, unsigned long long *drops)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.drops), i;
@@ -324,6 +368,7 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 		r->total_count += st[i].s.count;
 		st[kept++] = st[i];
 	}
+	kept = normalize(ms, st, kept);
 	r->nstacks = kept;
 	qsort(st, kept, sizeof(*st), cmp_bytes);
 	r->nshown = o->top > 0 && (size_t)o->top < kept ? (size_t)o->top : kept;

@@ -1,5 +1,5 @@
 /* Known leaks for the demo and tests: every number below is ground truth.
- * leak_malloc: 5 x 1000 B (line of the malloc call is the LEAK_MALLOC mark)
+ * leak_malloc: 5 x 1000 B (the malloc line carries the mark)
  * leak_calloc: 3 x 24*100 B; leak_realloc: 2 blocks grown to 3000 B;
  * leak_mmap: 2 x 64 KiB anonymous mappings; 100 freed blocks never show. */
 #include <stdio.h>
