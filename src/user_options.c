@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common.h"
+#include "memleak.h"
 
 static const struct user_env defaults = {
 	.interval = 5,
@@ -17,6 +18,7 @@ static const struct user_env defaults = {
 	.max_stacks = 1 << 16,
 	.max_regions = 1 << 16,
 	.unwind_rows = 1 << 21,
+	.max_depth = MAX_FRAMES,
 };
 
 static const char usage[] =
@@ -47,6 +49,7 @@ static const char usage[] =
 "      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
 "      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
 "      --no-mmap           do not trace mmap/munmap/mremap/brk\n"
+"      --max-depth N       frames per stack (1..32, default 32; fewer is cheaper)\n"
 "Limits (map sizes; overflows are counted and reported as drops):\n"
 "      --max-allocs N      outstanding allocations tracked (default 1048576)\n"
 "      --max-stacks N      distinct stacks (default 65536)\n"
@@ -77,6 +80,7 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_MAX_REGIONS,
 	OPT_UNWIND_ROWS,
+	OPT_MAX_DEPTH,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "max-regions", required_argument, NULL, OPT_MAX_REGIONS },
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -174,6 +179,11 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 		case OPT_UNWIND_ROWS:
 			if (!parse_entries(optarg, &e->unwind_rows))
 				return usage_error("invalid --unwind-rows '%s'", optarg);
+			break;
+		case OPT_MAX_DEPTH:
+			if (!parse_u64(optarg, &v) || v < 1 || v > MAX_FRAMES)
+				return usage_error("invalid --max-depth '%s' (1..32)", optarg);
+			e->max_depth = v;
 			break;
 		case 'v': verbosity++; break;
 		case 'h':

@@ -22,6 +22,7 @@ struct user_env {
 	const char *symbol_prefix;
 	bool trace_mmap;
 	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;
+	unsigned int max_depth;
 };
 
 /* Parses argv into *env (reset to defaults first).  0 to run, -1 when
