@@ -114,3 +114,13 @@ void probe_report(const char *what, const char *how, const char *why)
 {
 	vlog(1, "hook %s: %s%s%s%s", what, how, why ? " (" : "", why ? why : "", why ? ")" : "");
 }
+
+const char *probe_fentry_any(const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (probe_fentry(names[i]))
+			return names[i];
+	return NULL;
+}
