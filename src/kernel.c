@@ -311,7 +311,9 @@ static int collect(struct kmem_bpf *skel, struct hook *hooks, int nhooks, struct
 			memcpy(r->rows[r->n - 1].comm, val.comm, sizeof(val.comm));
 		}
 	} else {
-		unsigned long long cutoff = now_ns() - (unsigned long long)(r->older * 1e9);
+		unsigned long long now = now_ns(), age = (unsigned long long)(r->older * 1e9);
+		/* Older than the machine's uptime: nothing can qualify. */
+		unsigned long long cutoff = now > age ? now - age : 0;
 
 		while (bpf_map_get_next_key(allocs_fd, aprev, &anext) == 0) {
 			akey = anext;
