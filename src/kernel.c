@@ -242,10 +242,17 @@ static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks)
 			/* Both exact hooks or neither: a vmap-area alloc paired
 			 * with vfree would never see vunmap/iounmap frees. */
 			h->used = fentry == exact;
-			if (!h->used && fentry)
-				probe_report(h->name, "refused",
-					     valloc ? "fentry vfree does not load here"
-						    : "fentry does not load on __vmalloc_node_range(_noprof) here");
+			if (!h->used) {
+				bpf_program__set_autoload(h->prog, false);
+				if (fentry)
+					probe_report(h->name, "refused",
+						     valloc ? "fentry vfree does not load here"
+							    : "fentry does not load on "
+							      "__vmalloc_node_range(_noprof) here");
+				else
+					probe_report(h->name, "off", "exact fentry/fexit hooks in use");
+				continue;
+			}
 		}
 		if (h->used && strcmp(h->name, "fexit __vmalloc_node_range") == 0) {
 			int err = bpf_program__set_attach_target(h->prog, 0, valloc);
