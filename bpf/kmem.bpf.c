@@ -26,6 +26,8 @@ const volatile __u32 kind_mask = 0x1f; /* bit per enum kmem_kind */
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 const volatile __u32 sample_every = 1;
+/* Reuse stack ids by fingerprint (--exact-stacks turns it off). */
+const volatile bool stack_cache = true;
 /* alloc_vmap_area sizes include the guard page that most areas carry. */
 const volatile __u64 vmap_guard = PAGE_SIZE_BYTES;
 
@@ -52,6 +54,27 @@ struct {
 } stacks SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct kmem_fp_key);
+	__type(value, struct kmem_fp_val);
+} fp_cache SEC(".maps");
+
+/* Per task: our stack position at sys_enter and the syscall number; 0
+ * outside a syscall. */
+struct task_ref {
+	__u64 sp0;
+	__u64 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ref);
+} task_refs SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, KMEM_NR_STATS);
 	__type(key, __u32);
@@ -64,6 +87,70 @@ static __always_inline void stat_inc(__u32 which)
 
 	if (v)
 		(*v)++;
+}
+
+/* Where a hook runs on the kernel stack, as a number.  The BPF frame itself
+ * may sit on a private per-CPU stack (6.13+ JITs), but a tp_btf context is
+ * the argument array in the tracepoint's own frame on the kernel stack.  The
+ * pointer is copied out of a stack slot by a helper, which the verifier lets
+ * root programs do. */
+static __always_inline __u64 stack_pos(void *ctx)
+{
+	void *p = ctx;
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* The kernel stack walk is most of a hook's cost (about 2 us of 2.7 here):
+ * reuse the id of an earlier walk from the same call site, depth and
+ * syscall, checking it against a real walk now and then. */
+static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
+{
+	struct kmem_fp_key fk = { .call_site = call_site, .kind = kind };
+	struct kmem_fp_val *fv = NULL, init = {};
+	struct task_ref *ref;
+	bool have_fk = false;
+	long stackid;
+	__u64 sp;
+
+	if (stack_cache && call_site) {
+		ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0, 0);
+		if (ref && ref->sp0) {
+			sp = stack_pos(ctx);
+			/* Off the task stack (an interrupt): no fingerprint. */
+			if (sp < ref->sp0 && ref->sp0 - sp < 32768) {
+				fk.depth = ref->sp0 - sp;
+				fk.nr = ref->nr;
+				have_fk = true;
+				fv = bpf_map_lookup_elem(&fp_cache, &fk);
+			}
+		}
+		if (fv && fv->stackid >= 0) {
+			/* Racy on purpose: it only paces the checks. */
+			__u32 hits = fv->hits;
+
+			fv->hits = hits + 1;
+
+			if (hits >= KMEM_FP_VALIDATE_FIRST && hits % KMEM_FP_VALIDATE_EVERY) {
+				stat_inc(KMEM_ST_STACK_CACHED);
+				return fv->stackid;
+			}
+		}
+	}
+	stackid = bpf_get_stackid(ctx, &stacks, 0);
+	stat_inc(KMEM_ST_STACK_WALKS);
+	if (!have_fk || stackid < 0)
+		return stackid;
+	if (!fv) {
+		init.stackid = stackid;
+		bpf_map_update_elem(&fp_cache, &fk, &init, BPF_NOEXIST);
+	} else if (fv->stackid != stackid && fv->stackid != KMEM_FP_AMBIGUOUS) {
+		fv->stackid = KMEM_FP_AMBIGUOUS;
+		stat_inc(KMEM_ST_STACK_CONFLICT);
+	}
+	return stackid;
 }
 
 static __always_inline void agg_sub(const struct kmem_alloc_val *a)
@@ -100,7 +187,7 @@ static __always_inline struct kmem_agg_val *agg_get(const struct kmem_agg_key *k
 }
 
 static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u64 size,
-					__u32 kind, const struct kmem_cache *s)
+					__u32 kind, const struct kmem_cache *s, __u64 call_site)
 {
 	struct kmem_alloc_key key = { .addr = addr, .space = space };
 	struct kmem_alloc_val val = {}, *old;
@@ -119,15 +206,7 @@ static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u6
 		stat_inc(KMEM_ST_SAMPLED_OUT);
 		return;
 	}
-	/* A tracked address handed out again means its free went unseen
-	 * (recursion, bulk frees, a hook that fires too early): retire it. */
-	old = bpf_map_lookup_elem(&allocs, &key);
-	if (old) {
-		agg_sub(old);
-		bpf_map_delete_elem(&allocs, &key);
-		stat_inc(KMEM_ST_STALE);
-	}
-	stackid = bpf_get_stackid(ctx, &stacks, 0);
+	stackid = get_stackid(ctx, call_site, kind);
 	if (stackid < 0) {
 		/* Never file an allocation under another stack's id: keep it
 		 * under the negative errno, shown as "stack lost", so its bytes
@@ -144,9 +223,18 @@ static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u6
 		stat_inc(KMEM_ST_AGG_FULL);
 		return;
 	}
-	if (bpf_map_update_elem(&allocs, &key, &val, BPF_ANY)) {
-		stat_inc(KMEM_ST_ALLOCS_FULL);
-		return;
+	if (bpf_map_update_elem(&allocs, &key, &val, BPF_NOEXIST)) {
+		/* A tracked address handed out again means its free went
+		 * unseen (recursion, bulk frees): retire the old one. */
+		old = bpf_map_lookup_elem(&allocs, &key);
+		if (old) {
+			agg_sub(old);
+			stat_inc(KMEM_ST_STALE);
+		}
+		if (bpf_map_update_elem(&allocs, &key, &val, BPF_ANY)) {
+			stat_inc(KMEM_ST_ALLOCS_FULL);
+			return;
+		}
 	}
 	__sync_fetch_and_add(&v->bytes, (__s64)size);
 	__sync_fetch_and_add(&v->count, 1);
@@ -171,13 +259,42 @@ static __always_inline void track_free(__u64 addr, __u32 space)
 	stat_inc(KMEM_ST_FREES);
 }
 
+/* ---- syscall boundaries, for the stack fingerprints */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_ref, struct pt_regs *regs, long id)
+{
+	struct task_ref *ref;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ref) {
+		ref->sp0 = stack_pos(ctx);
+		ref->nr = id;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_ref, struct pt_regs *regs, long ret)
+{
+	struct task_ref *ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0, 0);
+
+	/* Page faults and signals between syscalls have no reference. */
+	if (ref)
+		ref->sp0 = 0;
+	return 0;
+}
+
 /* ---- slab: tp_btf (typed args, no tracefs, cheaper than perf tracepoints) */
 
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_tp, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
-	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, bytes_alloc, KMEM_KMALLOC, NULL);
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, bytes_alloc, KMEM_KMALLOC, NULL, call_site);
 	return 0;
 }
 
@@ -192,7 +309,8 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_tp, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s, gfp_t gfp_flags, int node)
 {
-	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, BPF_CORE_READ(s, size), KMEM_CACHE, s);
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, BPF_CORE_READ(s, size), KMEM_CACHE, s,
+		    call_site);
 	return 0;
 }
 
@@ -211,7 +329,7 @@ int BPF_PROG(percpu_alloc_tp, unsigned long call_site, bool reserved, bool is_at
 	     size_t size, size_t align, void *base_addr, int off, void *ptr,
 	     size_t bytes_alloc, gfp_t gfp_flags)
 {
-	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_PERCPU, bytes_alloc, KMEM_PERCPU, NULL);
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_PERCPU, bytes_alloc, KMEM_PERCPU, NULL, call_site);
 	return 0;
 }
 
@@ -236,7 +354,7 @@ int BPF_PROG(alloc_vmap_area_tp, unsigned long addr, unsigned long size,
 		return 0;
 	if (size > vmap_guard)
 		size -= vmap_guard;
-	track_alloc(ctx, addr, KMEM_SPACE_VMALLOC, size, KMEM_VMALLOC, NULL);
+	track_alloc(ctx, addr, KMEM_SPACE_VMALLOC, size, KMEM_VMALLOC, NULL, 0);
 	return 0;
 }
 
@@ -262,7 +380,7 @@ int vmalloc_fexit(unsigned long long *ctx)
 	__u64 size = ctx[0], ret = ctx[9];
 
 	track_alloc(ctx, ret, KMEM_SPACE_VMALLOC, (size + PAGE_SIZE_BYTES - 1) &
-		    ~(PAGE_SIZE_BYTES - 1), KMEM_VMALLOC, NULL);
+		    ~(PAGE_SIZE_BYTES - 1), KMEM_VMALLOC, NULL, 0);
 	return 0;
 }
 
@@ -281,7 +399,7 @@ int BPF_PROG(mm_page_alloc_tp, struct page *page, unsigned int order, gfp_t gfp_
 	     int migratetype)
 {
 	track_alloc(ctx, (__u64)page, KMEM_SPACE_PAGE, PAGE_SIZE_BYTES << (order & 31),
-		    KMEM_PAGE, NULL);
+		    KMEM_PAGE, NULL, 0);
 	return 0;
 }
 

@@ -39,6 +39,9 @@ enum kmem_stat {
 	KMEM_ST_STACK_ERROR,      /* other stack-walk failures */
 	KMEM_ST_STALE,            /* address reused while tracked: a free was missed */
 	KMEM_ST_SAMPLED_OUT,      /* skipped by --sample */
+	KMEM_ST_STACK_WALKS,      /* stacks walked */
+	KMEM_ST_STACK_CACHED,     /* stack ids taken from the fingerprint cache */
+	KMEM_ST_STACK_CONFLICT,   /* a fingerprint found to cover two stacks */
 	KMEM_NR_STATS,
 };
 
@@ -57,6 +60,28 @@ struct kmem_agg_val {
 	char comm[KMEM_COMM_LEN];
 	char cache_name[KMEM_CACHE_NAME_LEN];
 };
+
+/* Stack fingerprint: where the allocator was called from (call_site), how
+ * deep in the syscall the hook runs (bytes below the stack position seen at
+ * sys_enter, so the per-syscall random stack offset cancels out), which
+ * syscall, and the kind.  Maps to the stack id a real walk gave. */
+struct kmem_fp_key {
+	__u64 call_site;
+	__u64 depth;
+	__u32 nr;
+	__u32 kind;
+};
+
+struct kmem_fp_val {
+	__s32 stackid; /* KMEM_FP_AMBIGUOUS once two stacks were seen */
+	__u32 hits;
+};
+
+#define KMEM_FP_AMBIGUOUS (-1000)
+/* Walk anyway for the first hits of a fingerprint and then one in 64, and
+ * mark the fingerprint ambiguous (always walk) when a walk disagrees. */
+#define KMEM_FP_VALIDATE_FIRST 4
+#define KMEM_FP_VALIDATE_EVERY 64
 
 /* Key of the live-allocation map. */
 struct kmem_alloc_key {

@@ -31,6 +31,7 @@ static struct env {
 	unsigned int sample;
 	unsigned long long max_allocs, max_stacks;
 	bool json;
+	bool exact_stacks;
 } env = {
 	.interval = 5,
 	.top = 10,
@@ -47,6 +48,7 @@ enum {
 	OPT_PAGES,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
+	OPT_EXACT_STACKS,
 };
 
 static const char usage[] =
@@ -69,6 +71,8 @@ static const char usage[] =
 "  -s, --sample N       track one allocation in N (default 1: all)\n"
 "      --max-allocs N   live allocations tracked at once (default 262144)\n"
 "      --max-stacks N   distinct stacks kept (default 16384)\n"
+"      --exact-stacks   walk the stack at every allocation instead of reusing\n"
+"                       the stack of an identical call site, depth and syscall\n"
 "      --json           one JSON object per report\n"
 "  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
 "  -h, --help           this help\n"
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv)
 		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -168,6 +173,9 @@ static int parse_args(int argc, char **argv)
 		case OPT_JSON:
 			env.json = true;
 			break;
+		case OPT_EXACT_STACKS:
+			env.exact_stacks = true;
+			break;
 		case 'v':
 			verbosity++;
 			break;
@@ -216,6 +224,8 @@ struct hook {
 };
 
 #define SLAB_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE))
+/* Kinds whose tracepoints pass a call site, so stack fingerprints work. */
+#define FP_KINDS (SLAB_KINDS | (1U << KMEM_PERCPU))
 #define HOOK(n, field, k) { n, skel->progs.field, &skel->links.field, k, false }
 
 static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks)
@@ -234,6 +244,12 @@ static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks)
 		struct hook *h = &hooks[i];
 
 		h->used = (h->kinds & env.kinds) != 0;
+		if (h->used && strncmp(h->name, "sys_", 4) == 0 && env.exact_stacks) {
+			bpf_program__set_autoload(h->prog, false);
+			h->used = false;
+			vlog(1, "hook %s: off (--exact-stacks)", h->name);
+			continue;
+		}
 		if (h->used && h->kinds == (1U << KMEM_VMALLOC)) {
 			bool fentry = strncmp(h->name, "fentry", 6) == 0 ||
 				      strncmp(h->name, "fexit", 5) == 0;
@@ -364,7 +380,7 @@ int cmd_kernel(int argc, char **argv)
 	struct kmem_report rep = {};
 	struct kmem_bpf *skel = NULL;
 	struct ksyms *ks = NULL;
-	struct hook hooks[12];
+	struct hook hooks[14];
 	unsigned long long start, printed = 0;
 	int nhooks = 0, err, i, ret = EXIT_RUNTIME;
 	char kinds[128] = "";
@@ -397,14 +413,19 @@ int cmd_kernel(int argc, char **argv)
 	skel->rodata->max_size = env.max_size;
 	skel->rodata->sample_every = env.sample;
 	skel->rodata->vmap_guard = sysconf(_SC_PAGESIZE);
+	skel->rodata->stack_cache = !env.exact_stacks;
 	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
 	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
 	    /* one stack may hold several kinds or caches */
-	    (err = bpf_map__set_max_entries(skel->maps.agg, env.max_stacks * 2))) {
+	    (err = bpf_map__set_max_entries(skel->maps.agg, env.max_stacks * 2)) ||
+	    /* fingerprints outnumber stacks: one per (site, depth, syscall) */
+	    (err = bpf_map__set_max_entries(skel->maps.fp_cache, env.max_stacks * 4))) {
 		err_msg("cannot size the maps: %s", strerror(-err));
 		goto cleanup;
 	}
 
+	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, FP_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("sys_exit", sys_exit_ref, FP_KINDS);
 	hooks[nhooks++] = (struct hook)HOOK("kmalloc", kmalloc_tp, 1U << KMEM_KMALLOC);
 	/* kfree() frees kmem_cache objects too, and the reverse is legal. */
 	hooks[nhooks++] = (struct hook)HOOK("kfree", kfree_tp, SLAB_KINDS);

@@ -318,7 +318,9 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	fprintf(out, "dropped:");
 	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
 		fprintf(out, " %s %llu,", drop_names[i].text, r->stats[drop_names[i].stat]);
-	fprintf(out, " recursion misses %llu\n", total_misses(r));
+	fprintf(out, " recursion misses %llu; stacks walked %llu, reused %llu, fingerprint conflicts %llu\n",
+		total_misses(r), r->stats[KMEM_ST_STACK_WALKS], r->stats[KMEM_ST_STACK_CACHED],
+		r->stats[KMEM_ST_STACK_CONFLICT]);
 
 	for (i = 0; i < rows_shown(r); i++) {
 		const struct kmem_row *row = &r->rows[i];
@@ -479,6 +481,9 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	json_ku64(&j, "allocs", r->stats[KMEM_ST_ALLOCS]);
 	json_ku64(&j, "frees", r->stats[KMEM_ST_FREES]);
 	json_ku64(&j, "sampled_out", r->stats[KMEM_ST_SAMPLED_OUT]);
+	json_ku64(&j, "stack_walks", r->stats[KMEM_ST_STACK_WALKS]);
+	json_ku64(&j, "stacks_reused", r->stats[KMEM_ST_STACK_CACHED]);
+	json_ku64(&j, "fingerprint_conflicts", r->stats[KMEM_ST_STACK_CONFLICT]);
 	json_obj_end(&j);
 
 	json_obj_end(&j);

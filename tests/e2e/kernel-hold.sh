@@ -35,7 +35,7 @@ count() {
 # (rows where it is further down are e.g. slab metadata its call caused).
 count_direct() {
 	jq_get "$1" "[.stacks[] | select(.kind == \"$2\") |
-		select([.frames[].function | select(test(\"^_*(kmalloc|kmem_cache_alloc|kvmalloc)\") | not)][0]
+		select([.frames[].function // \"?\" | select(test(\"^_*(kmalloc|kmem_cache_alloc|kvmalloc)\") | not)][0]
 			== \"$3\") | .count] | add // 0"
 }
 count_cache() {
@@ -62,7 +62,8 @@ start_tracer older -p $HPID --json -T 0 --older 3600 1
 start_tracer kind -p $HPID --json -T 0 --kind vmalloc 1
 start_tracer small -p $HPID --json -T 0 --max-allocs 16 1
 start_tracer text -p $HPID -T 0 1
-for t in main older kind small text; do
+start_tracer exact -p $HPID --json -T 0 --exact-stacks 1
+for t in main older kind small text exact; do
 	wait_line "$TMP/$t.err" 'tracing kernel allocations' 20 ||
 		fail "$t tracer started" "$(cat "$TMP/$t.err")"
 done
@@ -99,6 +100,21 @@ check_eq "JSON keys" "true" \
 		(.dropped | has("recursion_misses") and has("stack_collisions") and has("allocs_map_full"))')"
 check_eq "totals agree with the stacks (-T 0)" "true" \
 	"$(jq_get "$TMP/held.json" '([.stacks[] | select(.kind == "kmalloc") | .bytes] | add) == .totals.kmalloc.bytes')"
+# Sibling paths in one syscall (pipe2 makes its read file with
+# alloc_file_pseudo and its write file with alloc_file_clone) must stay
+# apart even when stack ids come from the fingerprint cache: exactly N each.
+pipe_files() { # FILE FUNCTION
+	jq_get "$1" "[.stacks[] | select(.kind == \"kmem_cache\" and .cache == \"filp\") |
+		select(any(.frames[]; .function == \"create_pipe_files\")) |
+		select(any(.frames[]; .function == \"$2\")) | .count] | add // 0"
+}
+check_eq "pipe read files: exactly N" $N "$(pipe_files "$TMP/held.json" alloc_file_pseudo)"
+check_eq "pipe write files: exactly N" $N "$(pipe_files "$TMP/held.json" alloc_file_clone)"
+check_ge "stack ids were reused from fingerprints" 1 "$(jq_get "$TMP/held.json" '.tracked.stacks_reused')"
+wait_reports "$TMP/exact.out" 1
+check_eq "--exact-stacks walks every time" 0 "$(jq_get "$TMP/exact.out" '.tracked.stacks_reused')"
+check_eq "--exact-stacks: pipe write files exactly N" $N "$(pipe_files "$TMP/exact.out" alloc_file_clone)"
+check_ge "--exact-stacks: eventfd contexts" $N "$(count_direct "$TMP/exact.out" kmalloc do_eventfd)"
 check_eq "--older 3600 reports nothing this young" "0" \
 	"$(jq_get "$TMP/older.out" '.stacks | length')"
 check_eq "--kind vmalloc reports only vmalloc" '["vmalloc"]' \
@@ -124,10 +140,10 @@ else fail "thread stacks freed after join" "$released left"; fi
 
 kill -USR1 $HPID
 wait $HPID
-for t in main older kind small text; do
+for t in main older kind small text exact; do
 	kill -TERM "$(eval echo \$${t}_pid)"
 done
-for t in main older kind small text; do
+for t in main older kind small text exact; do
 	wait "$(eval echo \$${t}_pid)"
 	check_eq "$t tracer exits 0 on SIGTERM" 0 $?
 done
