@@ -105,7 +105,9 @@ static __always_inline __u64 stack_pos(void *ctx)
 
 /* The kernel stack walk is most of a hook's cost (about 2 us of 2.7 here):
  * reuse the id of an earlier walk from the same call site, depth and
- * syscall, checking it against a real walk now and then. */
+ * syscall, checking it against a real walk now and then.  Hooks without a
+ * call site (pages, vmap areas) pass 0: depth and syscall alone collide
+ * more often, which the checks catch. */
 static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
 {
 	struct kmem_fp_key fk = { .call_site = call_site, .kind = kind };
@@ -115,7 +117,7 @@ static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
 	long stackid;
 	__u64 sp;
 
-	if (stack_cache && call_site) {
+	if (stack_cache) {
 		ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0, 0);
 		if (ref && ref->sp0) {
 			sp = stack_pos(ctx);

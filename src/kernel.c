@@ -224,8 +224,7 @@ struct hook {
 };
 
 #define SLAB_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE))
-/* Kinds whose tracepoints pass a call site, so stack fingerprints work. */
-#define FP_KINDS (SLAB_KINDS | (1U << KMEM_PERCPU))
+#define ALL_KINDS ((1U << KMEM_NR_KINDS) - 1)
 #define HOOK(n, field, k) { n, skel->progs.field, &skel->links.field, k, false }
 
 static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks)
@@ -424,8 +423,8 @@ int cmd_kernel(int argc, char **argv)
 		goto cleanup;
 	}
 
-	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, FP_KINDS);
-	hooks[nhooks++] = (struct hook)HOOK("sys_exit", sys_exit_ref, FP_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, ALL_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("sys_exit", sys_exit_ref, ALL_KINDS);
 	hooks[nhooks++] = (struct hook)HOOK("kmalloc", kmalloc_tp, 1U << KMEM_KMALLOC);
 	/* kfree() frees kmem_cache objects too, and the reverse is legal. */
 	hooks[nhooks++] = (struct hook)HOOK("kfree", kfree_tp, SLAB_KINDS);
