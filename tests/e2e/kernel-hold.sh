@@ -43,6 +43,13 @@ count_cache() {
 		select(any(.frames[]; .function == \"$3\")) | .count] | add // 0"
 }
 
+# Our programs, by id: other tracers may run at the same time.
+prog_ids() {
+	bpftool prog show 2>/dev/null |
+		awk '/name (kmalloc_tp|kfree_tp|sys_enter_ref|alloc_vmap_area_tp)/ {sub(":", "", $1); print $1}' | sort
+}
+ids_before=$(prog_ids)
+
 "$PROGS/kernel_hold" $N >"$TMP/hold" &
 HPID=$!
 on_exit "kill -9 $HPID"
@@ -63,10 +70,19 @@ start_tracer kind -p $HPID --json -T 0 --kind vmalloc 1
 start_tracer small -p $HPID --json -T 0 --max-allocs 16 1
 start_tracer text -p $HPID -T 0 1
 start_tracer exact -p $HPID --json -T 0 --exact-stacks 1
-for t in main older kind small text exact; do
+start_tracer older1 -p $HPID --json -T 0 --older 1 1
+start_tracer big -p $HPID --json -T 0 -z 16k 1
+start_tracer tiny -p $HPID --json -T 0 -Z 64 1
+all="main older kind small text exact older1 big tiny"
+for t in $all; do
 	wait_line "$TMP/$t.err" 'tracing kernel allocations' 20 ||
 		fail "$t tracer started" "$(cat "$TMP/$t.err")"
 done
+
+ours=$(comm -13 <(echo "$ids_before") <(prog_ids))
+# 4 per tracer, but --kind vmalloc has no slab hooks and --exact-stacks no
+# sys_enter hook.
+check_eq "programs loaded (4 x 9 tracers - 3)" 33 "$(wc -w <<<"$ours")"
 
 kill -USR1 $HPID
 wait_line "$TMP/hold" '^held' || fail "holder held"
@@ -117,6 +133,20 @@ check_eq "--exact-stacks: pipe write files exactly N" $N "$(pipe_files "$TMP/exa
 check_ge "--exact-stacks: eventfd contexts" $N "$(count_direct "$TMP/exact.out" kmalloc do_eventfd)"
 check_eq "--older 3600 reports nothing this young" "0" \
 	"$(jq_get "$TMP/older.out" '.stacks | length')"
+wait_reports "$TMP/older1.out" 2
+check_ge "--older 1 keeps what has lived 1 s (eventfds)" $N \
+	"$(count_direct "$TMP/older1.out" kmalloc do_eventfd)"
+check_eq "--older 1 agrees with the totals of its rows" "true" \
+	"$(jq_get "$TMP/older1.out" '([.stacks[].bytes] | add) == ([.totals[].bytes] | add)')"
+check_eq "-z 16k: no allocation under 16 KiB" "true" \
+	"$(jq_get "$TMP/big.out" '[.stacks[] | .bytes >= .count * 16384] | all')"
+check_ge "-z 16k: thread stacks kept" $N "$(count "$TMP/big.out" vmalloc copy_process)"
+check_eq "-Z 64: no allocation over 64 bytes" "true" \
+	"$(jq_get "$TMP/tiny.out" '[.stacks[] | .bytes <= .count * 64] | all and length > 0')"
+check_ge "-Z 64: eventfd contexts (64 B) kept: the bound is inclusive" $N \
+	"$(count_direct "$TMP/tiny.out" kmalloc do_eventfd)"
+check_eq "-Z 64: socket inodes filtered out" 0 \
+	"$(count_cache "$TMP/tiny.out" sock_inode_cache __sys_socket)"
 check_eq "--kind vmalloc reports only vmalloc" '["vmalloc"]' \
 	"$(jq_get "$TMP/kind.out" '[.stacks[].kind] | unique | tostring')"
 check_ge "--kind vmalloc still sees the thread stacks" $N "$(count "$TMP/kind.out" vmalloc copy_process)"
@@ -140,14 +170,20 @@ else fail "thread stacks freed after join" "$released left"; fi
 
 kill -USR1 $HPID
 wait $HPID
-for t in main older kind small text exact; do
+for t in $all; do
 	kill -TERM "$(eval echo \$${t}_pid)"
 done
-for t in main older kind small text exact; do
+for t in $all; do
 	wait "$(eval echo \$${t}_pid)"
 	check_eq "$t tracer exits 0 on SIGTERM" 0 $?
 done
 check "text report has the summary line" grep -q '^summary: slab tracked' "$TMP/text.out"
 check "text report has the dropped line" grep -q '^dropped: .*recursion misses [0-9]' "$TMP/text.out"
 check "text report names the eventfd stack" grep -q 'do_eventfd' "$TMP/text.out"
-check_eq "no kmem programs left loaded" 0 "$(bpftool prog show 2>/dev/null | grep -c 'name kmalloc_tp')"
+# Programs are freed asynchronously after the last fd closes.
+for ((i = 0; i < 50; i++)); do
+	left=$(comm -12 <(echo "$ours") <(prog_ids) | wc -w)
+	[ "$left" -eq 0 ] && break
+	sleep 0.1
+done
+check_eq "no programs left loaded after exit" 0 "$left"
