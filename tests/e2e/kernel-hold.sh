@@ -73,7 +73,8 @@ start_tracer exact -p $HPID --json -T 0 --exact-stacks 1
 start_tracer older1 -p $HPID --json -T 0 --older 1 1
 start_tracer big -p $HPID --json -T 0 -z 16k 1
 start_tracer tiny -p $HPID --json -T 0 -Z 64 1
-all="main older kind small text exact older1 big tiny"
+start_tracer sample -p $HPID --json -T 0 -s 4 1
+all="main older kind small text exact older1 big tiny sample"
 for t in $all; do
 	wait_line "$TMP/$t.err" 'tracing kernel allocations' 20 ||
 		fail "$t tracer started" "$(cat "$TMP/$t.err")"
@@ -82,7 +83,7 @@ done
 ours=$(comm -13 <(echo "$ids_before") <(prog_ids))
 # 4 per tracer, but --kind vmalloc has no slab hooks and --exact-stacks no
 # sys_enter hook.
-check_eq "programs loaded (4 x 9 tracers - 3)" 33 "$(wc -w <<<"$ours")"
+check_eq "programs loaded (4 x 10 tracers - 3)" 37 "$(wc -w <<<"$ours")"
 
 kill -USR1 $HPID
 wait_line "$TMP/hold" '^held' || fail "holder held"
@@ -147,6 +148,11 @@ check_ge "-Z 64: eventfd contexts (64 B) kept: the bound is inclusive" $N \
 	"$(count_direct "$TMP/tiny.out" kmalloc do_eventfd)"
 check_eq "-Z 64: socket inodes filtered out" 0 \
 	"$(count_cache "$TMP/tiny.out" sock_inode_cache __sys_socket)"
+# One in four: P(0 of 64) is 1e-8, and never all 64.
+sampled=$(count_direct "$TMP/sample.out" kmalloc do_eventfd)
+if [ "$sampled" -ge 1 ] && [ "$sampled" -lt $N ]; then pass "-s 4 tracks a sample ($sampled of $N eventfds)"
+else fail "-s 4 tracks a sample" "$sampled of $N"; fi
+check_ge "-s 4 counts what it skipped" $N "$(jq_get "$TMP/sample.out" '.tracked.sampled_out')"
 check_eq "--kind vmalloc reports only vmalloc" '["vmalloc"]' \
 	"$(jq_get "$TMP/kind.out" '[.stacks[].kind] | unique | tostring')"
 check_ge "--kind vmalloc still sees the thread stacks" $N "$(count "$TMP/kind.out" vmalloc copy_process)"
