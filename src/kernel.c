@@ -394,6 +394,20 @@ int cmd_kernel(int argc, char **argv)
 		err_msg("no process with PID %u", env.pid);
 		return EXIT_RUNTIME;
 	}
+	/* The hooks read the 6.1+ prototypes ("mm/slab_common: unify NUMA and
+	 * UMA version of tracepoints" gave kmem_cache_alloc its cache); an
+	 * older kernel would load them and read garbage. */
+	if ((env.kinds & (1U << KMEM_CACHE)) &&
+	    !probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "kmem_cache")) {
+		err_msg("kmem:kmem_cache_alloc has no struct kmem_cache argument on this kernel "
+			"(before Linux 6.1?): not supported");
+		return EXIT_RUNTIME;
+	}
+	if ((env.kinds & (1U << KMEM_PAGE)) && !probe_tp_btf_arg_struct("mm_page_alloc", 0, "page")) {
+		err_msg("kmem:mm_page_alloc has no struct page argument on this kernel: "
+			"--pages not supported");
+		return EXIT_RUNTIME;
+	}
 	ks = ksyms_load(NULL);
 	if (!ks) {
 		err_msg("cannot read /proc/kallsyms: %s", strerror(errno));
@@ -465,6 +479,7 @@ int cmd_kernel(int argc, char **argv)
 			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
 				 kinds[0] ? ", " : "", kmem_kind_name(i));
 
+	rep.kinds = env.kinds;
 	rep.top = env.top;
 	rep.older = env.older;
 	rep.sample = env.sample;

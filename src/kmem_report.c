@@ -258,6 +258,11 @@ static size_t rows_shown(const struct kmem_report *r)
 	return r->top && r->top < r->n ? r->top : r->n;
 }
 
+static bool traced(const struct kmem_report *r, int kind)
+{
+	return r->kinds & (1U << kind);
+}
+
 static long long slab_tracked(const struct kmem_report *r)
 {
 	return r->kind_bytes[KMEM_KMALLOC] + r->kind_bytes[KMEM_CACHE];
@@ -285,9 +290,14 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	if (r->sample > 1)
 		fprintf(out, ", sampled 1 in %u", r->sample);
 	fprintf(out, "):");
-	for (k = 0; k < KMEM_NR_KINDS; k++)
-		fprintf(out, " %s %s/%lld%s", kind_names[k], human(b1, sizeof(b1), r->kind_bytes[k]),
-			r->kind_count[k], k + 1 < KMEM_NR_KINDS ? "," : "\n");
+	for (k = 0; k < KMEM_NR_KINDS; k++) {
+		if (traced(r, k))
+			fprintf(out, " %s %s/%lld", kind_names[k],
+				human(b1, sizeof(b1), r->kind_bytes[k]), r->kind_count[k]);
+		else
+			fprintf(out, " %s off", kind_names[k]);
+		fputs(k + 1 < KMEM_NR_KINDS ? "," : "\n", out);
+	}
 
 	/* The summary: what share of the kernel's growth the stacks explain. */
 	fprintf(out, "summary: slab tracked %s", human(b1, sizeof(b1), slab_tracked(r)));
@@ -392,6 +402,10 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	json_obj_begin(&j);
 	for (k = 0; k < KMEM_NR_KINDS; k++) {
 		json_key(&j, kind_names[k]);
+		if (!traced(r, k)) {
+			json_null(&j);
+			continue;
+		}
 		json_obj_begin(&j);
 		json_ki64(&j, "bytes", r->kind_bytes[k]);
 		json_ki64(&j, "count", r->kind_count[k]);
@@ -401,9 +415,18 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 
 	json_key(&j, "summary");
 	json_obj_begin(&j);
-	json_ki64(&j, "slab_tracked", slab_tracked(r));
-	json_ki64(&j, "vmalloc_tracked", r->kind_bytes[KMEM_VMALLOC]);
-	json_ki64(&j, "percpu_tracked", r->kind_bytes[KMEM_PERCPU]);
+	if (traced(r, KMEM_KMALLOC) || traced(r, KMEM_CACHE))
+		json_ki64(&j, "slab_tracked", slab_tracked(r));
+	else
+		json_knull(&j, "slab_tracked");
+	if (traced(r, KMEM_VMALLOC))
+		json_ki64(&j, "vmalloc_tracked", r->kind_bytes[KMEM_VMALLOC]);
+	else
+		json_knull(&j, "vmalloc_tracked");
+	if (traced(r, KMEM_PERCPU))
+		json_ki64(&j, "percpu_tracked", r->kind_bytes[KMEM_PERCPU]);
+	else
+		json_knull(&j, "percpu_tracked");
 	if (r->start.slab_valid && r->now.slab_valid)
 		json_ki64(&j, "slabinfo_objects_delta", r->now.slab_objects - r->start.slab_objects);
 	else

@@ -36,6 +36,7 @@ struct kmem_report {
 	struct kmem_hook_misses misses[KMEM_MAX_HOOKS];
 	int nmisses;
 	struct kmem_sysinfo start, now;
+	unsigned int kinds;   /* traced kinds (bit per enum kmem_kind) */
 	/* Presentation. */
 	unsigned int top;     /* 0: all */
 	double older;         /* seconds, 0: off */

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kmem_meminfo.h"
 #include "kmem_report.h"
+#include "probe.h"
 #include "unit.h"
 
 static FILE *text(const char *s)
@@ -99,7 +101,8 @@ UNIT_SUITE(kmem_report)
 	struct kmem_agg_key b = { .stackid = 3, .kind = KMEM_CACHE, .cache = 0x1234 };
 	struct kmem_agg_key c = { .stackid = -17, .kind = KMEM_VMALLOC };
 	struct kmem_agg_key d = { .stackid = 9, .kind = KMEM_PERCPU };
-	struct kmem_report r = { .top = 2, .sample = 1, .stacks_fd = -1 };
+	struct kmem_report r = { .top = 2, .sample = 1, .stacks_fd = -1,
+				 .kinds = ~(1U << KMEM_PAGE) };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -132,6 +135,8 @@ UNIT_SUITE(kmem_report)
 	CHECK("json: dropped", strstr(buf, "\"stack_collisions\":3") && strstr(buf, "\"recursion_misses\":5"));
 	CHECK("json: per-hook misses", strstr(buf, "\"recursion_misses_by_hook\":{\"kfree\":5}") != NULL);
 	CHECK("json: unread meminfo is null", strstr(buf, "\"Slab\":null") != NULL);
+	CHECK("json: an untraced kind is null", strstr(buf, "\"page\":null") != NULL);
+	CHECK("json: a traced kind has numbers", strstr(buf, "\"percpu\":{\"bytes\":0,\"count\":0}") != NULL);
 	CHECK("json: one line", strchr(buf, '\n') == buf + len - 1);
 	free(buf);
 	buf = NULL;
@@ -142,6 +147,7 @@ UNIT_SUITE(kmem_report)
 	CHECK("text: dropped line", strstr(buf, "dropped: allocs map full 0, stacks map full 0, stack collisions 3") != NULL);
 	CHECK("text: recursion misses", strstr(buf, "recursion misses 5;") != NULL);
 	CHECK("text: lost stack explained", strstr(buf, "stack lost (hash collision") != NULL);
+	CHECK("text: untraced kind off", strstr(buf, "page off\n") != NULL);
 	CHECK("text: more stacks hint", strstr(buf, "1 more stacks") != NULL);
 	free(buf);
 	kmem_report_free(&r);
@@ -155,4 +161,19 @@ UNIT_SUITE(kmem_frames)
 	CHECK("not tracing: alloc_vmap_area", !kmem_is_tracing_frame("alloc_vmap_area"));
 	CHECK("lost reason: none for a real id", kmem_stack_lost(4) == NULL);
 	CHECK_STR("lost reason: other errors", "stack walk failed", kmem_stack_lost(-14));
+}
+
+UNIT_SUITE(kmem_probe)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		printf("SKIP: unit: tp_btf prototype probes (no kernel BTF)\n");
+		return;
+	}
+	CHECK("tp_btf arg: kmem_cache_alloc has its kmem_cache",
+	      probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "kmem_cache"));
+	CHECK("tp_btf arg: mm_page_alloc has its page", probe_tp_btf_arg_struct("mm_page_alloc", 0, "page"));
+	CHECK("tp_btf arg: kmalloc's third is a size", !probe_tp_btf_arg_struct("kmalloc", 2, "kmem_cache"));
+	CHECK("tp_btf arg: wrong struct", !probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "page"));
+	CHECK("tp_btf arg: past the last", !probe_tp_btf_arg_struct("kfree", 5, "kmem_cache"));
+	CHECK("tp_btf arg: no such tracepoint", !probe_tp_btf_arg_struct("no_such_tp", 0, "page"));
 }
