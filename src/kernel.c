@@ -408,12 +408,6 @@ int cmd_kernel(int argc, char **argv)
 			"--pages not supported");
 		return EXIT_RUNTIME;
 	}
-	ks = ksyms_load(NULL);
-	if (!ks) {
-		err_msg("cannot read /proc/kallsyms: %s", strerror(errno));
-		goto cleanup;
-	}
-
 	skel = kmem_bpf__open();
 	if (!skel) {
 		err_msg("cannot open the BPF object: %s", strerror(errno));
@@ -473,6 +467,13 @@ int cmd_kernel(int argc, char **argv)
 			err_msg("cannot attach hook %s: %s", hooks[i].name, strerror(-err));
 			goto cleanup;
 		}
+	}
+	/* After attaching, so our own programs (frames of allocations made
+	 * by BPF, e.g. task storage) are in kallsyms under their names. */
+	ks = ksyms_load(NULL);
+	if (!ks) {
+		err_msg("cannot read /proc/kallsyms: %s", strerror(errno));
+		goto cleanup;
 	}
 	for (i = 0; i < KMEM_NR_KINDS; i++)
 		if (env.kinds & (1U << i))
