@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,4 +134,60 @@ bool probe_uprobe_multi(void)
 		return false;
 	close(fd);
 	return true;
+}
+
+const char *probe_fentry_any(const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (probe_fentry(names[i]))
+			return names[i];
+	return NULL;
+}
+
+/* Follows typedefs and modifiers to the underlying type id. */
+static __u32 skip_mods(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	return id;
+}
+
+bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	char name[256];
+	bool ok = false;
+	__s32 id;
+
+	libbpf_set_print(old);
+	if (!btf)
+		return false;
+	/* A tracepoint's tp_btf arguments are its btf_trace_<tp> typedef, a
+	 * pointer to a function whose first parameter is the context. */
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, id));
+	if (!t || !btf_is_ptr(t))
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, t->type));
+	if (!t || !btf_is_func_proto(t) || idx + 1 >= btf_vlen(t))
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, btf_params(t)[idx + 1].type));
+	if (!t || !btf_is_ptr(t))
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, t->type));
+	ok = t && btf_is_struct(t) && strcmp(btf__name_by_offset(btf, t->name_off), struct_name) == 0;
+out:
+	btf__free(btf);
+	return ok;
 }

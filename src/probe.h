@@ -8,6 +8,13 @@
 /* True when an fentry program on kernel function `func` loads (this
  * machine: EPERM for every function; production kernels: usually yes). */
 bool probe_fentry(const char *func);
+/* The first of `names` (a function and its renames, e.g. the 6.10+ `_noprof`
+ * variants) that an fentry program loads on, or NULL. */
+const char *probe_fentry_any(const char *const *names, int n);
+/* True when argument `idx` (from 0, after the context) of tracepoint `tp`
+ * as tp_btf is a pointer to `struct struct_name`: tracepoint prototypes
+ * change between kernels (kmem_cache_alloc gained its kmem_cache in 6.1). */
+bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name);
 /* True when kprobes exist at all (CONFIG_KPROBES) and `func` is in kallsyms. */
 bool probe_kprobe(const char *func);
 /* Classic tracepoints need tracefs: mount it if the system has not, and
