@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memleakbpf shmem: attribute every page added to a shmem inode (tmpfs,
+ * memfd, SysV, shared anonymous) to the task that caused it.
+ *
+ * Two hook sets, chosen by userspace (src/probe.c):
+ *  - tracepoints (this kernel refuses fentry): a task's last movable page
+ *    allocation (kmem:mm_page_alloc) is taken as the new shmem folio when
+ *    NR_SHMEM grows in that same task (memcg:mod_memcg_lruvec_state fires
+ *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
+ *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache.
+ *  - fentry/fexit on the shmem functions, where the kernel allows it.
+ * Pages are keyed by (dev, ino, index), so migration and folio splits
+ * (which keep the file position) need no hook in either set.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "shmem.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TMPFS_MAGIC 0x01021994
+/* Low bits of folio->mapping tag anon/KSM/movable-ops folios. */
+#define MAPPING_FLAGS 0x3UL
+
+const volatile bool want_stacks = false;
+
+/* Sized from options by userspace before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, struct shmem_page_key);
+	__type(value, struct shmem_page_val);
+} pages SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct shmem_writer_key);
+	__type(value, struct shmem_writer_val);
+} writers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHC_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* The last movable allocation of each thread, waiting for NR_SHMEM. */
+struct alloc_slot {
+	struct page *page;
+	__u32 order;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct alloc_slot);
+} slots SEC(".maps");
+
+/* Writer ids come from a per-CPU sequence (cpu in the low 10 bits): an
+ * atomic fetch-add needs -mcpu=v3, which the build does not assume. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wid_seq SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline __u64 memcg_v1_ino(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	int id;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	return BPF_CORE_READ(task, cgroups, subsys[id], cgroup, kn, id);
+}
+
+static __always_inline __u32 writer_id(void *ctx)
+{
+	struct shmem_writer_key k = {};
+	struct shmem_writer_val nv = {}, *v;
+	__u32 zero = 0, *seq;
+	long sid;
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.cgid = bpf_get_current_cgroup_id();
+	k.memcg_ino = memcg_v1_ino();
+	k.stack_id = -1;
+	if (want_stacks) {
+		sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (sid >= 0)
+			k.stack_id = sid;
+		else
+			count(SHC_DROP_STACKS, 1);
+	}
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+
+	v = bpf_map_lookup_elem(&writers, &k);
+	if (v)
+		return v->wid;
+	seq = bpf_map_lookup_elem(&wid_seq, &zero);
+	if (!seq)
+		return SHMEM_WID_UNKNOWN;
+	*seq += 1;
+	nv.wid = (*seq << 10) | (bpf_get_smp_processor_id() & 0x3ff);
+	if (bpf_map_update_elem(&writers, &k, &nv, BPF_NOEXIST) == 0)
+		return nv.wid;
+	/* Another CPU interned the same writer first, or the table is full. */
+	v = bpf_map_lookup_elem(&writers, &k);
+	if (v)
+		return v->wid;
+	count(SHC_DROP_WRITERS, 1);
+	return SHMEM_WID_UNKNOWN;
+}
+
+/* (dev, ino) of a folio's inode when it is a shmem inode, else false. */
+static __always_inline bool shmem_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
+					   __u64 *index)
+{
+	struct address_space *mapping = BPF_CORE_READ(folio, mapping);
+	struct super_block *sb;
+	struct inode *host;
+
+	if (!mapping || ((unsigned long)mapping & MAPPING_FLAGS))
+		return false;
+	host = BPF_CORE_READ(mapping, host);
+	if (!host)
+		return false;
+	sb = BPF_CORE_READ(host, i_sb);
+	if (BPF_CORE_READ(sb, s_magic) != TMPFS_MAGIC)
+		return false;
+	*dev = BPF_CORE_READ(sb, s_dev);
+	*ino = BPF_CORE_READ(host, i_ino);
+	*index = BPF_CORE_READ(folio, index);
+	return true;
+}
+
+/* Page count of a folio: folio->flags holds PG_head for large folios and
+ * the order sits in the low byte of the first tail's flags (_flags_1) since
+ * v6.4 (commit ebc1baf5c9b4 "mm: free up a word in the first tail page"). */
+static __always_inline __u32 folio_pages(struct folio *folio)
+{
+	unsigned long flags = 0, flags1 = 0;
+	int head = bpf_core_enum_value(enum pageflags, PG_head);
+
+	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)folio +
+			      bpf_core_field_offset(struct folio, flags));
+	if (!(flags & (1UL << head)))
+		return 1;
+	flags1 = BPF_CORE_READ(folio, _flags_1);
+	return 1u << (flags1 & 0xff);
+}
+
+struct span_ctx {
+	struct shmem_page_key key;
+	struct shmem_page_val val;
+	__u32 added;
+	__u32 removed;
+	__u32 dropped;
+	__u32 flag_set;
+	__u32 flag_clear;
+};
+
+static long add_one(__u64 i, struct span_ctx *c)
+{
+	struct shmem_page_key k = c->key;
+	long err;
+
+	k.index += i;
+	/* NOEXIST: a page already tracked keeps its first writer. */
+	err = bpf_map_update_elem(&pages, &k, &c->val, BPF_NOEXIST);
+	if (err == 0)
+		c->added++;
+	else if (err != -17 /* EEXIST */)
+		c->dropped++;
+	return 0;
+}
+
+static long remove_one(__u64 i, struct span_ctx *c)
+{
+	struct shmem_page_key k = c->key;
+
+	k.index += i;
+	if (bpf_map_delete_elem(&pages, &k) == 0)
+		c->removed++;
+	return 0;
+}
+
+static long flag_one(__u64 i, struct span_ctx *c)
+{
+	struct shmem_page_key k = c->key;
+	struct shmem_page_val *v;
+
+	k.index += i;
+	v = bpf_map_lookup_elem(&pages, &k);
+	if (v) {
+		if (c->flag_set && !(v->flags & c->flag_set))
+			c->added++;
+		v->flags = (v->flags | c->flag_set) & ~c->flag_clear;
+	}
+	return 0;
+}
+
+static __always_inline void add_span(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid,
+				     __u32 counter)
+{
+	struct span_ctx c = { .key = { .ino = ino, .index = index, .dev = dev },
+			      .val = { .wid = wid } };
+
+	if (nr > SHMEM_MAX_FOLIO_PAGES)
+		nr = SHMEM_MAX_FOLIO_PAGES;
+	bpf_loop(nr, add_one, &c, 0);
+	if (c.added)
+		count(counter, c.added);
+	if (c.dropped)
+		count(SHC_DROP_PAGES, c.dropped);
+}
+
+static __always_inline void remove_span(__u32 dev, __u64 ino, __u64 index, __u32 nr)
+{
+	struct span_ctx c = { .key = { .ino = ino, .index = index, .dev = dev } };
+
+	if (nr > SHMEM_MAX_FOLIO_PAGES)
+		nr = SHMEM_MAX_FOLIO_PAGES;
+	bpf_loop(nr, remove_one, &c, 0);
+	if (c.removed)
+		count(SHC_REMOVED_PAGES, c.removed);
+}
+
+/* ---- tracepoint design ---- */
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+{
+	struct alloc_slot *s;
+
+	/* shmem folios come from GFP_HIGHUSER_MOVABLE; slab pages taken on
+	 * the way (xarray nodes) are unmovable and must not replace them. */
+	if (!page || migratetype != bpf_core_enum_value(enum migratetype, MIGRATE_MOVABLE))
+		return 0;
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	s->page = page;
+	s->order = order;
+	return 0;
+}
+
+SEC("tp_btf/mod_memcg_lruvec_state")
+int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
+{
+	struct alloc_slot *s;
+	struct folio *folio;
+	__u64 ino, index;
+	__u32 dev, order;
+
+	if (item != bpf_core_enum_value(enum node_stat_item, NR_SHMEM) || val <= 0)
+		return 0;
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->page) {
+		count(SHC_NO_ALLOC, val);
+		return 0;
+	}
+	folio = (struct folio *)s->page;
+	order = s->order;
+	/* Consume once: a later NR_SHMEM rise in this task (migration moving
+	 * a folio it did not allocate) must not reuse this page. */
+	s->page = NULL;
+	if (order > 9 || (1 << order) != val || !shmem_folio_id(folio, &dev, &ino, &index)) {
+		count(SHC_MISMATCH, val);
+		return 0;
+	}
+	add_span(dev, ino, index, val, writer_id(ctx), SHC_ADDED_PAGES);
+	return 0;
+}
+
+SEC("tracepoint/filemap/mm_filemap_delete_from_page_cache")
+int tp_delete(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+{
+	__u32 order = ctx->order;
+
+	if (order > 9)
+		order = 9;
+	remove_span(ctx->s_dev, ctx->i_ino, ctx->index, 1u << order);
+	return 0;
+}
+
+/* Fallback where NR_SHMEM is not traced (memory controller disabled):
+ * LRU insertion may run in another task, so the writer is recorded only
+ * when the inserting task is plausibly the writer; duplicates from
+ * re-insertion are dropped by NOEXIST. */
+SEC("tp_btf/mm_lru_insertion")
+int BPF_PROG(tp_lru_insertion, struct folio *folio)
+{
+	__u64 ino, index;
+	__u32 dev;
+
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
+		return 0;
+	add_span(dev, ino, index, folio_pages(folio), writer_id(ctx), SHC_LRU_ADDED);
+	return 0;
+}
+
+/* ---- fentry design (kernels that allow it) ---- */
+
+SEC("fexit/shmem_add_to_page_cache")
+int BPF_PROG(fx_add_to_page_cache, struct folio *folio, struct address_space *mapping,
+	     unsigned long index, void *expected, gfp_t gfp, int ret)
+{
+	__u64 ino, idx;
+	__u32 dev;
+
+	if (ret != 0 || !shmem_folio_id(folio, &dev, &ino, &idx))
+		return 0;
+	add_span(dev, ino, idx, folio_pages(folio), writer_id(ctx), SHC_ADDED_PAGES);
+	return 0;
+}
+
+/* Entry, not exit: the folio still has its mapping here. */
+SEC("fentry/__filemap_remove_folio")
+int BPF_PROG(fe_remove_folio, struct folio *folio, void *shadow)
+{
+	__u64 ino, index;
+	__u32 dev;
+
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
+		return 0;
+	remove_span(dev, ino, index, folio_pages(folio));
+	return 0;
+}
+
+/* Swap-out keeps the page counted (st_blocks still includes it) but marks
+ * it, so the report can show it as swapped rather than resident. */
+SEC("fentry/shmem_writeout")
+int BPF_PROG(fe_writeout, struct folio *folio)
+{
+	struct span_ctx c = { .flag_set = SHMEM_PF_SWAPPED };
+	__u32 nr = folio_pages(folio);
+
+	if (!shmem_folio_id(folio, &c.key.dev, &c.key.ino, &c.key.index))
+		return 0;
+	if (nr > SHMEM_MAX_FOLIO_PAGES)
+		nr = SHMEM_MAX_FOLIO_PAGES;
+	bpf_loop(nr, flag_one, &c, 0);
+	if (c.added)
+		count(SHC_SWAPPED, c.added);
+	return 0;
+}
+
+SEC("fexit/shmem_swapin_folio")
+int BPF_PROG(fx_swapin_folio, struct inode *inode, unsigned long index, struct folio **foliop,
+	     int sgp, gfp_t gfp, struct vm_area_struct *vma, void *fault_type, int ret)
+{
+	struct span_ctx c = { .flag_clear = SHMEM_PF_SWAPPED };
+	struct folio *folio;
+	__u32 nr;
+
+	if (ret != 0 || bpf_probe_read_kernel(&folio, sizeof(folio), foliop) || !folio)
+		return 0;
+	if (!shmem_folio_id(folio, &c.key.dev, &c.key.ino, &c.key.index))
+		return 0;
+	nr = folio_pages(folio);
+	if (nr > SHMEM_MAX_FOLIO_PAGES)
+		nr = SHMEM_MAX_FOLIO_PAGES;
+	bpf_loop(nr, flag_one, &c, 0);
+	return 0;
+}
