@@ -204,6 +204,14 @@ bool cgroup_path_within(const char *path, const char *rel)
 	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+const char *cgroup_root(enum cgroup_hier h)
+{
+	if (h >= CGROUP_NR_HIER)
+		return NULL;
+	find_roots();
+	return hiers[h].root[0] ? hiers[h].root : NULL;
+}
+
 void cgroup_cache_free(void)
 {
 	size_t i;

@@ -31,6 +31,9 @@ int cgroup_normalize(const char *arg, char *rel, size_t len);
 /* True when root-relative path `path` is `rel` or lies below it. */
 bool cgroup_path_within(const char *path, const char *rel);
 
+/* Mount point of hierarchy `h`, or NULL when it is not mounted. */
+const char *cgroup_root(enum cgroup_hier h);
+
 void cgroup_cache_free(void);
 
 #endif

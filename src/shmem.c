@@ -223,6 +223,32 @@ static int cmp_writer_wid(const void *a, const void *b)
 	return x->wid < y->wid ? -1 : x->wid > y->wid;
 }
 
+/* Show the cgroup that accounts the memory: the v2 one when the memory
+ * controller lives there, else the v1 memory hierarchy's. */
+static bool memcg_on_v2(void)
+{
+	static int cached = -1;
+	char path[PATH_MAX + 32], line[1024];
+	const char *root;
+	FILE *f;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	root = cgroup_root(CGROUP_V2);
+	if (!root)
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f))
+		for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n"))
+			if (strcmp(t, "memory") == 0)
+				cached = 1;
+	if (f)
+		fclose(f);
+	return cached;
+}
+
 /* The writer table only grows: read it whole each report. */
 static int read_writers(int fd, struct sh_writer **out, size_t *n)
 {
@@ -251,9 +277,10 @@ static int read_writers(int fd, struct sh_writer **out, size_t *n)
 		memcpy(w[cnt].comm, k.comm, sizeof(k.comm));
 		w[cnt].comm[SHMEM_COMM_LEN - 1] = '\0';
 		w[cnt].stack_id = k.stack_id;
-		w[cnt].cgroup = cgroup_path(CGROUP_V2, k.cgid);
-		if (!w[cnt].cgroup)
-			w[cnt].cgroup = cgroup_path(CGROUP_V1_MEMORY, k.memcg_ino);
+		w[cnt].cgroup_v2 = cgroup_path(CGROUP_V2, k.cgid);
+		w[cnt].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k.memcg_ino);
+		w[cnt].cgroup = memcg_on_v2() || !w[cnt].cgroup_v1 ? w[cnt].cgroup_v2
+								     : w[cnt].cgroup_v1;
 		cnt++;
 	}
 	qsort(w, cnt, sizeof(*w), cmp_writer_wid);
@@ -386,7 +413,8 @@ static bool writer_passes(const struct sh_writer *w)
 {
 	if (env.pid && (!w || (pid_t)w->tgid != env.pid))
 		return false;
-	if (env.cgroup && (!w || !cgroup_path_within(w->cgroup, env.cgroup_rel)))
+	if (env.cgroup && (!w || (!cgroup_path_within(w->cgroup_v2, env.cgroup_rel) &&
+				   !cgroup_path_within(w->cgroup_v1, env.cgroup_rel))))
 		return false;
 	return true;
 }

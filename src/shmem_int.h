@@ -17,7 +17,9 @@ struct sh_writer {
 	__u32 wid;
 	__u32 tgid;			/* 0: unknown (before tracing, fallback) */
 	char comm[SHMEM_COMM_LEN];
-	const char *cgroup;		/* NULL when unknown */
+	const char *cgroup;		/* the one shown: NULL when unknown */
+	const char *cgroup_v2;		/* both, for --cgroup matching */
+	const char *cgroup_v1;
 	__s64 stack_id;
 	unsigned long long bytes;	/* over the inodes shown */
 };
