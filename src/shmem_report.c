@@ -172,9 +172,10 @@ static void json_writer(struct json *j, const struct sh_writer *w, unsigned long
 		json_knull(j, "cgroup");
 	}
 	json_ku64(j, "bytes", bytes);
-	if (show_stacks) {
-		n = read_stack(w->stack_id, ips);
-		json_key(j, "stack");
+	/* Present even without --stacks: a missing value is null. */
+	json_key(j, "stack");
+	n = show_stacks ? read_stack(w->stack_id, ips) : 0;
+	{
 		if (!n) {
 			json_null(j);
 		} else {
