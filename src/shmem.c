@@ -196,6 +196,13 @@ static int parse_args(int argc, char **argv)
 
 /* ---- collecting one report from the maps ---- */
 
+/* qsort and bsearch must not see NULL, even for zero elements. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 struct page_rec {
 	dev_t dev;
 	unsigned long long ino;
@@ -283,7 +290,7 @@ static int read_writers(int fd, struct sh_writer **out, size_t *n)
 								     : w[cnt].cgroup_v1;
 		cnt++;
 	}
-	qsort(w, cnt, sizeof(*w), cmp_writer_wid);
+	sort(w, cnt, sizeof(*w), cmp_writer_wid);
 	*out = w;
 	*n = cnt;
 	return 0;
@@ -366,7 +373,7 @@ slow:
 		}
 	}
 done:
-	qsort(recs, cnt, sizeof(*recs), cmp_page_rec);
+	sort(recs, cnt, sizeof(*recs), cmp_page_rec);
 	*out = recs;
 	*n = cnt;
 	recs = NULL;
@@ -403,7 +410,7 @@ static struct sh_writer *find_writer(struct sh_writer *w, size_t n, __u32 wid)
 	struct sh_writer key = { .wid = wid };
 	struct sh_writer *hit;
 
-	if (wid == SHMEM_WID_UNKNOWN)
+	if (wid == SHMEM_WID_UNKNOWN || !n)
 		return &unknown_writer;
 	hit = bsearch(&key, w, n, sizeof(*w), cmp_writer_wid);
 	return hit ? hit : &unknown_writer;
@@ -547,7 +554,7 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 		if (inode_bytes(&cur) < env.min_bytes || !inode_bytes(&cur))
 			goto drop;
 		cur.nwriters = nk;
-		qsort(cur.writers, cur.nwriters, sizeof(*cur.writers), cmp_iw_bytes);
+		sort(cur.writers, cur.nwriters, sizeof(*cur.writers), cmp_iw_bytes);
 		for (j = 0; j < cur.nwriters; j++)
 			cur.writers[j].w->bytes += cur.writers[j].bytes;
 		r->inodes[kept++] = cur;
@@ -556,7 +563,7 @@ drop:
 		free(cur.writers);
 	}
 	r->ninodes = kept;
-	qsort(r->inodes, r->ninodes, sizeof(*r->inodes), cmp_inode_bytes);
+	sort(r->inodes, r->ninodes, sizeof(*r->inodes), cmp_inode_bytes);
 
 	r->writers = calloc(nw + 1, sizeof(*r->writers));
 	if (!r->writers) {
@@ -568,7 +575,7 @@ drop:
 			r->writers[r->nwriters++] = &w[i];
 	if (unknown_writer.bytes && unknown_writer.bytes >= env.min_bytes)
 		r->writers[r->nwriters++] = &unknown_writer;
-	qsort(r->writers, r->nwriters, sizeof(*r->writers), cmp_writer_bytes);
+	sort(r->writers, r->nwriters, sizeof(*r->writers), cmp_writer_bytes);
 cleanup:
 	free(recs);
 	return err;
