@@ -9,8 +9,8 @@
  *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
  *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache.
  *  - fentry/fexit on the shmem functions, where the kernel allows it.
- * Pages are keyed by (dev, ino, index), so migration and folio splits
- * (which keep the file position) need no hook in either set.
+ * Each add or delete goes out as one ring-buffer record per folio;
+ * userspace keeps the page table (see include/shmem.h for why).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,12 +29,18 @@ const volatile bool want_stacks = false;
 
 /* Sized from options by userspace before load. */
 struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/* Devices that have had shmem pages added: deletes on other filesystems
+ * are dropped here instead of crossing to userspace. */
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1);
-	__type(key, struct shmem_page_key);
-	__type(value, struct shmem_page_val);
-} pages SEC(".maps");
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} devs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,10 +63,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* The last movable allocation of each thread, waiting for NR_SHMEM. */
+/* Per thread: the last movable allocation, waiting for NR_SHMEM, and the
+ * writer id of the last add, valid while comm and css_set are unchanged
+ * (interning a writer costs more than the rest of an add). */
 struct alloc_slot {
 	struct page *page;
 	__u32 order;
+	__u32 wid;
+	void *css_set;
+	__u64 comm[SHMEM_COMM_LEN / 8];
 };
 
 struct {
@@ -138,6 +149,25 @@ static __always_inline __u32 writer_id(void *ctx)
 	return SHMEM_WID_UNKNOWN;
 }
 
+static __always_inline __u32 cached_writer_id(void *ctx, struct alloc_slot *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 comm[SHMEM_COMM_LEN / 8] = {};
+	void *css = BPF_CORE_READ(task, cgroups);
+
+	/* A stack differs per add: nothing to cache. */
+	if (want_stacks)
+		return writer_id(ctx);
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (s->wid && s->css_set == css && s->comm[0] == comm[0] && s->comm[1] == comm[1])
+		return s->wid;
+	s->wid = writer_id(ctx);
+	s->css_set = css;
+	s->comm[0] = comm[0];
+	s->comm[1] = comm[1];
+	return s->wid;
+}
+
 /* (dev, ino) of a folio's inode when it is a shmem inode, else false. */
 static __always_inline bool shmem_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
 					   __u64 *index)
@@ -160,6 +190,39 @@ static __always_inline bool shmem_folio_id(struct folio *folio, __u32 *dev, __u6
 	return true;
 }
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* Same as shmem_folio_id for a folio known only as a number (kept in task
+ * storage): the kernel's read-only cast (v6.2+) turns the field reads into
+ * plain loads, each far cheaper than a bpf_probe_read_kernel call on this,
+ * the hottest path.  Only the tagged mapping word goes through the helper,
+ * since its low bits must be tested as a number. */
+static __always_inline bool shmem_folio_id_fast(struct page *page, __u32 *dev, __u64 *ino,
+						__u64 *index)
+{
+	struct folio *folio = bpf_rdonly_cast(page, bpf_core_type_id_kernel(struct folio));
+	struct address_space *mapping;
+	unsigned long m = 0;
+	struct inode *host;
+	struct super_block *sb;
+
+	if (bpf_probe_read_kernel(&m, sizeof(m), (void *)page +
+				  bpf_core_field_offset(struct folio, mapping)) ||
+	    !m || (m & MAPPING_FLAGS))
+		return false;
+	mapping = bpf_rdonly_cast((void *)m, bpf_core_type_id_kernel(struct address_space));
+	host = mapping->host;
+	if (!host)
+		return false;
+	sb = host->i_sb;
+	if (!sb || sb->s_magic != TMPFS_MAGIC)
+		return false;
+	*dev = sb->s_dev;
+	*ino = host->i_ino;
+	*index = folio->index;
+	return true;
+}
+
 /* Page count of a folio: folio->flags holds PG_head for large folios and
  * the order sits in the low byte of the first tail's flags (_flags_1) since
  * v6.4 (commit ebc1baf5c9b4 "mm: free up a word in the first tail page"). */
@@ -176,80 +239,38 @@ static __always_inline __u32 folio_pages(struct folio *folio)
 	return 1u << (flags1 & 0xff);
 }
 
-struct span_ctx {
-	struct shmem_page_key key;
-	struct shmem_page_val val;
-	__u32 added;
-	__u32 removed;
-	__u32 dropped;
-	__u32 flag_set;
-	__u32 flag_clear;
-};
-
-static long add_one(__u64 i, struct span_ctx *c)
+static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
+				 __u32 wid)
 {
-	struct shmem_page_key k = c->key;
-	long err;
+	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	k.index += i;
-	/* NOEXIST: a page already tracked keeps its first writer. */
-	err = bpf_map_update_elem(&pages, &k, &c->val, BPF_NOEXIST);
-	if (err == 0)
-		c->added++;
-	else if (err != -17 /* EEXIST */)
-		c->dropped++;
-	return 0;
-}
-
-static long remove_one(__u64 i, struct span_ctx *c)
-{
-	struct shmem_page_key k = c->key;
-
-	k.index += i;
-	if (bpf_map_delete_elem(&pages, &k) == 0)
-		c->removed++;
-	return 0;
-}
-
-static long flag_one(__u64 i, struct span_ctx *c)
-{
-	struct shmem_page_key k = c->key;
-	struct shmem_page_val *v;
-
-	k.index += i;
-	v = bpf_map_lookup_elem(&pages, &k);
-	if (v) {
-		if (c->flag_set && !(v->flags & c->flag_set))
-			c->added++;
-		v->flags = (v->flags | c->flag_set) & ~c->flag_clear;
+	if (!e) {
+		count(SHC_DROP_EVENTS, nr);
+		return;
 	}
-	return 0;
+	e->type = type;
+	e->dev = dev;
+	e->ino = ino;
+	e->index = index;
+	e->nr = nr;
+	e->wid = wid;
+	/* Userspace drains on a timer: a wakeup per page would cost more
+	 * than the record itself. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void add_span(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid,
-				     __u32 counter)
+static __always_inline void emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
 {
-	struct span_ctx c = { .key = { .ino = ino, .index = index, .dev = dev },
-			      .val = { .wid = wid } };
+	__u8 one = 1;
 
-	if (nr > SHMEM_MAX_FOLIO_PAGES)
-		nr = SHMEM_MAX_FOLIO_PAGES;
-	bpf_loop(nr, add_one, &c, 0);
-	if (c.added)
-		count(counter, c.added);
-	if (c.dropped)
-		count(SHC_DROP_PAGES, c.dropped);
-}
-
-static __always_inline void remove_span(__u32 dev, __u64 ino, __u64 index, __u32 nr)
-{
-	struct span_ctx c = { .key = { .ino = ino, .index = index, .dev = dev } };
-
-	if (nr > SHMEM_MAX_FOLIO_PAGES)
-		nr = SHMEM_MAX_FOLIO_PAGES;
-	bpf_loop(nr, remove_one, &c, 0);
-	if (c.removed)
-		count(SHC_REMOVED_PAGES, c.removed);
+	/* A full device table would hide this device's deletes: count the
+	 * add as lost rather than track pages that can never leave. */
+	if (!bpf_map_lookup_elem(&devs, &dev) &&
+	    bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
+		count(SHC_DROP_EVENTS, nr);
+		return;
+	}
+	emit(SHMEM_EV_ADD, dev, ino, index, nr, wid);
 }
 
 /* ---- tracepoint design ---- */
@@ -276,7 +297,7 @@ SEC("tp_btf/mod_memcg_lruvec_state")
 int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 {
 	struct alloc_slot *s;
-	struct folio *folio;
+	struct page *page;
 	__u64 ino, index;
 	__u32 dev, order;
 
@@ -287,27 +308,27 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 		count(SHC_NO_ALLOC, val);
 		return 0;
 	}
-	folio = (struct folio *)s->page;
+	page = s->page;
 	order = s->order;
 	/* Consume once: a later NR_SHMEM rise in this task (migration moving
 	 * a folio it did not allocate) must not reuse this page. */
 	s->page = NULL;
-	if (order > 9 || (1 << order) != val || !shmem_folio_id(folio, &dev, &ino, &index)) {
+	if (order > 9 || (1 << order) != val || !shmem_folio_id_fast(page, &dev, &ino, &index)) {
 		count(SHC_MISMATCH, val);
 		return 0;
 	}
-	add_span(dev, ino, index, val, writer_id(ctx), SHC_ADDED_PAGES);
+	emit_add(dev, ino, index, val, cached_writer_id(ctx, s));
 	return 0;
 }
 
 SEC("tracepoint/filemap/mm_filemap_delete_from_page_cache")
 int tp_delete(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
 {
-	__u32 order = ctx->order;
+	__u32 dev = ctx->s_dev;
 
-	if (order > 9)
-		order = 9;
-	remove_span(ctx->s_dev, ctx->i_ino, ctx->index, 1u << order);
+	if (!bpf_map_lookup_elem(&devs, &dev))
+		return 0;
+	emit(SHMEM_EV_DEL, dev, ctx->i_ino, ctx->index, 1u << (ctx->order & 31), 0);
 	return 0;
 }
 
@@ -323,7 +344,8 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
 
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
-	add_span(dev, ino, index, folio_pages(folio), writer_id(ctx), SHC_LRU_ADDED);
+	count(SHC_LRU_ADDED, 1);
+	emit_add(dev, ino, index, folio_pages(folio), writer_id(ctx));
 	return 0;
 }
 
@@ -338,7 +360,7 @@ int BPF_PROG(fx_add_to_page_cache, struct folio *folio, struct address_space *ma
 
 	if (ret != 0 || !shmem_folio_id(folio, &dev, &ino, &idx))
 		return 0;
-	add_span(dev, ino, idx, folio_pages(folio), writer_id(ctx), SHC_ADDED_PAGES);
+	emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
 	return 0;
 }
 
@@ -351,7 +373,7 @@ int BPF_PROG(fe_remove_folio, struct folio *folio, void *shadow)
 
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
-	remove_span(dev, ino, index, folio_pages(folio));
+	emit(SHMEM_EV_DEL, dev, ino, index, folio_pages(folio), 0);
 	return 0;
 }
 
@@ -360,16 +382,13 @@ int BPF_PROG(fe_remove_folio, struct folio *folio, void *shadow)
 SEC("fentry/shmem_writeout")
 int BPF_PROG(fe_writeout, struct folio *folio)
 {
-	struct span_ctx c = { .flag_set = SHMEM_PF_SWAPPED };
-	__u32 nr = folio_pages(folio);
+	__u64 ino, index;
+	__u32 dev, nr = folio_pages(folio);
 
-	if (!shmem_folio_id(folio, &c.key.dev, &c.key.ino, &c.key.index))
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
-	if (nr > SHMEM_MAX_FOLIO_PAGES)
-		nr = SHMEM_MAX_FOLIO_PAGES;
-	bpf_loop(nr, flag_one, &c, 0);
-	if (c.added)
-		count(SHC_SWAPPED, c.added);
+	count(SHC_SWAPPED, nr);
+	emit(SHMEM_EV_SWAP_OUT, dev, ino, index, nr, 0);
 	return 0;
 }
 
@@ -377,17 +396,14 @@ SEC("fexit/shmem_swapin_folio")
 int BPF_PROG(fx_swapin_folio, struct inode *inode, unsigned long index, struct folio **foliop,
 	     int sgp, gfp_t gfp, struct vm_area_struct *vma, void *fault_type, int ret)
 {
-	struct span_ctx c = { .flag_clear = SHMEM_PF_SWAPPED };
 	struct folio *folio;
-	__u32 nr;
+	__u64 ino, idx;
+	__u32 dev;
 
 	if (ret != 0 || bpf_probe_read_kernel(&folio, sizeof(folio), foliop) || !folio)
 		return 0;
-	if (!shmem_folio_id(folio, &c.key.dev, &c.key.ino, &c.key.index))
+	if (!shmem_folio_id(folio, &dev, &ino, &idx))
 		return 0;
-	nr = folio_pages(folio);
-	if (nr > SHMEM_MAX_FOLIO_PAGES)
-		nr = SHMEM_MAX_FOLIO_PAGES;
-	bpf_loop(nr, flag_one, &c, 0);
+	emit(SHMEM_EV_SWAP_IN, dev, ino, idx, folio_pages(folio), 0);
 	return 0;
 }

@@ -34,14 +34,16 @@ static struct env {
 	unsigned long long max_pages;
 	unsigned long long max_writers;
 	unsigned long long max_stacks;
+	unsigned long long ring_size;
 } env = {
 	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
 	.max_writers = 65536,
 	.max_stacks = 16384,
+	.ring_size = 8ULL << 20,
 };
 
 enum { OPT_CGROUP = 256, OPT_MOUNT, OPT_MIN_BYTES, OPT_STACKS, OPT_JSON, OPT_MAX_PAGES,
-       OPT_MAX_WRITERS, OPT_MAX_STACKS };
+       OPT_MAX_WRITERS, OPT_MAX_STACKS, OPT_RING_SIZE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -53,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
 	{ "max-writers", required_argument, NULL, OPT_MAX_WRITERS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -79,6 +82,8 @@ static void usage(FILE *out)
 "      --max-pages N     pages tracked at once (default %llu); more are dropped\n"
 "      --max-writers N   distinct writers (default %llu)\n"
 "      --max-stacks N    distinct stacks with --stacks (default %llu)\n"
+"      --ring-size N     BPF-to-userspace event buffer (default %lluM); a full\n"
+"                        buffer loses events, counted as drops\n"
 "  -v, --verbose         say which hooks are in use (-vv: libbpf debug)\n"
 "  -h, --help            this text\n"
 "\n"
@@ -87,7 +92,7 @@ static void usage(FILE *out)
 "  memleakbpf shmem 10                 # a report every 10 seconds\n"
 "  memleakbpf shmem --mount /run 60 1  # who fills /run, one report after 60 s\n"
 "  memleakbpf shmem --json --min-bytes 1M\n",
-		env.max_pages, env.max_writers, env.max_stacks);
+		env.max_pages, env.max_writers, env.max_stacks, env.ring_size >> 20);
 }
 
 static int parse_args(int argc, char **argv)
@@ -142,6 +147,15 @@ static int parse_args(int argc, char **argv)
 				env.max_writers = v;
 			else
 				env.max_stacks = v;
+			break;
+		case OPT_RING_SIZE:
+			if (!parse_size(optarg, &v) || v < 4096 || v > (1ULL << 30)) {
+				err_msg("invalid ring size '%s' (4k .. 1G)", optarg);
+				return -EINVAL;
+			}
+			/* The kernel wants a power-of-two number of pages. */
+			for (env.ring_size = 4096; env.ring_size < v; env.ring_size <<= 1)
+				;
 			break;
 		case 'v':
 			verbosity++;
@@ -296,92 +310,68 @@ static int read_writers(int fd, struct sh_writer **out, size_t *n)
 	return 0;
 }
 
-/* Batch reads where the kernel has them (5.6+), one key at a time else. */
-static int read_pages(int fd, unsigned long long max, struct page_rec **out, size_t *n)
+/* The event stream: the page table lives here (see include/shmem.h). */
+static struct sh_table table;
+static unsigned long long ucounters[SHC_NR];
+
+static int handle_event(void *ctx, void *data, size_t len)
 {
-	const __u32 chunk = 8192;
-	struct shmem_page_key *keys = calloc(chunk, sizeof(*keys));
-	struct shmem_page_val *vals = calloc(chunk, sizeof(*vals));
-	struct page_rec *recs = NULL, *p;
-	size_t cnt = 0, cap = 0;
-	__u32 token = 0, got, i;
-	bool first = true, done = false;
-	int err = 0;
+	const struct shmem_event *e = data;
+	struct sh_page *p;
+	__u32 i, nr;
+	int err;
 
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
+	if (len < sizeof(*e))
+		return 0;
+	nr = e->nr > SHMEM_MAX_FOLIO_PAGES ? SHMEM_MAX_FOLIO_PAGES : e->nr;
+	for (i = 0; i < nr; i++) {
+		switch (e->type) {
+		case SHMEM_EV_ADD:
+			err = sh_table_add(&table, e->dev, e->ino, e->index + i, e->wid);
+			if (err > 0)
+				ucounters[SHC_ADDED_PAGES]++;
+			else if (err < 0)
+				ucounters[SHC_DROP_PAGES]++;
+			break;
+		case SHMEM_EV_DEL:
+			if (sh_table_del(&table, e->dev, e->ino, e->index + i))
+				ucounters[SHC_REMOVED_PAGES]++;
+			break;
+		case SHMEM_EV_SWAP_OUT:
+		case SHMEM_EV_SWAP_IN:
+			p = sh_table_find(&table, e->dev, e->ino, e->index + i);
+			if (p && e->type == SHMEM_EV_SWAP_OUT)
+				p->flags |= SHMEM_PF_SWAPPED;
+			else if (p)
+				p->flags &= ~SHMEM_PF_SWAPPED;
+			break;
+		}
 	}
-	while (!done) {
-		got = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &got,
-					   NULL);
-		first = false;
-		if (err) {
-			err = -errno;
-			if (err != -ENOENT)
-				goto slow;
-			done = true;
-			err = 0;
-		}
-		if (cnt + got > cap) {
-			cap = (cnt + got) * 2;
-			p = realloc(recs, cap * sizeof(*recs));
-			if (!p) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			recs = p;
-		}
-		for (i = 0; i < got; i++) {
-			recs[cnt].dev = sh_dev_from_kernel(keys[i].dev);
-			recs[cnt].ino = keys[i].ino;
-			recs[cnt].wid = vals[i].wid;
-			recs[cnt].flags = vals[i].flags;
-			cnt++;
-		}
-		if (cnt > max * 2)
-			break; /* the map changed under us a lot: enough */
-	}
-	goto done;
-slow:
-	{
-		struct shmem_page_key k, next, *prev = NULL;
-		struct shmem_page_val v;
+	return 0;
+}
 
-		err = 0;
-		cnt = 0;
-		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-			k = next;
-			prev = &k;
-			if (bpf_map_lookup_elem(fd, &k, &v) != 0)
-				continue;
-			if (cnt == cap) {
-				cap = cap ? cap * 2 : 4096;
-				p = realloc(recs, cap * sizeof(*recs));
-				if (!p) {
-					err = -ENOMEM;
-					goto cleanup;
-				}
-				recs = p;
-			}
-			recs[cnt].dev = sh_dev_from_kernel(k.dev);
-			recs[cnt].ino = k.ino;
-			recs[cnt].wid = v.wid;
-			recs[cnt].flags = v.flags;
-			cnt++;
-		}
+static int read_pages(struct page_rec **out, size_t *n)
+{
+	struct page_rec *recs = calloc(table.n ? table.n : 1, sizeof(*recs));
+	size_t i, cnt = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	for (i = 0; i < table.cap && cnt < table.n; i++) {
+		const struct sh_page *p = &table.slots[i];
+
+		if (!p->used)
+			continue;
+		recs[cnt].dev = sh_dev_from_kernel(p->dev);
+		recs[cnt].ino = p->ino;
+		recs[cnt].wid = p->wid;
+		recs[cnt].flags = p->flags;
+		cnt++;
 	}
-done:
 	sort(recs, cnt, sizeof(*recs), cmp_page_rec);
 	*out = recs;
 	*n = cnt;
-	recs = NULL;
-cleanup:
-	free(recs);
-	free(keys);
-	free(vals);
-	return err;
+	return 0;
 }
 
 static void read_counters(int fd, unsigned long long *c)
@@ -475,13 +465,15 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	int err;
 
 	read_counters(bpf_map__fd(skel->maps.counters), r->counters);
-	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_WRITERS] +
-		     r->counters[SHC_DROP_STACKS] + r->counters[SHC_NO_ALLOC] +
-		     r->counters[SHC_MISMATCH];
+	for (i = 0; i < SHC_NR; i++)
+		r->counters[i] += ucounters[i];
+	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
+		     r->counters[SHC_DROP_WRITERS] + r->counters[SHC_DROP_STACKS] +
+		     r->counters[SHC_NO_ALLOC] + r->counters[SHC_MISMATCH];
 	wall_time(r->time, sizeof(r->time));
 	r->show_stacks = env.stacks;
 
-	err = read_pages(bpf_map__fd(skel->maps.pages), env.max_pages, &recs, &nrecs);
+	err = read_pages(&recs, &nrecs);
 	if (err)
 		return err;
 	err = sh_read_mounts("/proc/self/mountinfo", &r->mounts, &r->nmounts);
@@ -611,6 +603,7 @@ int sh_stack_fd = -1;
 int cmd_shmem(int argc, char **argv)
 {
 	struct shmem_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
 	enum shmem_hookset hooks;
 	unsigned long long reports = 0, next_ns;
 	int err;
@@ -637,7 +630,8 @@ int cmd_shmem(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->want_stacks = env.stacks;
-	bpf_map__set_max_entries(skel->maps.pages, env.max_pages);
+	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
+	table.max = env.max_pages;
 	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
 	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
 
@@ -665,6 +659,12 @@ int cmd_shmem(int argc, char **argv)
 		goto cleanup;
 	}
 	sh_stack_fd = bpf_map__fd(skel->maps.stacks);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
+	if (!rb) {
+		err = -errno;
+		err_msg("cannot set up the event ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
 	if (hooks == SHMEM_HOOKS_LRU)
 		warn_msg("memory controller disabled: writers are taken at LRU insertion and "
 			 "may be the wrong task");
@@ -674,9 +674,12 @@ int cmd_shmem(int argc, char **argv)
 		env.interval > 0 ? "" : "Hit Ctrl-C to end.");
 	next_ns = now_ns() + (unsigned long long)(env.interval * 1e9);
 	while (!exiting) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		/* Events are submitted without wakeups (cheaper for the
+		 * writer): drain on a short timer instead. */
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
+		ring_buffer__consume(rb);
 		if (env.interval <= 0 || now_ns() < next_ns)
 			continue;
 		err = report(skel);
@@ -686,9 +689,12 @@ int cmd_shmem(int argc, char **argv)
 		if (env.count && ++reports >= env.count)
 			goto cleanup;
 	}
+	ring_buffer__consume(rb);
 	err = report(skel);
 cleanup:
+	ring_buffer__free(rb);
 	shmem_bpf__destroy(skel);
+	sh_table_free(&table);
 	cgroup_cache_free();
 	release_tracefs();
 	return err ? EXIT_RUNTIME : EXIT_OK;

@@ -71,6 +71,30 @@ struct sh_report {
 	bool show_stacks;
 };
 
+/* shmem_table.c: pages currently in the page cache of shmem inodes */
+struct sh_page {
+	__u64 ino;
+	__u64 index;
+	__u32 dev;	/* kernel encoding, as in the events */
+	__u32 wid;
+	__u8 flags;	/* SHMEM_PF_* */
+	__u8 used;
+};
+
+struct sh_table {
+	struct sh_page *slots;
+	size_t cap;	/* power of two */
+	size_t n;
+	size_t max;	/* --max-pages */
+};
+
+/* 1 added, 0 already tracked (first writer kept), -ENOSPC at max, -ENOMEM. */
+int sh_table_add(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u32 wid);
+/* True when the page was tracked and is now gone. */
+bool sh_table_del(struct sh_table *t, __u32 dev, __u64 ino, __u64 index);
+struct sh_page *sh_table_find(const struct sh_table *t, __u32 dev, __u64 ino, __u64 index);
+void sh_table_free(struct sh_table *t);
+
 /* shmem_paths.c */
 /* Kernel dev_t (MKDEV: major << 20 | minor) to the userspace encoding. */
 dev_t sh_dev_from_kernel(__u32 kdev);

@@ -16,6 +16,7 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_ADDED_PAGES] = "added_pages",
 	[SHC_REMOVED_PAGES] = "removed_pages",
 	[SHC_DROP_PAGES] = "drop_page_table_full",
+	[SHC_DROP_EVENTS] = "drop_events",
 	[SHC_DROP_WRITERS] = "drop_writer_table_full",
 	[SHC_DROP_STACKS] = "drop_stacks",
 	[SHC_NO_ALLOC] = "drop_no_matching_alloc",
