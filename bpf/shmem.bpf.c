@@ -72,6 +72,7 @@ struct alloc_slot {
 	__u32 wid;
 	void *css_set;
 	__u64 comm[SHMEM_COMM_LEN / 8];
+	__u32 last_dev;		/* already in the devs table */
 };
 
 struct {
@@ -152,19 +153,22 @@ static __always_inline __u32 writer_id(void *ctx)
 static __always_inline __u32 cached_writer_id(void *ctx, struct alloc_slot *s)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 comm[SHMEM_COMM_LEN / 8] = {};
-	void *css = BPF_CORE_READ(task, cgroups);
+	void *css = task->cgroups;
+	__u64 c0, c1;
 
 	/* A stack differs per add: nothing to cache. */
 	if (want_stacks)
 		return writer_id(ctx);
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (s->wid && s->css_set == css && s->comm[0] == comm[0] && s->comm[1] == comm[1])
+	/* Plain loads from the trusted current task: a helper call each
+	 * would cost more than the whole check. */
+	c0 = *(__u64 *)&task->comm[0];
+	c1 = *(__u64 *)&task->comm[8];
+	if (s->wid && s->css_set == css && s->comm[0] == c0 && s->comm[1] == c1)
 		return s->wid;
 	s->wid = writer_id(ctx);
 	s->css_set = css;
-	s->comm[0] = comm[0];
-	s->comm[1] = comm[1];
+	s->comm[0] = c0;
+	s->comm[1] = c1;
 	return s->wid;
 }
 
@@ -259,18 +263,19 @@ static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, 
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+/* False when the device could not be recorded (the add is then dropped:
+ * its deletes would be filtered out and the pages never leave). */
+static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
 {
 	__u8 one = 1;
 
-	/* A full device table would hide this device's deletes: count the
-	 * add as lost rather than track pages that can never leave. */
 	if (!bpf_map_lookup_elem(&devs, &dev) &&
 	    bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
 		count(SHC_DROP_EVENTS, nr);
-		return;
+		return false;
 	}
 	emit(SHMEM_EV_ADD, dev, ino, index, nr, wid);
+	return true;
 }
 
 /* ---- tracepoint design ---- */
@@ -317,7 +322,12 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 		count(SHC_MISMATCH, val);
 		return 0;
 	}
-	emit_add(dev, ino, index, val, cached_writer_id(ctx, s));
+	/* The devs lookup is skipped while a thread keeps adding to the
+	 * device it added to last. */
+	if (s->last_dev == dev && dev)
+		emit(SHMEM_EV_ADD, dev, ino, index, val, cached_writer_id(ctx, s));
+	else if (emit_add(dev, ino, index, val, cached_writer_id(ctx, s)))
+		s->last_dev = dev;
 	return 0;
 }
 
