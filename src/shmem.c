@@ -455,6 +455,21 @@ static void free_report(struct sh_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static bool swap_known;
+
+static bool swap_active(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n > 1; /* past the header */
+}
+
 /* Group the page records into inodes, then name, filter and sort. */
 static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_writer *w,
 			size_t nw)
@@ -472,6 +487,8 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 		     r->counters[SHC_NO_ALLOC] + r->counters[SHC_MISMATCH];
 	wall_time(r->time, sizeof(r->time));
 	r->show_stacks = env.stacks;
+	r->swap_known = swap_known;
+	r->swap_active = swap_active();
 
 	err = read_pages(&recs, &nrecs);
 	if (err)
@@ -616,6 +633,8 @@ int cmd_shmem(int argc, char **argv)
 	setup_libbpf_logging();
 
 	hooks = probe_shmem_hooks();
+	swap_known = hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_writeout") &&
+		     probe_fentry("shmem_swapin_folio");
 	if (hooks == SHMEM_HOOKS_NONE) {
 		err_msg("no usable hook: neither fentry on shmem_add_to_page_cache nor the "
 			"mm_page_alloc/mod_memcg_lruvec_state/filemap tracepoints load here");

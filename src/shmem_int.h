@@ -69,6 +69,10 @@ struct sh_report {
 	unsigned long long counters[SHC_NR];
 	unsigned long long dropped;	/* sum of every drop counter */
 	bool show_stacks;
+	/* Swap-out is followed only by the fentry hooks: otherwise swapped
+	 * pages stay counted as resident and bytes_swapped is unknown. */
+	bool swap_known;
+	bool swap_active;	/* /proc/swaps lists a device */
 };
 
 /* shmem_table.c: pages currently in the page cache of shmem inodes */

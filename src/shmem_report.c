@@ -138,6 +138,9 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 			human(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked ?
 				m->bytes_used - m->bytes_tracked : 0));
 	}
+	if (r->swap_active && !r->swap_known)
+		fprintf(out, "swap: active; shmem pages swapped out cannot be followed with these "
+			"hooks and stay counted as resident under their writer\n");
 	fprintf(out, "dropped: %llu", r->dropped);
 	if (r->dropped) {
 		const char *sep = " (";
@@ -220,7 +223,10 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 			json_u64(&j, in->uid);
 		else
 			json_null(&j);
-		json_ku64(&j, "bytes_swapped", in->swapped);
+		if (r->swap_known)
+			json_ku64(&j, "bytes_swapped", in->swapped);
+		else
+			json_knull(&j, "bytes_swapped");
 		json_key(&j, "deleted");
 		json_bool(&j, in->deleted);
 		json_key(&j, "sysv_shmid");

@@ -80,3 +80,5 @@ check_eq "mode" shmem "$(jq_get "$TMP/MT.json" .mode)"
 # COUNT reports, then exit on its own.
 timeout 20 "$MEMLEAKBPF" shmem --json --mount "$MNT" 0.3 2 >"$TMP/count.json" 2>/dev/null
 check_eq "INTERVAL COUNT: two reports, exit 0" "0 2" "$? $(wc -l <"$TMP/count.json")"
+check_eq "swap is not followed by tracepoints: bytes_swapped unknown (null)" null \
+	"$(jq_get "$TMP/MT.json" '.inodes[0].bytes_swapped')"
