@@ -73,6 +73,7 @@ struct alloc_slot {
 	void *css_set;
 	__u64 comm[SHMEM_COMM_LEN / 8];
 	__u32 last_dev;		/* already in the devs table */
+	__u32 neg_pending;	/* NR_SHMEM just fell by this much here */
 };
 
 struct {
@@ -295,6 +296,7 @@ int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, in
 		return 0;
 	s->page = page;
 	s->order = order;
+	s->neg_pending = 0;
 	return 0;
 }
 
@@ -306,9 +308,23 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 	__u64 ino, index;
 	__u32 dev, order;
 
-	if (item != bpf_core_enum_value(enum node_stat_item, NR_SHMEM) || val <= 0)
+	if (item != bpf_core_enum_value(enum node_stat_item, NR_SHMEM))
 		return 0;
 	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0, 0);
+	/* A folio moving to another zone or memcg (migration, swap-cache
+	 * replacement) shows as -nr then +nr in the same task with no delete
+	 * and no add: its (dev, ino, index) pages keep their writer. */
+	if (val < 0) {
+		if (s)
+			s->neg_pending = -val;
+		return 0;
+	}
+	if (s && s->neg_pending && s->neg_pending == (__u32)val) {
+		s->neg_pending = 0;
+		s->page = NULL;
+		count(SHC_MOVED, val);
+		return 0;
+	}
 	if (!s || !s->page) {
 		count(SHC_NO_ALLOC, val);
 		return 0;

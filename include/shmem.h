@@ -63,6 +63,7 @@ enum shmem_counter {
 	SHC_MISMATCH,		/* BPF: the fresh page did not fit the NR_SHMEM delta */
 	SHC_LRU_ADDED,		/* BPF: pages added by the LRU fallback */
 	SHC_SWAPPED,		/* BPF: pages seen leaving for swap (fentry only) */
+	SHC_MOVED,		/* BPF: pages moved between zones/memcgs, kept */
 	SHC_NR,
 };
 

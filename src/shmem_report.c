@@ -23,6 +23,7 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_MISMATCH] = "drop_alloc_mismatch",
 	[SHC_LRU_ADDED] = "lru_added_pages",
 	[SHC_SWAPPED] = "swapped_pages",
+	[SHC_MOVED] = "moved_pages",
 };
 
 const char *sh_kind_name(enum sh_kind k)
@@ -146,7 +147,8 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 		const char *sep = " (";
 
 		for (i = SHC_DROP_PAGES; i < SHC_NR; i++) {
-			if (i == SHC_LRU_ADDED || i == SHC_SWAPPED || !r->counters[i])
+			if (i == SHC_LRU_ADDED || i == SHC_SWAPPED || i == SHC_MOVED ||
+			    !r->counters[i])
 				continue;
 			fprintf(out, "%s%s %llu", sep, counter_names[i], r->counters[i]);
 			sep = ", ";
