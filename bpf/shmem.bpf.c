@@ -7,7 +7,8 @@
  *    allocation (kmem:mm_page_alloc) is taken as the new shmem folio when
  *    NR_SHMEM grows in that same task (memcg:mod_memcg_lruvec_state fires
  *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
- *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache.
+ *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache
+ *    (all BTF-typed tracepoints: nothing needs tracefs).
  *  - fentry/fexit on the shmem functions, where the kernel allows it.
  * Each add or delete goes out as one ring-buffer record per folio;
  * userspace keeps the page table (see include/shmem.h for why).
@@ -347,14 +348,28 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 	return 0;
 }
 
-SEC("tracepoint/filemap/mm_filemap_delete_from_page_cache")
-int tp_delete(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+/* BTF-typed, not the classic tracepoint: no tracefs to depend on, and the
+ * device is three plain loads, enough to drop other filesystems' deletes. */
+SEC("tp_btf/mm_filemap_delete_from_page_cache")
+int BPF_PROG(tp_delete, struct folio *folio)
 {
-	__u32 dev = ctx->s_dev;
+	struct address_space *mapping = folio->mapping;
+	struct inode *host;
+	struct super_block *sb;
+	__u32 dev;
 
+	if (!mapping)
+		return 0;
+	host = mapping->host;
+	if (!host)
+		return 0;
+	sb = host->i_sb;
+	if (!sb)
+		return 0;
+	dev = sb->s_dev;
 	if (!bpf_map_lookup_elem(&devs, &dev))
 		return 0;
-	emit(SHMEM_EV_DEL, dev, ctx->i_ino, ctx->index, 1u << (ctx->order & 31), 0);
+	emit(SHMEM_EV_DEL, dev, host->i_ino, folio->index, folio_pages(folio), 0);
 	return 0;
 }
 

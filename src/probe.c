@@ -168,18 +168,19 @@ enum shmem_hookset probe_shmem_hooks(void)
 		return SHMEM_HOOKS_FENTRY;
 	}
 	memcg = probe_memcg_enabled();
-	if (memcg && probe_tp_btf("mod_memcg_lruvec_state") && probe_tp_btf("mm_page_alloc") &&
-	    ensure_tracefs() && probe_tracepoint("filemap", "mm_filemap_delete_from_page_cache")) {
+	if (!probe_tp_btf("mm_filemap_delete_from_page_cache")) {
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "missing", NULL);
+		return SHMEM_HOOKS_NONE;
+	}
+	if (memcg && probe_tp_btf("mod_memcg_lruvec_state") && probe_tp_btf("mm_page_alloc")) {
 		probe_report("tp_btf/mm_page_alloc + tp_btf/mod_memcg_lruvec_state (NR_SHMEM)",
 			     "in use", "adds, in the writer's context");
-		probe_report("tracepoint/filemap/mm_filemap_delete_from_page_cache", "in use",
-			     "removals");
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
 		probe_report("swap-out", "not followed",
 			     "no tracepoint: swapped pages stay counted under their writer");
 		return SHMEM_HOOKS_TRACEPOINT;
 	}
-	if (probe_tp_btf("mm_lru_insertion") && ensure_tracefs() &&
-	    probe_tracepoint("filemap", "mm_filemap_delete_from_page_cache")) {
+	if (probe_tp_btf("mm_lru_insertion")) {
 		probe_report("tp_btf/mm_lru_insertion", "in use (fallback)",
 			     memcg ? "memcg tracepoint missing" : "memory controller disabled");
 		return SHMEM_HOOKS_LRU;

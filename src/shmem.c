@@ -35,6 +35,7 @@ static struct env {
 	unsigned long long max_writers;
 	unsigned long long max_stacks;
 	unsigned long long ring_size;
+	int hooks;			/* 0: decided by probe_shmem_hooks */
 } env = {
 	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
 	.max_writers = 65536,
@@ -43,7 +44,7 @@ static struct env {
 };
 
 enum { OPT_CGROUP = 256, OPT_MOUNT, OPT_MIN_BYTES, OPT_STACKS, OPT_JSON, OPT_MAX_PAGES,
-       OPT_MAX_WRITERS, OPT_MAX_STACKS, OPT_RING_SIZE };
+       OPT_MAX_WRITERS, OPT_MAX_STACKS, OPT_RING_SIZE, OPT_HOOKS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "max-writers", required_argument, NULL, OPT_MAX_WRITERS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
@@ -84,6 +86,8 @@ static void usage(FILE *out)
 "      --max-stacks N    distinct stacks with --stacks (default %llu)\n"
 "      --ring-size N     BPF-to-userspace event buffer (default %lluM); a full\n"
 "                        buffer loses events, counted as drops\n"
+"      --hooks SET       force a hook set: fentry, tracepoint or lru (default:\n"
+"                        the most precise one that loads)\n"
 "  -v, --verbose         say which hooks are in use (-vv: libbpf debug)\n"
 "  -h, --help            this text\n"
 "\n"
@@ -156,6 +160,18 @@ static int parse_args(int argc, char **argv)
 			/* The kernel wants a power-of-two number of pages. */
 			for (env.ring_size = 4096; env.ring_size < v; env.ring_size <<= 1)
 				;
+			break;
+		case OPT_HOOKS:
+			if (strcmp(optarg, "fentry") == 0)
+				env.hooks = SHMEM_HOOKS_FENTRY;
+			else if (strcmp(optarg, "tracepoint") == 0)
+				env.hooks = SHMEM_HOOKS_TRACEPOINT;
+			else if (strcmp(optarg, "lru") == 0)
+				env.hooks = SHMEM_HOOKS_LRU;
+			else {
+				err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'v':
 			verbosity++;
@@ -632,7 +648,12 @@ int cmd_shmem(int argc, char **argv)
 		return EXIT_RUNTIME;
 	setup_libbpf_logging();
 
-	hooks = probe_shmem_hooks();
+	if (env.hooks) {
+		hooks = env.hooks;
+		probe_report("set", "forced by --hooks", NULL);
+	} else {
+		hooks = probe_shmem_hooks();
+	}
 	swap_known = hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_writeout") &&
 		     probe_fentry("shmem_swapin_folio");
 	if (hooks == SHMEM_HOOKS_NONE) {
@@ -685,8 +706,8 @@ int cmd_shmem(int argc, char **argv)
 		goto cleanup;
 	}
 	if (hooks == SHMEM_HOOKS_LRU)
-		warn_msg("memory controller disabled: writers are taken at LRU insertion and "
-			 "may be the wrong task");
+		warn_msg("writers are taken at LRU insertion (no NR_SHMEM tracepoint): "
+			 "they may be the wrong task");
 
 	install_signal_handlers();
 	fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)... %s\n",
@@ -715,6 +736,5 @@ cleanup:
 	shmem_bpf__destroy(skel);
 	sh_table_free(&table);
 	cgroup_cache_free();
-	release_tracefs();
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -18,6 +18,13 @@ check_fails "zero table size" "invalid table size '0'" "$MEMLEAKBPF" shmem --max
 check_fails "--mount on a non-tmpfs" "not on a tmpfs mount" "$MEMLEAKBPF" shmem --mount /proc
 check_fails "--mount missing" "--mount /nonexistent-x: No such file" "$MEMLEAKBPF" shmem --mount /nonexistent-x
 check_fails "--cgroup missing" "no such cgroup '/nonexistent-cg-x'" "$MEMLEAKBPF" shmem --cgroup /nonexistent-cg-x
+check_fails "unknown hook set" "unknown hook set 'x'" "$MEMLEAKBPF" shmem --hooks x
+if ! "$MEMLEAKBPF" shmem -v 0.1 1 2>&1 >/dev/null | grep -q 'fentry/fexit loads'; then
+	check_fails "--hooks fentry where fentry is refused: one clear line" \
+		"cannot load the BPF programs" "$MEMLEAKBPF" shmem --hooks fentry 0.1 1
+fi
+check "--hooks lru loads and warns that writers may be wrong" \
+	bash -c "'$MEMLEAKBPF' shmem --hooks lru 0.1 1 2>&1 >/dev/null | grep -q 'may be the wrong task'"
 check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLEAKBPF" shmem
 
 mount -t tmpfs -o size=64m tmpfs "$MNT" || { fail "mount tmpfs"; exit 1; }
