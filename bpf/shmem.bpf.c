@@ -144,6 +144,8 @@ static __always_inline __u32 writer_id(void *ctx)
 	nv.wid = (*seq << 10) | (bpf_get_smp_processor_id() & 0x3ff);
 	if (bpf_map_update_elem(&writers, &k, &nv, BPF_NOEXIST) == 0)
 		return nv.wid;
+	/* Not used: a full table must not run the sequence into a wrap. */
+	*seq -= 1;
 	/* Another CPU interned the same writer first, or the table is full. */
 	v = bpf_map_lookup_elem(&writers, &k);
 	if (v)

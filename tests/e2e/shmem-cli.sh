@@ -54,7 +54,8 @@ start V2T --cgroup "$V2" --mount "$MNT"
 start PT -p "$PID" --mount "$MNT"
 start MT --min-bytes 100k --mount "$MNT"
 start ST --stacks --mount "$MNT"
-for f in V1T V2T PT MT ST; do
+start WT --max-writers 1 --mount "$MNT"
+for f in V1T V2T PT MT ST WT; do
 	for _ in $(seq 100); do grep -q '^Tracing' "$TMP/$f.err" && break; sleep 0.1; done
 done
 
@@ -63,7 +64,7 @@ bash -c "echo \$\$ >'$V1/cgroup.procs' && echo \$\$ >'$V2/cgroup.procs' && exec 
 echo go >"$TMP/go"
 wait "$PID"
 
-for n in V1T V2T PT MT ST; do kill -INT "${!n}"; wait "${!n}"; done
+for n in V1T V2T PT MT ST WT; do kill -INT "${!n}"; wait "${!n}"; done
 paths() { jq_get "$TMP/$1.json" '[.inodes[].path | split("/") | last] | sort | join(",")'; }
 check_eq "--cgroup (v1 memory path) keeps only that cgroup's writer" incg "$(paths V1T)"
 check_eq "--cgroup (v2 path) keeps only that cgroup's writer" incg "$(paths V2T)"
@@ -82,6 +83,11 @@ check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_swapped","de
 	"$(jq_get "$TMP/MT.json" '.inodes[0] | keys' | jq -c .)"
 check_eq "keys of the report" '["counters","dropped","inodes","mode","mounts","time","writers"]' \
 	"$(jq_get "$TMP/MT.json" 'keys' | jq -c .)"
+check_ge "full writer table: drops counted" 1 "$(jq_get "$TMP/WT.json" .counters.drop_writer_table_full)"
+check_ge "full writer table: pages kept with an unknown writer" 1 \
+	"$(jq_get "$TMP/WT.json" '[.inodes[].writers[] | select(.pid == null)] | length')"
+check_eq "full writer table: bytes still exact" "$(($(stat -c %b "$MNT/big") * 512))" \
+	"$(jq_get "$TMP/WT.json" '.inodes[] | select(.path | endswith("/big")) | .bytes')"
 check_eq "mode" shmem "$(jq_get "$TMP/MT.json" .mode)"
 
 # COUNT reports, then exit on its own.
