@@ -52,6 +52,7 @@ run() {
 	for k in pid ino holder shmid; do
 		v=$(grep -o "$k=[0-9]*" <<<"$out" | head -n 1 | cut -d= -f2)
 		printf -v "${var}_$k" '%s' "$v"
+		[ "$k" = holder ] && [ -n "$v" ] && on_exit "kill $v"
 	done
 }
 
