@@ -201,6 +201,9 @@ kill -INT "$C"
 wait "$A"; check_eq "SIGINT: exit 0" 0 $?
 wait "$B"; check_eq "SIGTERM: exit 0" 0 $?
 wait "$C"
+# Every NR_SHMEM rise found its fresh folio (system-wide, this run).
+check_eq "no add went unmatched" "0 0 0" \
+	"$(jq_get "$TMP/a.json" '.counters | "\(.drop_no_matching_alloc) \(.drop_alloc_mismatch) \(.drop_events)"')"
 check "every JSON line parses" jq -e . "$TMP/a.json"
 check_eq "no raw control bytes in the text report" 0 \
 	"$(LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$TMP/b.txt")"
