@@ -19,10 +19,10 @@ ifneq ($(SAN),)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(OUTPUT) $(SAN_FLAGS)
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Iinclude -I$(OUTPUT) $(SAN_FLAGS)
 LDLIBS   += -lbpf -ldw -lelf -lz -lstdc++ -lpthread
 LDFLAGS  += $(SAN_FLAGS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Werror=undef \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Werror=undef \
 	-Iinclude -Ibpf -I$(VMLINUX_DIR) -I$(OUTPUT)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -96,7 +96,7 @@ test: $(BIN) $(OUTPUT)/unit_tests $(PROGS)
 check:
 	$(Q)scripts/check
 
-demo: memleakbpf $(OUTPUT)/tests/leaky
+demo:
 	$(Q)scripts/demo
 
 bench: memleakbpf
@@ -109,4 +109,5 @@ clean:
 PREFIX ?= /usr/local
 install: memleakbpf
 	install -D -m 0755 memleakbpf $(DESTDIR)$(PREFIX)/sbin/memleakbpf
-	install -D -m 0644 man/memleakbpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/memleakbpf.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -1,9 +1,392 @@
-/* placeholder: user-space leak tracing (issue 2) */
+/* memleakbpf user mode: outstanding allocations of one process per call
+ * stack, from malloc-family uprobes and mmap/munmap/mremap/brk tracepoints. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "common.h"
+#include "elf_util.h"
+#include "memleak.skel.h"
 #include "modes.h"
+#include "probe.h"
+#include "uprobe_multi.h"
+#include "uprobe_site.h"
+#include "user_modules.h"
+#include "user_options.h"
+#include "user_report.h"
+#include "user_target.h"
+
+static struct user_env env;
+
+/* ---- hooks ---------------------------------------------------------------- */
+
+struct links {
+	struct bpf_link *v[64];
+	int n;
+	int fds[4]; /* uprobe_multi links (raw fds) */
+	int nfds;
+};
+
+static int keep_link(struct links *l, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (l->n == (int)ARRAY_SIZE(l->v)) {
+		bpf_link__destroy(link);
+		return -ENOSPC;
+	}
+	l->v[l->n++] = link;
+	return 0;
+}
+
+static void destroy_links(struct links *l)
+{
+	while (l->n > 0)
+		bpf_link__destroy(l->v[--l->n]);
+	while (l->nfds > 0)
+		close(l->fds[--l->nfds]);
+}
+
+/* The allocator functions, their attach cookie (what the entry program
+ * does) and whether their return is probed. */
+static const struct hook {
+	const char *func;
+	__u64 cookie;
+	bool ret;
+	bool required;
+} hooks[] = {
+	{ "malloc", ML_KIND_MALLOC, true, true },
+	{ "free", ML_HOOK_FREE, false, true },
+	{ "calloc", ML_KIND_CALLOC, true, false },
+	{ "realloc", ML_KIND_REALLOC, true, false },
+	{ "reallocarray", ML_KIND_REALLOCARRAY, true, false },
+	{ "posix_memalign", ML_KIND_POSIX_MEMALIGN, true, false },
+	{ "aligned_alloc", ML_KIND_ALIGNED_ALLOC, true, false },
+	{ "memalign", ML_KIND_MEMALIGN, true, false },
+	{ "valloc", ML_KIND_VALLOC, true, false },
+	{ "pvalloc", ML_KIND_PVALLOC, true, false },
+};
+
+struct sites {
+	unsigned long off[ARRAY_SIZE(hooks)];
+	__u64 cookie[ARRAY_SIZE(hooks)];
+	unsigned long ret_off[ARRAY_SIZE(hooks)];
+	unsigned int n, nret;
+};
+
+/* Where each function's probe goes: its entry, moved past flag-only
+ * instructions onto one the kernel emulates (src/uprobe_site.c). */
+static int find_sites(struct target *t, struct sites *st)
+{
+	bool is_exe = strcmp(t->allocator, t->exe) == 0;
+	unsigned long long addr[ARRAY_SIZE(hooks)] = {};
+	unsigned char code[16];
+	char name[256];
+	struct elf_file ef;
+	size_t i, k, skip;
+	long long off;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!elf_file_open(&ef, t->allocator)) {
+		err_msg("cannot read allocator %s as ELF", t->allocator);
+		return -ENOENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		snprintf(name, sizeof(name), "%s%s", env.symbol_prefix ? env.symbol_prefix : "", hooks[i].func);
+		addr[i] = elf_func_addr(&ef, name, !is_exe);
+		off = addr[i] ? elf_vaddr_to_offset(&ef, addr[i]) : -1;
+		if (off < 0) {
+			if (hooks[i].required) {
+				err_msg("allocator %s has no %s()%s", t->allocator, name,
+					env.symbol_prefix ? "" : " (try --lib or --symbol-prefix)");
+				err = -ENOENT;
+				break;
+			}
+			probe_report(name, "not hooked", "not in the allocator");
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (addr[k] == addr[i])
+				break;
+		if (k < i) {
+			/* glibc: memalign is aligned_alloc; one probe serves both. */
+			probe_report(name, "shares the probe of", hooks[k].func);
+			continue;
+		}
+		skip = elf_read_at(&ef, off, code, sizeof(code)) ? uprobe_fast_skip(code, sizeof(code)) : 0;
+		st->off[st->n] = off + skip;
+		st->cookie[st->n++] = hooks[i].cookie;
+		if (hooks[i].ret)
+			st->ret_off[st->nret++] = off + skip;
+		if (verbosity) {
+			char how[PATH_MAX + 96];
+
+			snprintf(how, sizeof(how), "uprobe%s %s+0x%llx", hooks[i].ret ? "+uretprobe" : "",
+				 t->allocator, (unsigned long long)off + skip);
+			probe_report(name, how, skip ? "moved past flag-only instructions to an emulated one"
+						      : NULL);
+		}
+	}
+	elf_file_close(&ef);
+	return err;
+}
+
+static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct links *links, bool multi)
+{
+	struct sites st;
+	unsigned int i;
+	int err, fd;
+
+	err = find_sites(t, &st);
+	if (err)
+		return err;
+	if (multi) {
+		fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_enter_any), t->allocator, st.off,
+					 st.cookie, st.n, t->pid, false);
+		if (fd >= 0)
+			links->fds[links->nfds++] = fd;
+		err = fd < 0 ? fd : 0;
+		if (!err) {
+			fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_exit), t->allocator,
+						 st.ret_off, NULL, st.nret, t->pid, true);
+			if (fd >= 0)
+				links->fds[links->nfds++] = fd;
+			err = fd < 0 ? fd : 0;
+		}
+		probe_report("malloc family", "2 uprobe_multi links", NULL);
+	} else {
+		for (i = 0; i < st.n && !err; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = st.cookie[i]);
+
+			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_enter_any, t->pid,
+									       t->allocator, st.off[i], &opts));
+		}
+		for (i = 0; i < st.nret && !err; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
+
+			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_exit, t->pid,
+									       t->allocator, st.ret_off[i], &opts));
+		}
+		probe_report("malloc family", "one perf-event uprobe per function",
+			     "no uprobe_multi links before Linux 6.6");
+	}
+	if (err)
+		err_msg("cannot attach the allocator's uprobes in %s: %s%s", t->allocator, strerror(-err),
+			err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
+					 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
+	return err;
+}
+
+static int attach_tracepoints(struct memleak_bpf *skel, struct links *links)
+{
+	struct bpf_program *sys[] = {
+		skel->progs.sys_enter_mmap, skel->progs.sys_exit_mmap,
+		skel->progs.sys_enter_munmap, skel->progs.sys_exit_munmap,
+		skel->progs.sys_enter_mremap, skel->progs.sys_exit_mremap,
+		skel->progs.sys_enter_brk, skel->progs.sys_exit_brk,
+	};
+	size_t i;
+	int err;
+
+	err = keep_link(links, bpf_program__attach(skel->progs.on_exec));
+	if (err) {
+		err_msg("cannot attach tp_btf/sched_process_exec: %s", strerror(-err));
+		return err;
+	}
+	probe_report("exec", "tp_btf/sched_process_exec", NULL);
+	if (!env.trace_mmap) {
+		probe_report("mmap/munmap/mremap/brk", "off", "--no-mmap");
+		return 0;
+	}
+	if (!ensure_tracefs()) {
+		err_msg("tracefs is not available and cannot be mounted: the mmap/brk tracepoints need it "
+			"(or run with --no-mmap)");
+		return -ENOENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(sys); i++) {
+		err = keep_link(links, bpf_program__attach(sys[i]));
+		if (err) {
+			err_msg("cannot attach tracepoint %s: %s (or run with --no-mmap)",
+				bpf_program__section_name(sys[i]), strerror(-err));
+			return err;
+		}
+		probe_report(bpf_program__section_name(sys[i]) + strlen("tracepoint/"), "tracepoint", NULL);
+	}
+	return 0;
+}
+
+/* ---- main loop ------------------------------------------------------------ */
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	if (len >= sizeof(struct ml_module_event))
+		umodules_on_event(ctx, data);
+	return 0;
+}
+
+static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
+		  const struct target *t, bool final)
+{
+	struct report_opts o = {
+		.pid = t->pid,
+		.comm = t->comm,
+		.top = env.top,
+		.older_ns = env.older * 1e9,
+		.sample_every = env.sample,
+		.format = env.format,
+		.final = final,
+	};
+	struct user_report r;
+	int err;
+
+	err = user_report_build(&r, skel, ms, cache, &o);
+	if (err) {
+		err_msg("cannot read the maps for a report: %s", strerror(-err));
+		return err;
+	}
+	user_report_print(&r, &o, stdout);
+	user_report_free(&r);
+	return 0;
+}
 
 int cmd_user(int argc, char **argv)
 {
-	err_msg("user mode not built yet");
-	return EXIT_RUNTIME;
+	struct memleak_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct symcache *cache = NULL;
+	struct links links = { .nfds = 0 };
+	struct umodules ms = {};
+	struct target t = { .release_fd = -1, .exec_err_fd = -1, .pidfd = -1 };
+	bool have_modules = false, target_running = false, multi;
+	unsigned long long next_report, start = now_ns();
+	long reports = 0;
+	int err, status = 0, i;
+
+	err = user_parse_args(argc, argv, &env);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	setup_libbpf_logging();
+	if (!check_bpf_prereqs())
+		return EXIT_RUNTIME;
+	/* Signals first: a Ctrl-C during set-up still tears everything down. */
+	install_signal_handlers();
+
+	err = env.command ? target_spawn(&t, env.command, env.lib) : target_attach_pid(&t, env.pid, env.lib);
+	if (err)
+		goto cleanup;
+	vlog(1, "target pid %d (%s), executable %s, allocator %s", t.pid, t.comm, t.exe, t.allocator);
+
+	skel = memleak_bpf__open();
+	if (!skel) {
+		err = -errno;
+		err_msg("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->target_tgid = t.pid;
+	skel->rodata->min_size = env.min_size;
+	skel->rodata->max_size = env.max_size;
+	skel->rodata->sample_every = env.sample;
+	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	skel->rodata->trace_mmap = env.trace_mmap;
+	skel->rodata->max_depth = env.max_depth;
+	bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs);
+	bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks);
+	bpf_map__set_max_entries(skel->maps.regions, env.max_regions);
+	bpf_map__set_max_entries(skel->maps.rows, env.unwind_rows);
+	if (!env.trace_mmap) {
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
+				bpf_program__set_autoload(p, false);
+	}
+	multi = probe_uprobe_multi();
+	if (multi) {
+		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.alloc_exit, ML_BPF_TRACE_UPROBE_MULTI);
+	}
+	err = memleak_bpf__load(skel);
+	if (err) {
+		err_msg("cannot load the BPF programs: %s (run with -vv for the verifier log)", strerror(-err));
+		goto cleanup;
+	}
+	err = umodules_init(&ms, skel, t.pid);
+	if (err)
+		goto cleanup;
+	have_modules = true;
+	/* Rows for the modules we know now; later ones (dlopen) arrive as
+	 * events and use frame pointers until their rows are in. */
+	for (i = 0; i < t.nmodules; i++)
+		umodules_preload(&ms, t.modules[i]);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ms, NULL);
+	cache = symcache_new();
+	if (!rb || !cache) {
+		err = -ENOMEM;
+		err_msg("cannot create the event buffer");
+		goto cleanup;
+	}
+	err = attach_allocator(skel, &t, &links, multi);
+	if (!err)
+		err = attach_tracepoints(skel, &links);
+	if (err)
+		goto cleanup;
+	if (!t.spawned)
+		skel->bss->armed = 1; /* -c arms at the child's exec */
+	err = target_release(&t);
+	if (err)
+		goto cleanup;
+	target_running = true;
+	vlog(1, "tracing started in %.0f ms", (now_ns() - start) / 1e6);
+	if (env.format == FORMAT_TEXT && !env.command)
+		fprintf(stderr, "Tracing pid %d (%s)... Hit Ctrl-C to end.\n", t.pid, t.comm);
+
+	next_report = now_ns() + env.interval * 1e9;
+	while (!exiting) {
+		err = ring_buffer__poll(rb, 100);
+		if (err == -EINTR) {
+			err = 0;
+			break;
+		}
+		if (err < 0) {
+			err_msg("ring buffer poll: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = 0;
+		if (!target_alive(&t, &status)) {
+			target_running = false;
+			break;
+		}
+		/* -c reports at exit unless an interval was asked for. */
+		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
+			ring_buffer__consume(rb);
+			if (report(skel, &ms, cache, &t, false) == 0)
+				reports++;
+			next_report += env.interval * 1e9;
+			if (env.count && reports >= env.count)
+				goto cleanup;
+		}
+	}
+	ring_buffer__consume(rb);
+	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
+	report(skel, &ms, cache, &t, !target_running);
+	if (!target_running && t.pid && verbosity)
+		vlog(1, "pid %d exited%s", t.pid, WIFSIGNALED(status) ? " on a signal" : "");
+cleanup:
+	/* Probes go first so nothing fires into freed state. */
+	destroy_links(&links);
+	ring_buffer__free(rb);
+	symcache_free(cache);
+	if (have_modules)
+		umodules_free(&ms);
+	memleak_bpf__destroy(skel);
+	target_cleanup(&t, true);
+	release_tracefs();
+	return err ? EXIT_RUNTIME : EXIT_OK;
 }
