@@ -111,6 +111,27 @@ static __always_inline void count(__u32 which, __u64 n)
 		*c += n;
 }
 
+static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
+				 __u32 wid)
+{
+	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(SHC_DROP_EVENTS, nr);
+		return;
+	}
+	e->type = type;
+	e->dev = dev;
+	e->ino = ino;
+	e->index = index;
+	e->nr = nr;
+	e->wid = wid;
+	/* Userspace drains on a timer: a wakeup per page would cost more
+	 * than the record itself.  A new writer is worth one: its mappings
+	 * must be copied before it exits. */
+	bpf_ringbuf_submit(e, type == SHMEM_EV_WRITER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline __u64 memcg_v1_ino(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -152,8 +173,13 @@ static __always_inline __u32 writer_id(void *ctx)
 		return SHMEM_WID_UNKNOWN;
 	*seq += 1;
 	nv.wid = (*seq << 10) | (bpf_get_smp_processor_id() & 0x3ff);
-	if (bpf_map_update_elem(&writers, &k, &nv, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&writers, &k, &nv, BPF_NOEXIST) == 0) {
+		/* Once per writer: lets userspace copy the writer's mappings
+		 * while it lives, to symbolize its stacks after it exits. */
+		if (want_stacks)
+			emit(SHMEM_EV_WRITER, 0, k.tgid, 0, 0, nv.wid);
 		return nv.wid;
+	}
 	/* Not used: a full table must not run the sequence into a wrap. */
 	*seq -= 1;
 	/* Another CPU interned the same writer first, or the table is full. */
@@ -255,26 +281,6 @@ static __always_inline __u32 folio_pages(struct folio *folio)
 		return 1;
 	flags1 = BPF_CORE_READ(folio, _flags_1);
 	return 1u << (flags1 & 0xff);
-}
-
-static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
-				 __u32 wid)
-{
-	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		count(SHC_DROP_EVENTS, nr);
-		return;
-	}
-	e->type = type;
-	e->dev = dev;
-	e->ino = ino;
-	e->index = index;
-	e->nr = nr;
-	e->wid = wid;
-	/* Userspace drains on a timer: a wakeup per page would cost more
-	 * than the record itself. */
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /* False when the device could not be recorded (the add is then dropped:

@@ -20,6 +20,7 @@ enum shmem_event_type {
 	SHMEM_EV_DEL,		/* nr pages from index left the page cache */
 	SHMEM_EV_SWAP_OUT,	/* still counted, now in swap (fentry only) */
 	SHMEM_EV_SWAP_IN,
+	SHMEM_EV_WRITER,	/* a new writer: wid, its tgid in ino (once each) */
 };
 
 struct shmem_event {

@@ -339,6 +339,10 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->type == SHMEM_EV_WRITER) {
+		sh_stacks_note_writer((pid_t)e->ino);
+		return 0;
+	}
 	nr = e->nr > SHMEM_MAX_FOLIO_PAGES ? SHMEM_MAX_FOLIO_PAGES : e->nr;
 	for (i = 0; i < nr; i++) {
 		switch (e->type) {
@@ -714,11 +718,14 @@ int cmd_shmem(int argc, char **argv)
 		env.interval > 0 ? "" : "Hit Ctrl-C to end.");
 	next_ns = now_ns() + (unsigned long long)(env.interval * 1e9);
 	while (!exiting) {
-		/* Events are submitted without wakeups (cheaper for the
-		 * writer): drain on a short timer instead. */
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
+		/* Page events are submitted without wakeups (cheaper for the
+		 * writer): drain on a short timer; a new writer wakes us. */
+		err = ring_buffer__poll(rb, 20);
+		if (err < 0 && err != -EINTR) {
+			err_msg("reading the event ring buffer: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = 0;
 		ring_buffer__consume(rb);
 		if (env.interval <= 0 || now_ns() < next_ns)
 			continue;
@@ -735,6 +742,7 @@ cleanup:
 	ring_buffer__free(rb);
 	shmem_bpf__destroy(skel);
 	sh_table_free(&table);
+	sh_stacks_free();
 	cgroup_cache_free();
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }

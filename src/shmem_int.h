@@ -116,6 +116,17 @@ bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *min
 bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
 			unsigned long long *rss);
 
+/* shmem_stacks.c (--stacks) */
+/* Copy a new writer's executable mappings while it still lives. */
+void sh_stacks_note_writer(pid_t tgid);
+/* "function (file:line) [module]", or what is known of frame `ip`. */
+void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
+			 size_t len);
+/* An executable file mapping from a /proc/PID/maps line; false otherwise. */
+bool sh_parse_xmap_line(const char *line, unsigned long long *start, unsigned long long *end,
+			unsigned long long *off, const char **path);
+void sh_stacks_free(void);
+
 /* shmem_report.c */
 void sh_print_text(FILE *out, const struct sh_report *r);
 void sh_print_json(FILE *out, const struct sh_report *r);

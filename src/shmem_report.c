@@ -72,7 +72,7 @@ static int read_stack(__s64 id, __u64 *ips)
 static void text_writer(FILE *out, const char *indent, const struct sh_writer *w,
 			unsigned long long bytes, bool show_stacks)
 {
-	char sz[32], comm[SHMEM_COMM_LEN * 4], cg[PATH_MAX];
+	char sz[32], comm[SHMEM_COMM_LEN * 4], cg[PATH_MAX], frame[PATH_MAX], safe[PATH_MAX];
 	__u64 ips[MAX_STACK_DEPTH];
 	int i, n;
 
@@ -87,8 +87,11 @@ static void text_writer(FILE *out, const char *indent, const struct sh_writer *w
 	if (!show_stacks)
 		return;
 	n = read_stack(w->stack_id, ips);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s              #%d 0x%llx\n", indent, i, (unsigned long long)ips[i]);
+	for (i = 0; i < n; i++) {
+		sh_stack_frame_name(w->tgid, ips[i], i > 0, frame, sizeof(frame));
+		sanitize_text(safe, sizeof(safe), frame);
+		fprintf(out, "%s              #%d %s\n", indent, i, safe);
+	}
 }
 
 void sh_print_text(FILE *out, const struct sh_report *r)
@@ -164,7 +167,7 @@ static void json_writer(struct json *j, const struct sh_writer *w, unsigned long
 			bool show_stacks)
 {
 	__u64 ips[MAX_STACK_DEPTH];
-	char buf[32];
+	char buf[PATH_MAX];
 	int i, n;
 
 	json_obj_begin(j);
@@ -187,7 +190,7 @@ static void json_writer(struct json *j, const struct sh_writer *w, unsigned long
 		} else {
 			json_arr_begin(j);
 			for (i = 0; i < n; i++) {
-				snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[i]);
+				sh_stack_frame_name(w->tgid, ips[i], i > 0, buf, sizeof(buf));
 				json_str(j, buf);
 			}
 			json_arr_end(j);

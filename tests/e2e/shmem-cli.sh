@@ -77,6 +77,12 @@ check_eq "--min-bytes hides smaller inodes and writers" "big 1" \
 check_eq "--mount: only that mount" "$MNT" "$(jq_get "$TMP/ST.json" '[.mounts[].mountpoint] | join(",")')"
 check_ge "--stacks: every writer has a user stack" 1 \
 	"$(jq_get "$TMP/ST.json" '[.writers[] | .stack | length] | min')"
+# The writer has exited: its frames are named from the mappings copied
+# when it first wrote.  The frame-pointer walk from write() skips write_all
+# (libc keeps no frame), so main's call site is the named frame.
+line=$(grep -n 'write_all(fd, atoll(argv\[3\]));' "$(dirname "$0")/../progs/shmem_writer.c" | head -n 1 | cut -d: -f1)
+check_eq "--stacks: the exited writer's frame is symbolized to file:line" 1 \
+	"$(jq_get "$TMP/ST.json" '[.inodes[] | select(.path | endswith("/big")) | .writers[0].stack[] | select(test("^main \\(.*shmem_writer.c:'"$line"'\\) \\[shmem_writer\\]$"))] | length')"
 check_eq "without --stacks the stack is null, not absent" "true null" \
 	"$(jq_get "$TMP/MT.json" '"\(.writers[0] | has("stack")) \(.writers[0].stack)"')"
 check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_swapped","deleted","dev","holders","ino","kind","path","sysv_shmid","uid","writers"]' \

@@ -2,7 +2,7 @@
  * exit (or hand the object to a child that holds it until killed).
  * Prints "pid=P ino=I [holder=H]" so the test knows who wrote what.
  *
- *   shmem_writer [-n COMM] OP ARGS...
+ *   shmem_writer [-n COMM] [-l] OP ARGS...
  *   write PATH BYTES            write() in 4 KiB chunks
  *   pwrite PATH OFF BYTES       pwrite() at an offset (no truncation)
  *   writev PATH BYTES           writev() of 4 KiB iovecs
@@ -87,10 +87,18 @@ int main(int argc, char **argv)
 	int fd;
 
 	memset(buf, 'x', sizeof(buf));
+	int linger = 0;
+
 	if (argc > 2 && strcmp(argv[1], "-n") == 0) {
 		prctl(PR_SET_NAME, argv[2]);
 		argv += 2;
 		argc -= 2;
+	}
+	/* -l: stay 300 ms after the work, as a daemon would. */
+	if (argc > 1 && strcmp(argv[1], "-l") == 0) {
+		linger = 1;
+		argv++;
+		argc--;
 	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: see the source\n");
@@ -236,6 +244,10 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "unknown operation or arguments\n");
 		return 2;
+	}
+	if (linger) {
+		fflush(stdout);
+		usleep(300000);
 	}
 	return 0;
 }

@@ -90,3 +90,23 @@ UNIT_SUITE(shmem_parsers)
 	CHECK("cgroup: unknown path", !cgroup_path_within(NULL, "/a"));
 	CHECK_STR("kind names", "shared_anon", sh_kind_name(SH_SHARED_ANON));
 }
+
+UNIT_SUITE(shmem_xmaps)
+{
+	unsigned long long start = 0, end = 0, off = 0;
+	const char *path = NULL;
+
+	CHECK("xmap: executable file mapping",
+	      sh_parse_xmap_line("55d0c0a00000-55d0c0a01000 r-xp 00001000 fd:01 1234 "
+				 "/usr/bin/x\n", &start, &end, &off, &path));
+	CHECK("xmap: fields", start == 0x55d0c0a00000ULL && end == 0x55d0c0a01000ULL &&
+			      off == 0x1000);
+	CHECK_STR("xmap: path", "/usr/bin/x\n", path);
+	CHECK("xmap: data mapping is skipped",
+	      !sh_parse_xmap_line("1000-2000 rw-p 00000000 fd:01 1234 /usr/bin/x\n", &start, &end,
+				  &off, &path));
+	CHECK("xmap: anonymous executable is skipped",
+	      !sh_parse_xmap_line("1000-2000 r-xp 00000000 00:00 0 [vdso]\n", &start, &end, &off,
+				  &path));
+	CHECK("xmap: garbage", !sh_parse_xmap_line("x\n", &start, &end, &off, &path));
+}
