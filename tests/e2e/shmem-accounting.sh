@@ -78,7 +78,7 @@ run devshm write "$DEVSHM" 102400
 run memfd memfd mlbpf-test 307200
 run shanon shanon 262144
 run sysv sysv "$KEY" 196608
-run compact write "$MNT/compact" 8388608
+run compact write "$MNT/compact" 33554432
 run evil -n "$EVIL" write "$MNT/evil" 8192
 
 # snapshot: wait for a report that started after this call, keep it.
