@@ -634,6 +634,53 @@ static int report(struct shmem_bpf *skel)
 	return err;
 }
 
+/* open -> size -> choose programs -> load -> attach, for one hook set. */
+static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks)
+{
+	struct shmem_bpf *skel;
+	int err;
+
+	*out = NULL;
+	skel = shmem_bpf__open();
+	if (!skel) {
+		err = -errno;
+		err_msg("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	skel->rodata->want_stacks = env.stacks;
+	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
+	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
+	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
+
+	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_delete, hooks == SHMEM_HOOKS_TRACEPOINT ||
+							  hooks == SHMEM_HOOKS_LRU);
+	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
+	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
+	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
+	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && swap_known);
+	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
+				  hooks == SHMEM_HOOKS_FENTRY && swap_known);
+
+	err = shmem_bpf__load(skel);
+	if (err) {
+		err_msg("cannot load the BPF programs: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto fail;
+	}
+	err = shmem_bpf__attach(skel);
+	if (err) {
+		err_msg("cannot attach the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	*out = skel;
+	return 0;
+fail:
+	shmem_bpf__destroy(skel);
+	return err;
+}
+
 /* Stack ids in writers refer to this map; the printers look them up. */
 int sh_stack_fd = -1;
 
@@ -667,41 +714,18 @@ int cmd_shmem(int argc, char **argv)
 		goto cleanup;
 	}
 
-	skel = shmem_bpf__open();
-	if (!skel) {
-		err = -errno;
-		err_msg("cannot open the BPF object: %s", strerror(-err));
-		goto cleanup;
-	}
-	skel->rodata->want_stacks = env.stacks;
-	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
 	table.max = env.max_pages;
-	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
-	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
-
-	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_delete, hooks == SHMEM_HOOKS_TRACEPOINT ||
-							  hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_writeout,
-				  hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_writeout"));
-	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
-				  hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_swapin_folio"));
-
-	err = shmem_bpf__load(skel);
-	if (err) {
-		err_msg("cannot load the BPF programs: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto cleanup;
+	err = start_hooks(&skel, hooks);
+	/* fentry loading in the probe does not promise that these programs
+	 * verify on this kernel's function signatures: fall back. */
+	if (err && hooks == SHMEM_HOOKS_FENTRY && !env.hooks) {
+		warn_msg("falling back to the tracepoint hooks");
+		swap_known = false;
+		hooks = SHMEM_HOOKS_TRACEPOINT;
+		err = start_hooks(&skel, hooks);
 	}
-	err = shmem_bpf__attach(skel);
-	if (err) {
-		err_msg("cannot attach the BPF programs: %s", strerror(-err));
+	if (err)
 		goto cleanup;
-	}
 	sh_stack_fd = bpf_map__fd(skel->maps.stacks);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
 	if (!rb) {
@@ -714,8 +738,8 @@ int cmd_shmem(int argc, char **argv)
 			 "they may be the wrong task");
 
 	install_signal_handlers();
-	fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)... %s\n",
-		env.interval > 0 ? "" : "Hit Ctrl-C to end.");
+	fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)...%s\n",
+		env.interval > 0 ? "" : " Hit Ctrl-C to end.");
 	next_ns = now_ns() + (unsigned long long)(env.interval * 1e9);
 	while (!exiting) {
 		/* Page events are submitted without wakeups (cheaper for the
