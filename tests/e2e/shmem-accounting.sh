@@ -192,8 +192,12 @@ check_eq "shared anon freed when its holder exits" 0 \
 check_eq "SysV freed by IPC_RMID" 0 \
 	"$(jq --argjson i "$sysv_shmid" '[.inodes[] | select(.kind == "sysv" and .sysv_shmid == $i)] | length' "$TMP/snap.json")"
 rm -f "$MNT/write"
+# Whole huge folios leave in one delete each (order 9).
+"$W" truncate "$HUGE/h" 2097152 >/dev/null
 snapshot
 check_eq "unlink of a closed file frees it" "" "$(ino_q "$MDEV" "$write_ino" .bytes | grep -v null)"
+check_file "huge=always, whole huge folios truncated away" "$HDEV" "$huge_ino" \
+	"$(blocks "$HUGE/h")" "$huge_pid"
 
 kill -INT "$A"
 kill -TERM "$B"
