@@ -60,7 +60,8 @@ for f in V1T V2T PT MT ST WT; do
 done
 
 bash -c "echo \$\$ >'$V1/cgroup.procs' && echo \$\$ >'$V2/cgroup.procs' && exec '$W' write '$MNT/incg' 65536" >/dev/null
-"$W" write "$MNT/big" 204800 >/dev/null
+# -l: the writer stays 300 ms, time enough to copy its mappings.
+"$W" -l write "$MNT/big" 204800 >/dev/null
 echo go >"$TMP/go"
 wait "$PID"
 
