@@ -191,3 +191,77 @@ out:
 	btf__free(btf);
 	return ok;
 }
+
+
+bool probe_tp_btf(const char *name)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	int id = libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP);
+
+	libbpf_set_print(old);
+	return id > 0;
+}
+
+bool probe_memcg_enabled(void)
+{
+	char line[256], name[64];
+	int hier, num, enabled;
+	bool on = false;
+	FILE *f = fopen("/proc/cgroups", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %d %d %d", name, &hier, &num, &enabled) == 4 &&
+		    strcmp(name, "memory") == 0)
+			on = enabled == 1;
+	fclose(f);
+	return on;
+}
+
+enum shmem_hookset probe_shmem_hooks(void)
+{
+	static const char *const fentry_funcs[] = {
+		"shmem_add_to_page_cache", "__filemap_remove_folio",
+	};
+	static const char *const swap_funcs[] = { "shmem_writeout", "shmem_swapin_folio" };
+	bool fentry = true, memcg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fentry_funcs); i++) {
+		bool ok = probe_fentry(fentry_funcs[i]);
+
+		probe_report(fentry_funcs[i], ok ? "fentry/fexit loads" : "refused",
+			     ok ? NULL : "fentry programs do not load on this kernel");
+		fentry = fentry && ok;
+	}
+	if (fentry) {
+		for (i = 0; i < ARRAY_SIZE(swap_funcs); i++)
+			probe_report(swap_funcs[i],
+				     probe_fentry(swap_funcs[i]) ? "in use" : "refused",
+				     "swap-out and swap-in of shmem pages");
+		probe_report("folio_migrate_mapping, split functions, shmem_evict_inode",
+			     "not needed", "pages are keyed by (dev, ino, index), which "
+			     "migration and splits keep; eviction deletes page by page");
+		return SHMEM_HOOKS_FENTRY;
+	}
+	memcg = probe_memcg_enabled();
+	if (!probe_tp_btf("mm_filemap_delete_from_page_cache")) {
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "missing", NULL);
+		return SHMEM_HOOKS_NONE;
+	}
+	if (memcg && probe_tp_btf("mod_memcg_lruvec_state") && probe_tp_btf("mm_page_alloc")) {
+		probe_report("tp_btf/mm_page_alloc + tp_btf/mod_memcg_lruvec_state (NR_SHMEM)",
+			     "in use", "adds, in the writer's context");
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
+		probe_report("swap-out", "not followed",
+			     "no tracepoint: swapped pages stay counted under their writer");
+		return SHMEM_HOOKS_TRACEPOINT;
+	}
+	if (probe_tp_btf("mm_lru_insertion")) {
+		probe_report("tp_btf/mm_lru_insertion", "in use (fallback)",
+			     memcg ? "memcg tracepoint missing" : "memory controller disabled");
+		return SHMEM_HOOKS_LRU;
+	}
+	return SHMEM_HOOKS_NONE;
+}

@@ -29,3 +29,19 @@ bool probe_uprobe_multi(void);
 void probe_report(const char *what, const char *how, const char *why);
 
 #endif
+
+/* True when a BTF-typed tracepoint (tp_btf/NAME) exists in kernel BTF. */
+bool probe_tp_btf(const char *name);
+/* True when the memory controller is compiled in and enabled (memcg
+ * tracepoints fire only then). */
+bool probe_memcg_enabled(void);
+
+/* memleakbpf shmem: which hook set attributes shmem pages (see
+ * bpf/shmem.bpf.c).  Decided here, reported at -v. */
+enum shmem_hookset {
+	SHMEM_HOOKS_NONE,
+	SHMEM_HOOKS_FENTRY,	/* fexit shmem_add_to_page_cache, fentry __filemap_remove_folio */
+	SHMEM_HOOKS_TRACEPOINT,	/* mm_page_alloc + NR_SHMEM at mod_memcg_lruvec_state */
+	SHMEM_HOOKS_LRU,	/* mm_lru_insertion: writer may be wrong (no memcg) */
+};
+enum shmem_hookset probe_shmem_hooks(void);
