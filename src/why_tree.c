@@ -170,7 +170,15 @@ int why_tree_build(struct why_report *r)
 	v = meminfo_val(mi, "KReclaimable");
 	if (v > meminfo_val(mi, "SReclaimable"))
 		want_sum += v - meminfo_val(mi, "SReclaimable");
-	v = meminfo_val(mi, "VmallocUsed");
+	/* VmallocUsed counts vmalloc'ed pages only since 5.3 (commit
+	 * 97105f0ab7b8, "mm: vmalloc: show number of vmalloc pages in
+	 * /proc/meminfo"); 4.4-5.2 print 0 and older kernels the address space
+	 * in use, ioremap included.  KReclaimable (4.20) tells the eras apart
+	 * well enough; otherwise vmallocinfo's page counts stand in. */
+	if (meminfo_get(mi, "KReclaimable", &v))
+		v = meminfo_val(mi, "VmallocUsed");
+	else
+		v = r->vmalloc_ok ? r->vmalloc.vmalloc_bytes : 0;
 	/* With CONFIG_VMAP_STACK kernel stacks are vmalloc pages, counted in
 	 * both KernelStack and VmallocUsed.  vmallocinfo (root) shows it;
 	 * without it assume the x86_64/arm64 default. */
