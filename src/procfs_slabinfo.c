@@ -89,8 +89,7 @@ int procfs_parse_slabinfo(const char *buf, size_t len, unsigned long page_size,
 			si->bad_lines++;
 			continue;
 		}
-		if (si->total_bytes + si->c[si->n].bytes >= si->total_bytes)
-			si->total_bytes += si->c[si->n].bytes;
+		si->total_bytes = pf_sat_add(si->total_bytes, si->c[si->n].bytes);
 		si->n++;
 	}
 	if (!version_ok && !si->n)

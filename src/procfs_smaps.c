@@ -34,9 +34,10 @@ struct vma {
 static void vma_flush(struct smaps_totals *st, struct vma *v)
 {
 	if (v->shared)
-		st->rss_shared_map += v->rss;
+		st->rss_shared_map = pf_sat_add(st->rss_shared_map, v->rss);
 	else if (v->file)
-		st->rss_private_file += v->rss > v->anon ? v->rss - v->anon : 0;
+		st->rss_private_file = pf_sat_add(st->rss_private_file,
+						  v->rss > v->anon ? v->rss - v->anon : 0);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -97,12 +98,11 @@ int procfs_parse_smaps(const char *buf, size_t len, struct smaps_totals *st)
 				break;
 			}
 			dst = (unsigned long long *)((char *)st + fields[i].off);
-			/* Saturate: summing hostile numbers must not wrap. */
-			*dst = *dst + v < *dst ? ~0ULL : *dst + v;
+			*dst = pf_sat_add(*dst, v);
 			if (i == 0)
-				cur.rss += v;
+				cur.rss = pf_sat_add(cur.rss, v);
 			else if (i == 9)
-				cur.anon += v;
+				cur.anon = pf_sat_add(cur.anon, v);
 			else if (i >= 2 && i <= 4)
 				st->has_pss_split = true;
 		}

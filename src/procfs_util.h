@@ -27,4 +27,11 @@ bool pf_key(const char *line, size_t len, const char *key, const char **val);
 /* "N kB" or "N" after a key: bytes when " kB" follows. */
 bool pf_kb_value(const char *p, const char *end, unsigned long long *bytes);
 
+/* a + b, pinned at the maximum instead of wrapping: hostile numbers must
+ * not turn a sum small. */
+static inline unsigned long long pf_sat_add(unsigned long long a, unsigned long long b)
+{
+	return a + b < a ? ~0ULL : a + b;
+}
+
 #endif

@@ -91,17 +91,15 @@ int procfs_parse_vmallocinfo(const char *buf, size_t len, unsigned long page_siz
 		if (pages > ~0ULL / page_size)
 			pages = ~0ULL / page_size;
 		bytes = pages * page_size;
-		if (vi->vmalloc_bytes + bytes >= vi->vmalloc_bytes)
-			vi->vmalloc_bytes += bytes;
-		if (is_stack_caller(caller) && vi->stack_bytes + bytes >= vi->stack_bytes)
-			vi->stack_bytes += bytes;
+		vi->vmalloc_bytes = pf_sat_add(vi->vmalloc_bytes, bytes);
+		if (is_stack_caller(caller))
+			vi->stack_bytes = pf_sat_add(vi->stack_bytes, bytes);
 		vc = find_caller(vi, caller, &cap);
 		if (!vc) {
 			vi->bad_lines++;
 			continue;
 		}
-		if (vc->bytes + bytes >= vc->bytes)
-			vc->bytes += bytes;
+		vc->bytes = pf_sat_add(vc->bytes, bytes);
 		vc->areas++;
 	}
 	return vi->areas || !len ? 0 : -EINVAL;
