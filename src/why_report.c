@@ -252,7 +252,7 @@ void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *
 	char t[16];
 	size_t i;
 
-	fprintf(out, "memleakbpf why at %s%s\n\n", wall_time(t, sizeof(t)), r->watching ? "" : "");
+	fprintf(out, "memleakbpf why at %s\n\n", wall_time(t, sizeof(t)));
 	if (r->watching)
 		fprintf(out, "growth since the first sample, %.0f s ago, in the last column\n\n", r->elapsed);
 	text_tree(r, out);
