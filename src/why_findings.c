@@ -287,26 +287,27 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 	long long g = (long long)o->grow_min;
 	size_t i;
 
-	for (i = 0; i < r->ngrowth; i++) {
+	/* growth[] parallels the tree; node names (not the '/'-joined path)
+	 * hold mountpoints, which contain '/' themselves. */
+	for (i = 0; i < r->ngrowth && i < r->tree.n; i++) {
 		const struct why_growth *w = &r->growth[i];
-		const char *leaf = strrchr(w->name, '/');
+		const struct why_node *n = &r->tree.v[i];
+		const char *leaf = n->name, *mp;
 
-		if (w->delta < g || !leaf)
+		if (w->delta < g)
 			continue;
-		leaf++;
 		snprintf(ev, sizeof(ev), "%s: %s now, +%s in %.0f s", w->name, sz(a, w->bytes),
 			 sz(b, (unsigned long long)w->delta), r->elapsed);
-		if (!strcmp(w->name, "MemTotal/kernel/slab/unreclaimable"))
+		if (!strcmp(w->name, "MemTotal/kernel/slab/unreclaimable")) {
 			add(r, "warning", "memleakbpf kernel", ev, "SUnreclaim grew %s in %.0f s",
 			    sz(a, (unsigned long long)w->delta), r->elapsed);
-		else if (!strcmp(w->name, "MemTotal/kernel/unexplained") ||
-			 !strcmp(w->name, "MemTotal/kernel/vmalloc"))
+		} else if (!strcmp(w->name, "MemTotal/kernel/unexplained") ||
+			   !strcmp(w->name, "MemTotal/kernel/vmalloc")) {
 			add(r, "warning", "memleakbpf kernel", ev, "%s grew %s in %.0f s", leaf,
 			    sz(a, (unsigned long long)w->delta), r->elapsed);
-		else if (!strncmp(w->name, "MemTotal/user/shmem/tmpfs ", 26) ||
-			 !strncmp(w->name, "MemTotal/user/shmem/devtmpfs ", 29)) {
-			const char *mp = strchr(leaf, ' ') + 1;
-
+		} else if (n->parent >= 0 && !strcmp(r->tree.v[n->parent].name, "shmem") &&
+			   (!strncmp(leaf, "tmpfs ", 6) || !strncmp(leaf, "devtmpfs ", 9))) {
+			mp = strchr(leaf, ' ') + 1;
 			quote(q, sizeof(q), mp);
 			snprintf(next, sizeof(next), "memleakbpf shmem --mount %s", q);
 			sanitize_text(comm, sizeof(comm), mp);

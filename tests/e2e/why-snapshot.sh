@@ -92,8 +92,12 @@ check_eq "text report has no escape bytes" 0 "$(grep -c $'\033' "$TMP/snap.txt")
 check "text report shows the hostile file name sanitized" grep -q "big file?" "$TMP/snap.txt"
 
 # --watch: growth per category and trend findings.
+# A file on the tmpfs grows by 48 MiB while watching.
+# It starts after the first sample (taken at once) and ends before the last.
+(sleep 0.6; for i in 1 2 3 4 5 6; do dd if=/dev/zero bs=1M count=8 status=none >>"$MNT/grow"; sleep 0.05; done) &
 W=$TMP/watch.json
 "$MEMLEAKBPF" why --json -w 1 -c 2 -n 1000 -g 8M >"$W" 2>/dev/null
+wait $!
 check_eq "--watch -c 2 prints two reports" 2 "$(wc -l <"$W")"
 check "--watch reports elapsed time and growth" jq -e '.elapsed > 1.5 and (.growth | length) > 10' <(tail -n 1 "$W")
 check_ge "--watch: heap growth measured" $((16 * MiB)) "$(jq_get "$W" ".processes[] | select(.pid == $HEAPPID) | .growth.private_anon")"
@@ -101,8 +105,10 @@ check_eq "--watch: heap leak finding -> memleakbpf -p" 1 \
 	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf -p $HEAPPID\" and (.text | test(\"heap leak likely\")))] | length")"
 check_eq "--watch: address-space leak finding" 1 \
 	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf -p $VIRTPID\" and (.text | test(\"address-space leak\")))] | length")"
-check_eq "--watch: the tmpfs mount did not grow" 0 \
+check_eq "--watch: the tmpfs mount grew by the file's 48 MiB" $((48 * MiB)) \
 	"$(jq_get "$W" ".growth[] | select(.name == \"MemTotal/user/shmem/tmpfs $MNT\") | .delta")"
+check_eq "--watch: tmpfs growth finding -> memleakbpf shmem --mount" 1 \
+	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf shmem --mount '$MNT'\" and (.text | test(\"grew\")))] | length")"
 
 # Usage errors and a missing /proc.
 check_fails "bad --watch" "--watch" "$MEMLEAKBPF" why -w abc
