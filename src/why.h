@@ -43,6 +43,7 @@ struct why_tmpfs {
 	struct why_tmpfs_file *top;	/* largest files, descending */
 	size_t ntop;
 	unsigned long long files_seen;
+	unsigned long long files_bytes;	/* st_blocks of every file walked */
 	bool walk_incomplete;	/* unreadable directories or the walk cap */
 };
 

@@ -79,6 +79,7 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 		return 0;
 	m->files_seen++;
 	f.bytes = (unsigned long long)st->st_blocks * 512;
+	m->files_bytes += f.bytes;
 	if (!walk.top || (m->ntop == (size_t)walk.top && f.bytes <= m->top[m->ntop - 1].bytes))
 		return 0;
 	f.path = strdup(path);
@@ -101,7 +102,6 @@ static void collect_tmpfs(struct why_report *r, const struct why_opts *o)
 {
 	struct mountinfo mi = {};
 	struct why_tmpfs *m;
-	struct statvfs sv;
 	struct stat st;
 	size_t len, i, j;
 	char *buf;
@@ -151,29 +151,62 @@ static void collect_tmpfs(struct why_report *r, const struct why_opts *o)
 		m->major = e->major;
 		m->minor = e->minor;
 		r->ntmpfs++;
-		walk.m = m;
-		walk.top = o->top_files;
-		walk.dev = st.st_dev;
-		walk.entries = 0;
-		nftw(e->mountpoint, walk_one, 32, FTW_PHYS | FTW_MOUNT);
-		if (m->walk_incomplete)
-			why_note_unreadable(r, "tmpfs files", "%s: some directories unreadable or more than %d entries",
-					    e->mountpoint, WALK_MAX_ENTRIES);
-		/* tmpfs counts used blocks even without a size limit, but only
-		 * reports them with one: then the walk's sum stands in. */
-		if (statvfs(e->mountpoint, &sv) == 0 && sv.f_blocks) {
+	}
+cleanup:
+	mountinfo_free(&mi);
+}
+
+/* tmpfs counts used blocks even without a size limit, but statvfs only
+ * reports them with one: then the walk's sum stands in. */
+static void statvfs_tmpfs(struct why_report *r)
+{
+	struct statvfs sv;
+	size_t i;
+
+	for (i = 0; i < r->ntmpfs; i++) {
+		struct why_tmpfs *m = &r->tmpfs[i];
+
+		if (statvfs(m->mountpoint, &sv) == 0 && sv.f_blocks) {
 			m->size_known = true;
 			m->size = (unsigned long long)sv.f_blocks * sv.f_frsize;
 			m->used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		} else {
-			for (j = 0; j < m->ntop; j++)
-				m->used += m->top[j].bytes;
-			why_note_unreadable(r, "tmpfs size", "%s: no size limit, used bytes from its largest files only",
-					    e->mountpoint);
+			m->size_known = false;
+			m->size = 0;
+			m->used = m->files_bytes;
 		}
 	}
-cleanup:
-	mountinfo_free(&mi);
+}
+
+/* Walks every file.  Besides finding the largest, stat() makes tmpfs
+ * settle its lazy block count (shmem_getattr -> shmem_recalc_inode): after
+ * pages left the page cache behind its back, statvfs overstates "used"
+ * until then. */
+static void walk_tmpfs(struct why_report *r, const struct why_opts *o)
+{
+	struct why_tmpfs *m;
+	struct statvfs sv;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < r->ntmpfs; i++) {
+		m = &r->tmpfs[i];
+		if (stat(m->mountpoint, &st) || st.st_dev != makedev(m->major, m->minor))
+			continue;
+		walk.m = m;
+		walk.top = o->top_files;
+		walk.dev = st.st_dev;
+		walk.entries = 0;
+		nftw(m->mountpoint, walk_one, 32, FTW_PHYS | FTW_MOUNT);
+		if (m->walk_incomplete)
+			why_note_unreadable(r, "tmpfs files",
+					    "%s: some directories unreadable or more than %d entries",
+					    m->mountpoint, WALK_MAX_ENTRIES);
+		if (statvfs(m->mountpoint, &sv) == 0 && !sv.f_blocks)
+			why_note_unreadable(r, "tmpfs size",
+					    "%s: no size limit, so no used count: the sum of its files stands in%s",
+					    m->mountpoint, m->walk_incomplete ? " (incomplete)" : "");
+	}
 }
 
 /* ---- processes ---- */
@@ -399,34 +432,75 @@ static void collect_kernel(struct why_report *r, const struct why_opts *o)
 	}
 }
 
-int why_collect(struct why_report *r, const struct why_opts *o)
+static int read_meminfo(const struct why_opts *o, struct meminfo *mi)
 {
 	char *buf;
 	size_t len;
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->page_size = sysconf(_SC_PAGESIZE);
 	err = read_proc(o, "meminfo", 1 << 20, &buf, &len);
 	if (err)
 		return err;
-	err = procfs_parse_meminfo(buf, len, &r->mi);
+	err = procfs_parse_meminfo(buf, len, mi);
 	free(buf);
-	if (err)
-		return err;
+	return err;
+}
+
+int why_collect(struct why_report *r, const struct why_opts *o)
+{
+	unsigned long long a, b;
+	struct meminfo before;
+	char *buf;
+	size_t len;
+	int err, try;
+
+	memset(r, 0, sizeof(*r));
+	r->page_size = sysconf(_SC_PAGESIZE);
 	collect_tmpfs(r, o);
-	err = read_proc(o, "sysvipc/shm", 64 << 20, &buf, &len);
-	if (err) {
-		why_note_unreadable(r, "sysvipc", "%s/sysvipc/shm: %s", o->proc_root, strerror(-err));
-	} else {
-		r->sysv_ok = procfs_parse_sysvipc_shm(buf, len, &r->sysv) == 0;
-		free(buf);
-	}
+	walk_tmpfs(r, o);
 	collect_procs(r, o);
+	/* The tree splits Shmem into tmpfs mounts and SysV segments, so those
+	 * and meminfo must come from one instant: read Shmem before and after
+	 * them, and again while it moved (a busy tmpfs). */
+	for (try = 0;; try++) {
+		err = read_meminfo(o, &before);
+		if (err)
+			return err;
+		statvfs_tmpfs(r);
+		sysv_shm_free(&r->sysv);
+		err = read_proc(o, "sysvipc/shm", 64 << 20, &buf, &len);
+		if (err) {
+			r->sysv_ok = false;
+			if (try == 0)
+				why_note_unreadable(r, "sysvipc", "%s/sysvipc/shm: %s", o->proc_root,
+						    strerror(-err));
+		} else {
+			r->sysv_ok = procfs_parse_sysvipc_shm(buf, len, &r->sysv) == 0;
+			free(buf);
+		}
+		meminfo_free(&r->mi);
+		err = read_meminfo(o, &r->mi);
+		a = meminfo_val(&before, "Shmem");
+		meminfo_free(&before);
+		if (err)
+			return err;
+		b = meminfo_val(&r->mi, "Shmem");
+		if ((a > b ? a - b : b - a) <= (b / 100 > (1 << 20) ? b / 100 : 1 << 20))
+			break;
+		if (try == 4) {
+			why_note_unreadable(r, "shmem snapshot",
+					    "Shmem kept changing while tmpfs mounts were read: their shares are approximate");
+			break;
+		}
+	}
 	collect_kernel(r, o);
 	err = oom_rank_collect_at(o->proc_root, &r->oom, &r->noom);
 	if (err)
 		why_note_unreadable(r, "oom rank", "%s", strerror(-err));
+	vlog(1, "read: meminfo %zu counters, %zu tmpfs mounts, %zu SysV segments, %zu processes, "
+		"%zu deleted-open files and memfds, slabinfo %s, vmallocinfo %s, OOM rank of %zu",
+	     r->mi.n, r->ntmpfs, r->sysv.n, r->nprocs, r->nfiles, r->slab_ok ? "yes" : "no",
+	     r->vmalloc_ok ? "yes" : "no", r->noom);
 	return 0;
 }
 

@@ -128,7 +128,7 @@ static int cmp_tmpfs_used(const void *a, const void *b)
 	const struct why_tmpfs *x = *(const struct why_tmpfs *const *)a;
 	const struct why_tmpfs *y = *(const struct why_tmpfs *const *)b;
 
-	return (x->used < y->used) - (x->used > y->used);
+	return (x->used > y->used) - (x->used < y->used);
 }
 
 /* Counters that no other node may cover come first in the root's budget,
@@ -196,7 +196,21 @@ int why_tree_build(struct why_report *r)
 	share(&b, "inactive file", meminfo_val(mi, "Inactive(file)"));
 	rest(&b, "other file (unevictable, in transit)");
 
+	/* Shmem's parts, the exact ones first: SysV rss and memfd st_blocks
+	 * are counted from the page cache at read time, while tmpfs's used
+	 * blocks settle lazily (shmem_recalc_inode) and can run ahead of
+	 * Shmem on a mount whose files are being truncated.  Mounts go from
+	 * the smallest up, so when the parts overlap Shmem it is the largest
+	 * mount, where the error is relatively smallest, that is cut. */
 	b = sub(&user, "shmem", shmem);
+	for (i = 0; r->sysv_ok && i < r->sysv.n; i++)
+		sysv_rss += r->sysv.s[i].has_rss ? r->sysv.s[i].rss : r->sysv.s[i].size;
+	if (r->sysv_ok)
+		share(&b, "SysV shm", sysv_rss);
+	for (i = 0; i < r->nfiles; i++)
+		if (r->files[i].memfd)
+			memfd += r->files[i].bytes;
+	share(&b, "memfd (open)", memfd);
 	order = calloc(r->ntmpfs ? r->ntmpfs : 1, sizeof(*order));
 	if (!order)
 		return -ENOMEM;
@@ -210,14 +224,6 @@ int why_tree_build(struct why_report *r)
 		share(&b, name, order[i]->used);
 	}
 	free(order);
-	for (i = 0; r->sysv_ok && i < r->sysv.n; i++)
-		sysv_rss += r->sysv.s[i].has_rss ? r->sysv.s[i].rss : r->sysv.s[i].size;
-	if (r->sysv_ok)
-		share(&b, "SysV shm", sysv_rss);
-	for (i = 0; i < r->nfiles; i++)
-		if (r->files[i].memfd)
-			memfd += r->files[i].bytes;
-	share(&b, "memfd (open)", memfd);
 	rest(&b, "other shmem (shared anon mappings, unseen tmpfs)");
 	share(&user, "swap cache", meminfo_val(mi, "SwapCached"));
 

@@ -16,8 +16,11 @@ on_exit "umount -l '$MNT'"
 BIG="$MNT/big $(printf 'file\n\033[31mred')"
 dd if=/dev/zero of="$BIG" bs=1M count=64 status=none
 dd if=/dev/zero of="$MNT/deleted" bs=1M count=32 status=none
-sleep 600 3<"$MNT/deleted" &
+# Opened here, before the fork, so the file is open before it is removed.
+exec 3<"$MNT/deleted"
+sleep 600 &
 HOLDER=$!
+exec 3<&-
 on_exit "kill $HOLDER"
 rm "$MNT/deleted"
 
