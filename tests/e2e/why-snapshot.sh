@@ -16,9 +16,13 @@ on_exit "umount -l '$MNT'"
 BIG="$MNT/big $(printf 'file\n\033[31mred')"
 dd if=/dev/zero of="$BIG" bs=1M count=64 status=none
 dd if=/dev/zero of="$MNT/deleted" bs=1M count=32 status=none
-# Opened here, before the fork, so the file is open before it is removed.
+# The holder is `sleep` under a hostile name: a space, a newline and an
+# escape sequence reach its comm.  The file is opened here, before the
+# fork, so it is open before it is removed.
+HOSTILE="$TMP/ev il"$'\n\e[31mx'
+cp "$(command -v sleep)" "$HOSTILE"
 exec 3<"$MNT/deleted"
-sleep 600 &
+"$HOSTILE" 600 &
 HOLDER=$!
 exec 3<&-
 on_exit "kill $HOLDER"
@@ -61,7 +65,10 @@ check_ge "SysV node in the tree" $((32 * MiB)) \
 
 d=".deleted_open[] | select(.path == \"$MNT/deleted (deleted)\")"
 check_eq "deleted-open file size" $((32 * MiB)) "$(jq_get "$OUT" "$d | .bytes")"
-check_eq "deleted-open file holder" "$HOLDER sleep" "$(jq_get "$OUT" "$d | .holders[0] | \"\(.pid) \(.comm)\"")"
+check_eq "deleted-open file holder pid" "$HOLDER" "$(jq_get "$OUT" "$d | .holders[0].pid")"
+# /proc/PID/status escapes the newline as \n and passes the ESC through.
+check_eq "deleted-open file holder comm, as the kernel escapes it" "ev il\\n"$'\e[31mx' \
+	"$(jq_get "$OUT" "$d | .holders[0].comm")"
 
 p=".processes[] | select(.pid == $HEAPPID)"
 check_ge "growing heap: private anon listed" $((16 * MiB)) "$(jq_get "$OUT" "$p | .private_anon")"
@@ -112,6 +119,18 @@ check_eq "--watch: the tmpfs mount grew by the file's 48 MiB" $((48 * MiB)) \
 	"$(jq_get "$W" ".growth[] | select(.name == \"MemTotal/user/shmem/tmpfs $MNT\") | .delta")"
 check_eq "--watch: tmpfs growth finding -> memleakbpf shmem --mount" 1 \
 	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf shmem --mount '$MNT'\" and (.text | test(\"grew\")))] | length")"
+
+# Ctrl-C ends --watch cleanly, even from a background job (where bash
+# starts it with SIGINT ignored).
+"$MEMLEAKBPF" why -w 0.5 >"$TMP/int.txt" 2>&1 &
+WPID=$!
+sleep 1.4
+kill -INT $WPID
+for _ in $(seq 30); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
+kill -KILL $WPID 2>/dev/null
+wait $WPID
+check_eq "--watch exits 0 on SIGINT" 0 $?
+check "--watch printed growth reports before SIGINT" grep -q "growth since the first sample" "$TMP/int.txt"
 
 # Usage errors and a missing /proc.
 check_fails "bad --watch" "--watch" "$MEMLEAKBPF" why -w abc
