@@ -132,6 +132,15 @@ wait $WPID
 check_eq "--watch exits 0 on SIGINT" 0 $?
 check "--watch printed growth reports before SIGINT" grep -q "growth since the first sample" "$TMP/int.txt"
 
+# A fixture /proc (tests/fixtures/why/proc): the same code on known input.
+FX=$(cd "$(dirname "$0")/../fixtures/why/proc" && pwd)
+"$MEMLEAKBPF" why --json --proc-root "$FX" >"$TMP/fx.json" 2>/dev/null
+check_eq "fixture /proc: exit 0" 0 $?
+check_eq "fixture /proc: tree root is its MemTotal" $((4096000 * 1024)) "$(jq_get "$TMP/fx.json" .tree.bytes)"
+check_eq "fixture /proc: OOM order" "103 100 105 102 101" "$(jq_get "$TMP/fx.json" '[.oom_kill_order[].pid] | join(" ")')"
+check_eq "fixture /proc: missing files are reported, not fatal" 1 \
+	"$(jq_get "$TMP/fx.json" '[.unreadable[] | select(.what == "mountinfo")] | length')"
+
 # Usage errors and a missing /proc.
 check_fails "bad --watch" "--watch" "$MEMLEAKBPF" why -w abc
 check_fails "--count without --watch" "needs --watch" "$MEMLEAKBPF" why -c 2
