@@ -13,7 +13,7 @@
 
 /* ---- the tree ---- */
 struct why_node {
-	char name[96];
+	char name[288];	/* fstype + mountpoint for tmpfs leaves */
 	unsigned long long bytes;
 	int parent;		/* -1 for the root */
 	int depth;
@@ -90,7 +90,7 @@ struct why_finding {
 };
 
 struct why_growth {
-	char name[200];		/* tree path: "MemTotal/kernel/slab/unreclaimable" */
+	char name[512];		/* tree path: "MemTotal/kernel/slab/unreclaimable" */
 	unsigned long long bytes;
 	long long delta;
 };

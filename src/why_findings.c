@@ -48,8 +48,9 @@ static unsigned long long node_bytes(const struct why_report *r, const char *pat
 	return i < 0 ? 0 : r->tree.v[i].bytes;
 }
 
-/* Shell-safe enough for a suggestion: single-quote when needed. */
-static void quote(char *out, size_t len, const char *s)
+/* Shell-safe enough for a suggestion: single-quote when needed.  False
+ * when it does not fit: a cut path would be a wrong command. */
+static bool quote(char *out, size_t len, const char *s)
 {
 	size_t i, o = 0;
 	bool plain = *s != '\0';
@@ -58,12 +59,10 @@ static void quote(char *out, size_t len, const char *s)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || strchr("/._-+:,@", s[i])))
 			plain = false;
-	if (plain) {
-		snprintf(out, len, "%s", s);
-		return;
-	}
+	if (plain)
+		return (size_t)snprintf(out, len, "%s", s) < len;
 	if (len < 3)
-		return;
+		return false;
 	out[o++] = '\'';
 	for (i = 0; s[i] && o + 6 < len; i++) {
 		unsigned char c = s[i];
@@ -71,12 +70,15 @@ static void quote(char *out, size_t len, const char *s)
 		if (c == '\'') {
 			memcpy(out + o, "'\\''", 4);
 			o += 4;
+		} else if (c < 0x20 || c == 0x7f) {
+			return false;
 		} else {
-			out[o++] = c < 0x20 || c == 0x7f ? '?' : c;
+			out[o++] = c;
 		}
 	}
 	out[o++] = '\'';
 	out[o] = '\0';
+	return s[i] == '\0';
 }
 
 static const char *sev_for(const struct why_report *r, unsigned long long bytes)
@@ -96,16 +98,17 @@ static void tmpfs_findings(struct why_report *r, const struct why_opts *o)
 		if (m->used < o->threshold)
 			continue;
 		sanitize_text(mp, sizeof(mp), m->mountpoint);
-		quote(q, sizeof(q), m->mountpoint);
-		snprintf(next, sizeof(next), "memleakbpf shmem --mount %s", q);
-		snprintf(ev, sizeof(ev), "statvfs(%s): %s used of %s; meminfo Shmem %s%s%s", mp,
-			 sz(a, m->used), m->size_known ? sz(b, m->size) : "unlimited", sz(c, shmem),
-			 m->ntop ? "; largest file " : "", "");
+		if (quote(q, sizeof(q), m->mountpoint))
+			snprintf(next, sizeof(next), "memleakbpf shmem --mount %s", q);
+		else
+			snprintf(next, sizeof(next), "memleakbpf shmem");
+		snprintf(ev, sizeof(ev), "statvfs(%s): %s used of %s; meminfo Shmem %s", mp,
+			 sz(a, m->used), m->size_known ? sz(b, m->size) : "unlimited", sz(c, shmem));
 		if (m->ntop) {
 			char fp[200];
 
 			sanitize_text(fp, sizeof(fp), m->top[0].path);
-			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%s (%s)", fp,
+			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "; largest file %s (%s)", fp,
 				 sz(a, m->top[0].bytes));
 		}
 		add(r, sev_for(r, m->used), next, ev, "Shmem is %s, %s of it in %s (%s): see who writes there",
@@ -145,7 +148,7 @@ static void sysv_findings(struct why_report *r, const struct why_opts *o)
 
 static void file_findings(struct why_report *r, const struct why_opts *o)
 {
-	char a[32], path[200], comm[64], next[200], ev[320];
+	char a[32], path[200], comm[64], next[64], ev[320];
 	size_t i;
 
 	for (i = 0; i < r->nfiles; i++) {
@@ -246,7 +249,7 @@ static const struct why_proc *find_proc(const struct why_report *r, const struct
 
 int why_growth(struct why_report *r, const struct why_report *first)
 {
-	char path[200];
+	char path[512];
 	size_t i;
 	int j;
 
@@ -281,6 +284,21 @@ int why_growth(struct why_report *r, const struct why_report *first)
 	return 0;
 }
 
+/* The mount a tree node stands for ("tmpfs /run"); NULL when the node is
+ * something else or its name was cut short. */
+static const struct why_tmpfs *mount_of_node(const struct why_report *r, const char *name)
+{
+	size_t i, l;
+
+	for (i = 0; i < r->ntmpfs; i++) {
+		l = strlen(r->tmpfs[i].fstype);
+		if (!strncmp(name, r->tmpfs[i].fstype, l) && name[l] == ' ' &&
+		    !strcmp(name + l + 1, r->tmpfs[i].mountpoint))
+			return &r->tmpfs[i];
+	}
+	return NULL;
+}
+
 static void trend_findings(struct why_report *r, const struct why_opts *o)
 {
 	char a[32], b[32], comm[64], next[300], ev[320], q[256];
@@ -292,11 +310,12 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 	for (i = 0; i < r->ngrowth && i < r->tree.n; i++) {
 		const struct why_growth *w = &r->growth[i];
 		const struct why_node *n = &r->tree.v[i];
-		const char *leaf = n->name, *mp;
+		const char *leaf = n->name;
+		const struct why_tmpfs *m;
 
 		if (w->delta < g)
 			continue;
-		snprintf(ev, sizeof(ev), "%s: %s now, +%s in %.0f s", w->name, sz(a, w->bytes),
+		snprintf(ev, sizeof(ev), "%.200s: %s now, +%s in %.0f s", w->name, sz(a, w->bytes),
 			 sz(b, (unsigned long long)w->delta), r->elapsed);
 		if (!strcmp(w->name, "MemTotal/kernel/slab/unreclaimable")) {
 			add(r, "warning", "memleakbpf kernel", ev, "SUnreclaim grew %s in %.0f s",
@@ -306,11 +325,12 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 			add(r, "warning", "memleakbpf kernel", ev, "%s grew %s in %.0f s", leaf,
 			    sz(a, (unsigned long long)w->delta), r->elapsed);
 		} else if (n->parent >= 0 && !strcmp(r->tree.v[n->parent].name, "shmem") &&
-			   (!strncmp(leaf, "tmpfs ", 6) || !strncmp(leaf, "devtmpfs ", 9))) {
-			mp = strchr(leaf, ' ') + 1;
-			quote(q, sizeof(q), mp);
-			snprintf(next, sizeof(next), "memleakbpf shmem --mount %s", q);
-			sanitize_text(comm, sizeof(comm), mp);
+			   (m = mount_of_node(r, leaf))) {
+			if (quote(q, sizeof(q), m->mountpoint))
+				snprintf(next, sizeof(next), "memleakbpf shmem --mount %s", q);
+			else
+				snprintf(next, sizeof(next), "memleakbpf shmem");
+			sanitize_text(comm, sizeof(comm), m->mountpoint);
 			add(r, "warning", next, ev, "tmpfs %s grew %s in %.0f s", comm,
 			    sz(a, (unsigned long long)w->delta), r->elapsed);
 		}

@@ -142,7 +142,7 @@ int why_tree_build(struct why_report *r)
 		memfd = 0;
 	struct why_tmpfs **order = NULL;
 	struct budget root, user, kernel, b;
-	char name[160];
+	char name[288];
 	size_t i;
 	int ri;
 
