@@ -140,7 +140,8 @@ static int parse_args(int argc, char **argv)
 }
 
 /* One sample: collect, tree, growth against `first`, findings. */
-static int sample(struct why_report *r, const struct why_report *first, double elapsed)
+static int sample(struct why_report *r, const struct why_report *first,
+		  const struct why_report *prev, double elapsed)
 {
 	int err;
 
@@ -153,7 +154,7 @@ static int sample(struct why_report *r, const struct why_report *first, double e
 	if (!err && first) {
 		r->watching = true;
 		r->elapsed = elapsed;
-		err = why_growth(r, first);
+		err = why_growth(r, first, prev);
 	}
 	if (!err)
 		err = why_findings(r, first, &env.o);
@@ -181,7 +182,8 @@ static void sleep_interruptible(double s)
 
 int cmd_why(int argc, char **argv)
 {
-	struct why_report first = {}, cur = {};
+	struct why_report first = {}, prev = {}, cur = {};
+	bool have_prev = false;
 	unsigned long long t0;
 	long printed = 0;
 	size_t i;
@@ -192,7 +194,7 @@ int cmd_why(int argc, char **argv)
 		return err < 0 ? EXIT_OK : err;
 	install_signal_handlers();
 	t0 = now_ns();
-	if (sample(&first, NULL, 0)) {
+	if (sample(&first, NULL, NULL, 0)) {
 		err = EXIT_RUNTIME;
 		goto cleanup;
 	}
@@ -214,17 +216,22 @@ int cmd_why(int argc, char **argv)
 		sleep_interruptible(env.watch);
 		if (exiting)
 			break;
-		if (sample(&cur, &first, (now_ns() - t0) / 1e9)) {
+		if (sample(&cur, &first, have_prev ? &prev : &first, (now_ns() - t0) / 1e9)) {
 			err = EXIT_RUNTIME;
 			goto cleanup;
 		}
 		print(&cur);
-		why_report_free(&cur);
+		/* Keep this report as the next interval's base. */
+		why_report_free(&prev);
+		prev = cur;
+		have_prev = true;
+		memset(&cur, 0, sizeof(cur));
 		if (env.count && ++printed >= env.count)
 			break;
 	}
 cleanup:
 	why_report_free(&first);
+	why_report_free(&prev);
 	why_report_free(&cur);
 	return err;
 }

@@ -92,7 +92,8 @@ struct why_finding {
 struct why_growth {
 	char name[512];		/* tree path: "MemTotal/kernel/slab/unreclaimable" */
 	unsigned long long bytes;
-	long long delta;
+	long long delta;		/* since the first sample */
+	long long interval_delta;	/* since the previous report */
 };
 
 struct why_report {
@@ -158,7 +159,9 @@ void why_tree_path(const struct why_tree *t, int i, char *buf, size_t len);
 
 /* why_findings.c: `prev` (the first sample, or NULL) gives the trends. */
 int why_findings(struct why_report *r, const struct why_report *first, const struct why_opts *o);
-int why_growth(struct why_report *r, const struct why_report *first);
+/* `prev`: the previous report (the first one for the first interval). */
+int why_growth(struct why_report *r, const struct why_report *first,
+	       const struct why_report *prev);
 
 /* why_report.c */
 void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *out);

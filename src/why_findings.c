@@ -247,7 +247,7 @@ static const struct why_proc *find_proc(const struct why_report *r, const struct
 	return NULL;
 }
 
-int why_growth(struct why_report *r, const struct why_report *first)
+int why_growth(struct why_report *r, const struct why_report *first, const struct why_report *prev)
 {
 	char path[512];
 	size_t i;
@@ -267,6 +267,9 @@ int why_growth(struct why_report *r, const struct why_report *first)
 		j = why_tree_find(&first->tree, path);
 		g->delta = j < 0 ? (long long)g->bytes :
 				   (long long)g->bytes - (long long)first->tree.v[j].bytes;
+		j = why_tree_find(&prev->tree, path);
+		g->interval_delta = j < 0 ? (long long)g->bytes :
+					    (long long)g->bytes - (long long)prev->tree.v[j].bytes;
 	}
 	for (i = 0; i < r->nprocs; i++) {
 		struct why_proc *p = &r->procs[i];

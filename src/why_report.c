@@ -40,7 +40,7 @@ static const char *sd(char *buf, long long d)
 static void text_tree(const struct why_report *r, FILE *out)
 {
 	unsigned long long total = r->tree.n ? r->tree.v[0].bytes : 0;
-	char a[32], d[40], name[128];
+	char a[32], d[40], e[40], name[128];
 	size_t i;
 
 	fprintf(out, "MEMORY (adds up to MemTotal)\n");
@@ -51,7 +51,8 @@ static void text_tree(const struct why_report *r, FILE *out)
 		fprintf(out, "  %*s%-*s %10s %5.1f%%", n->depth * 2, "", 52 - n->depth * 2, name,
 			why_fmt_size(a, sizeof(a), n->bytes), total ? 100.0 * n->bytes / total : 0.0);
 		if (r->watching && i < r->ngrowth)
-			fprintf(out, "  %s", sd(d, r->growth[i].delta));
+			fprintf(out, "  %s (%s in all)", sd(d, r->growth[i].interval_delta),
+				sd(e, r->growth[i].delta));
 		if (n->leaf_capped)
 			fprintf(out, "  (counter larger than its parent: capped)");
 		fputc('\n', out);
@@ -254,7 +255,8 @@ void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *
 
 	fprintf(out, "memleakbpf why at %s\n\n", wall_time(t, sizeof(t)));
 	if (r->watching)
-		fprintf(out, "growth since the first sample, %.0f s ago, in the last column\n\n", r->elapsed);
+		fprintf(out, "growth in the last interval (and since the first sample, %.0f s ago)\n\n",
+			r->elapsed);
 	text_tree(r, out);
 	text_tmpfs(r, out);
 	text_sysv(r, out);
@@ -522,6 +524,7 @@ void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *
 			json_kstr(&j, "name", r->growth[i].name);
 			json_ku64(&j, "bytes", r->growth[i].bytes);
 			json_ki64(&j, "delta", r->growth[i].delta);
+			json_ki64(&j, "interval_delta", r->growth[i].interval_delta);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

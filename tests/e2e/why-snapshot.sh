@@ -117,6 +117,8 @@ check_eq "--watch: address-space leak finding" 1 \
 	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf -p $VIRTPID\" and (.text | test(\"address-space leak\")))] | length")"
 check_eq "--watch: the tmpfs mount grew by the file's 48 MiB" $((48 * MiB)) \
 	"$(jq_get "$W" ".growth[] | select(.name == \"MemTotal/user/shmem/tmpfs $MNT\") | .delta")"
+check_eq "--watch: the intervals' growth adds up to the growth since the start" $((48 * MiB)) \
+	"$(jq -s "[.[].growth[] | select(.name == \"MemTotal/user/shmem/tmpfs $MNT\") | .interval_delta] | add" "$W")"
 check_eq "--watch: tmpfs growth finding -> memleakbpf shmem --mount" 1 \
 	"$(jq_get "$W" "[.findings[] | select(.next_command == \"memleakbpf shmem --mount '$MNT'\" and (.text | test(\"grew\")))] | length")"
 
@@ -130,7 +132,7 @@ for _ in $(seq 30); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
 kill -KILL $WPID 2>/dev/null
 wait $WPID
 check_eq "--watch exits 0 on SIGINT" 0 $?
-check "--watch printed growth reports before SIGINT" grep -q "growth since the first sample" "$TMP/int.txt"
+check "--watch printed growth reports before SIGINT" grep -q "growth in the last interval" "$TMP/int.txt"
 
 # A fixture /proc (tests/fixtures/why/proc): the same code on known input.
 FX=$(cd "$(dirname "$0")/../fixtures/why/proc" && pwd)
