@@ -74,7 +74,12 @@ static void text_tmpfs(const struct why_report *r, FILE *out)
 		const struct why_tmpfs *m = &r->tmpfs[i];
 
 		sanitize_text(s, sizeof(s), m->mountpoint);
-		fprintf(out, "  %-32s %10s %10s", s, why_fmt_size(a, sizeof(a), m->used),
+		/* A long mountpoint gets its own line so the columns stay put. */
+		if (strlen(s) > 32)
+			fprintf(out, "  %s\n  %-32s", s, "");
+		else
+			fprintf(out, "  %-32s", s);
+		fprintf(out, " %10s %10s", why_fmt_size(a, sizeof(a), m->used),
 			m->size_known ? why_fmt_size(b, sizeof(b), m->size) : "unlimited");
 		for (j = 0; j < m->ntop; j++) {
 			sanitize_text(s, sizeof(s), m->top[j].path);
