@@ -409,9 +409,16 @@ static void parse_line(struct kmsg_parser *p, unsigned long long seq,
 		copy_str(r->stats_memcg, sizeof(r->stats_memcg), t + 24, n);
 		return;
 	}
-	if (sscanf(t, "%llu pages RAM", &r->ram_pages) == 1) {
-		r->has_meminfo = true;
-		return;
+	{
+		unsigned long long v;
+		int n = 0;
+
+		/* sscanf counts conversions, not literals: %n proves the match */
+		if (sscanf(t, "%llu pages RAM%n", &v, &n) == 1 && n && t[n] == '\0') {
+			r->ram_pages = v;
+			r->has_meminfo = true;
+			return;
+		}
 	}
 	if (sscanf(t, "Total swap = %llukB", &r->swap_total_kb) == 1 ||
 	    sscanf(t, "Free swap = %llukB", &r->swap_free_kb) == 1)
