@@ -102,6 +102,7 @@ struct sysv_seg {
 	unsigned long long nattch;
 	unsigned uid;
 	bool has_rss;           /* rss/swap columns exist (2.6.x+) */
+	bool has_nattch;
 };
 
 struct sysv_shm {
