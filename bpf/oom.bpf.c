@@ -86,14 +86,12 @@ static __always_inline void fill_task(struct oom_event *e, struct task_struct *t
 
 static __always_inline void fill_trigger(struct oom_event *e, void *ctx)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 
 	e->trigger_pid = id >> 32;
 	e->trigger_tid = (__u32)id;
 	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
 	e->kstack_id = bpf_get_stackid(ctx, &stacks, 0);
-	(void)cur;
 }
 
 static __always_inline void fill_memcg_level(struct oom_memcg_level *l,

@@ -1,0 +1,900 @@
+/* memleakbpf oom: report each OOM kill with its victim-selection context.
+ * BPF gives the victim, the trigger, its stack and memcgs at the kill;
+ * /dev/kmsg gives the kernel's own report (gfp, constraint, task table);
+ * /proc fills in when the report is missing or partial. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "ksyms.h"
+#include "modes.h"
+#include "oom.h"
+#include "oom.skel.h"
+#include "oom_candidates.h"
+#include "oom_kmsg.h"
+#include "oom_memcg.h"
+#include "oom_rank.h"
+#include "oom_report.h"
+#include "oom_rankview.h"
+#include "probe.h"
+#include "procfs.h"
+
+/* How long a kill waits for the rest of its story before it is printed. */
+#define KMSG_WAIT_NS (1500ULL * 1000 * 1000)	/* kmsg report after the BPF event */
+#define REAP_WAIT_NS (3000ULL * 1000 * 1000)	/* oom_reaper runs 2 s after the kill */
+#define MAX_BADNESS 4096
+
+static struct env {
+	unsigned long long count;
+	double duration;
+	bool json;
+	bool rank;
+	bool no_kmsg;
+	bool no_fentry;
+	bool all;
+} env = {
+	.count = 0,
+	.duration = 0,
+};
+
+static const char usage_text[] =
+	"Usage: memleakbpf oom [OPTIONS]\n"
+	"       memleakbpf oom --rank [--json] [--all]\n"
+	"\n"
+	"Report each OOM kill: the victim, the task whose allocation invoked the OOM\n"
+	"killer (gfp mask, order, kernel stack), the constraint and domain (machine or\n"
+	"memcg, limit and usage), every candidate with its oom_badness() points, and\n"
+	"the time from invocation until the victim's memory was freed.\n"
+	"With --rank (no BPF): the predicted kill order now, per OOM domain.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --count N        stop after N kills\n"
+	"  -d, --duration SEC   stop after SEC seconds\n"
+	"  -j, --json           one JSON object per kill (per run with --rank)\n"
+	"      --rank           predicted kill order from /proc, machine and each memcg\n"
+	"      --all            with --rank: list every task, not the first 20 per domain\n"
+	"      --no-kmsg        ignore /dev/kmsg: BPF and /proc data only\n"
+	"      --no-fentry      use tracepoints even where fentry would load\n"
+	"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  sudo memleakbpf oom                  # report kills until Ctrl-C\n"
+	"  sudo memleakbpf oom -c 1 --json      # the next kill as one JSON object\n"
+	"  memleakbpf oom --rank                # who would be killed now, and next\n";
+
+/* One kill waiting for its kmsg report and its reaping. */
+struct pending {
+	struct oom_event ev;
+	unsigned long long recv_ns;
+	char wall[16];
+	char paths[OOM_MEMCG_LEVELS][OOM_PATH_LEN]; /* resolved at receipt */
+	bool v2;
+	struct oom_rank *snap;
+	size_t nsnap;
+	bool exited, reaped, reap_skipped;
+	unsigned long long exit_ns, reap_ns;
+	/* fentry path */
+	bool has_invoke, has_kill;
+	struct oom_event invoke, kill;
+	struct oom_event *badness;
+	int nbadness;
+};
+
+struct state {
+	struct oom_bpf *skel;
+	struct ring_buffer *rb;
+	struct ksyms *ksyms;
+	struct memcg_mounts mounts;
+	struct kmsg_parser kmsg;
+	int kmsg_fd;
+	bool fentry;
+	bool dump_tasks;
+	unsigned long long total_swap_pages, totalram_pages;
+	struct pending *pend;
+	int npend;
+	/* fentry: the OOM in progress (oom_lock serializes them) */
+	struct oom_event invoke, kill;
+	bool has_invoke, has_kill;
+	struct oom_event *badness;
+	int nbadness;
+	unsigned long long printed;
+	int err;
+};
+
+static bool read_sysctl_int(const char *path, long *out)
+{
+	char buf[32];
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, sizeof(buf), f) && sscanf(buf, "%ld", out) == 1;
+	fclose(f);
+	return ok;
+}
+
+static void read_meminfo(struct state *st)
+{
+	struct meminfo mi;
+	char *buf = NULL;
+	size_t len;
+
+	if (procfs_read_file("/proc/meminfo", 1 << 20, &buf, &len, NULL))
+		return;
+	if (procfs_parse_meminfo(buf, len, &mi) == 0) {
+		st->totalram_pages = meminfo_val(&mi, "MemTotal") / 4096;
+		st->total_swap_pages = meminfo_val(&mi, "SwapTotal") / 4096;
+		meminfo_free(&mi);
+	}
+	free(buf);
+}
+
+/* ---- kmsg ---- */
+
+static void kmsg_open(struct state *st)
+{
+	st->kmsg_fd = -1;
+	if (env.no_kmsg)
+		return;
+	st->kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (st->kmsg_fd < 0) {
+		warn_msg("cannot read /dev/kmsg (%s): reports will use BPF and /proc data only",
+			 strerror(errno));
+		return;
+	}
+	/* Only reports of kills we trace: skip the log's history. */
+	lseek(st->kmsg_fd, 0, SEEK_END);
+}
+
+static void kmsg_drain(struct state *st)
+{
+	char buf[8192];
+	ssize_t n;
+
+	if (st->kmsg_fd < 0)
+		return;
+	for (;;) {
+		n = read(st->kmsg_fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			kmsg_feed_record(&st->kmsg, buf, n);
+			continue;
+		}
+		if (n < 0 && errno == EPIPE) {
+			/* overwritten before we read them: the next record's
+			 * sequence number says how many */
+			kmsg_overrun(&st->kmsg);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	kmsg_trim(&st->kmsg, 16);
+}
+
+/* ---- building the report ---- */
+
+static void symbolize_stack(struct state *st, struct oom_report *r, int stack_id)
+{
+	__u64 ips[OOM_STACK_DEPTH] = {};
+	bool skipping = true;
+	int i, fd = bpf_map__fd(st->skel->maps.stacks);
+
+	if (stack_id < 0 || bpf_map_lookup_elem(fd, &stack_id, ips))
+		return;
+	for (i = 0; i < OOM_STACK_DEPTH && ips[i] && r->nstack < OOM_MAX_FRAMES; i++) {
+		const struct ksym *s = st->ksyms ? ksyms_lookup(st->ksyms, ips[i]) : NULL;
+
+		/* the tracing machinery above mark_oom_victim is noise */
+		if (skipping && s && (!strncmp(s->name, "bpf_", 4) || !strncmp(s->name, "__bpf_", 6) ||
+				      !strncmp(s->name, "__traceiter_", 12) ||
+				      !strncmp(s->name, "trace_", 6)))
+			continue;
+		skipping = false;
+		if (s)
+			snprintf(r->stack[r->nstack], OOM_FRAME_LEN, "%s+%#llx%s%s%s", s->name,
+				 ips[i] - s->addr, s->module ? " [" : "", s->module ? s->module : "",
+				 s->module ? "]" : "");
+		else
+			snprintf(r->stack[r->nstack], OOM_FRAME_LEN, "%#llx", (unsigned long long)ips[i]);
+		r->nstack++;
+	}
+	if (r->nstack)
+		r->src_stack = SRC_BPF;
+}
+
+/* The nearest memcg (victim's first) that is at its limit: where the
+ * charge failed.  Root has no limit and never qualifies. */
+static int infer_domain_level(const struct oom_event *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->memcg_levels && i < OOM_MEMCG_LEVELS; i++) {
+		const struct oom_memcg_level *l = &e->memcg[i];
+
+		if (l->max_pages >= (1ULL << 50))
+			continue;
+		/* a charge of up to 2 MiB (a THP) may be what failed */
+		if (l->usage_pages + 512 >= l->max_pages)
+			return i;
+	}
+	return -1;
+}
+
+static int level_by_path(const struct pending *p, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->ev.memcg_levels && i < OOM_MEMCG_LEVELS; i++)
+		if (p->paths[i][0] && strcmp(p->paths[i], path) == 0)
+			return i;
+	return -1;
+}
+
+static int level_by_id(const struct pending *p, unsigned long long id)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->ev.memcg_levels && i < OOM_MEMCG_LEVELS; i++)
+		if (p->ev.memcg[i].id == id)
+			return i;
+	return -1;
+}
+
+static unsigned long long memcg_totalpages(const struct state *st, const struct pending *p,
+					   const struct oom_memcg_level *l)
+{
+	unsigned long long max = l->max_pages, swap;
+
+	/* mem_cgroup_get_max(): the limit plus the swap the memcg may use */
+	if (!st->total_swap_pages)
+		return max;
+	swap = p->v2 ? l->swap_max_pages : (l->swap_max_pages > max ? l->swap_max_pages - max : 0);
+	return max + (swap < st->total_swap_pages ? swap : st->total_swap_pages);
+}
+
+static const char *const constraint_names[] = {
+	"CONSTRAINT_NONE", "CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY", "CONSTRAINT_MEMCG",
+};
+
+static void fill_domain(struct state *st, struct pending *p, struct oom_report *r,
+			const struct kmsg_report *k)
+{
+	int lvl = -1;
+
+	if (p->has_kill || p->has_invoke) {
+		const struct oom_event *oc = p->has_kill ? &p->kill : &p->invoke;
+
+		if (oc->constraint < ARRAY_SIZE(constraint_names)) {
+			snprintf(r->constraint, sizeof(r->constraint), "%s",
+				 constraint_names[oc->constraint]);
+			r->src_constraint = SRC_FENTRY;
+		}
+		r->memcg_domain = oc->has_memcg_oc;
+		if (oc->has_memcg_oc) {
+			lvl = level_by_id(p, oc->oc_memcg_id);
+			if (lvl >= 0 && p->paths[lvl][0]) {
+				snprintf(r->memcg, sizeof(r->memcg), "%s", p->paths[lvl]);
+				r->src_memcg = SRC_CGROUPFS;
+			}
+		}
+		r->totalpages = oc->totalpages;
+	}
+	if (!r->constraint[0] && k && k->has_constraint) {
+		snprintf(r->constraint, sizeof(r->constraint), "%s", k->constraint);
+		r->src_constraint = SRC_KMSG;
+		r->memcg_domain = !k->global_oom && k->oom_memcg[0];
+	}
+	if (r->memcg_domain && !r->memcg[0] && k && k->oom_memcg[0]) {
+		snprintf(r->memcg, sizeof(r->memcg), "%s", k->oom_memcg);
+		r->src_memcg = SRC_KMSG;
+		lvl = level_by_path(p, k->oom_memcg);
+	}
+	if (!r->constraint[0]) {
+		lvl = infer_domain_level(&p->ev);
+		r->memcg_domain = lvl >= 0;
+		snprintf(r->constraint, sizeof(r->constraint), "%s",
+			 lvl >= 0 ? "CONSTRAINT_MEMCG" : "CONSTRAINT_NONE");
+		r->src_constraint = SRC_INFERRED;
+		if (lvl >= 0) {
+			if (p->paths[lvl][0]) {
+				snprintf(r->memcg, sizeof(r->memcg), "%s", p->paths[lvl]);
+				r->src_memcg = SRC_CGROUPFS;
+			}
+			oom_report_note(r, "constraint inferred: memcg %s was at its limit "
+					   "(cpuset/mempolicy constraints need the kmsg report)",
+					r->memcg[0] ? r->memcg : p->ev.memcg[lvl].name);
+		} else {
+			oom_report_note(r, "constraint inferred: no memcg of the victim was at its "
+					   "limit (cpuset/mempolicy constraints need the kmsg report)");
+		}
+	}
+	if (r->memcg_domain && lvl >= 0) {
+		const struct oom_memcg_level *l = &p->ev.memcg[lvl];
+
+		r->has_limit = true;
+		r->limit_kb = l->max_pages * 4;
+		r->usage_kb = l->usage_pages * 4;
+		r->src_limit = SRC_BPF;
+		if (!r->totalpages)
+			r->totalpages = memcg_totalpages(st, p, l);
+	} else if (r->memcg_domain && k && k->has_memcg_usage) {
+		r->has_limit = true;
+		r->limit_kb = k->memcg_limit_kb;
+		r->usage_kb = k->memcg_usage_kb;
+		r->src_limit = SRC_KMSG;
+		if (!r->totalpages)
+			r->totalpages = k->memcg_limit_kb / 4;
+	} else if (!r->memcg_domain) {
+		r->has_limit = true;
+		r->limit_kb = (st->totalram_pages + st->total_swap_pages) * 4;
+		/* usage of the whole machine at the kill is not recorded:
+		 * a domain that is out of memory uses all of it */
+		r->usage_kb = r->limit_kb;
+		r->src_limit = SRC_PROC;
+		if (!r->totalpages)
+			r->totalpages = st->totalram_pages + st->total_swap_pages;
+	}
+	if (r->memcg_domain && !r->memcg[0])
+		oom_report_note(r, "the OOM memcg's path could not be resolved");
+}
+
+static void fill_victim(struct state *st, struct pending *p, struct oom_report *r,
+			const struct kmsg_report *k)
+{
+	const struct oom_event *e = &p->ev;
+	int i;
+
+	r->ts_ns = e->ts_ns;
+	snprintf(r->wall, sizeof(r->wall), "%s", p->wall);
+	r->v_pid = e->pid;
+	r->v_uid = e->uid;
+	snprintf(r->v_comm, sizeof(r->v_comm), "%.*s", OOM_COMM_LEN, e->comm);
+	r->v_adj = e->oom_score_adj;
+	r->src_victim = SRC_BPF;
+	if (e->has_mm) {
+		r->has_victim_mem = true;
+		r->total_vm_kb = e->total_vm * 4;
+		r->anon_kb = e->anon_pages * 4;
+		r->file_kb = e->file_pages * 4;
+		r->shmem_kb = e->shmem_pages * 4;
+		r->pgtables_kb = e->pgtables_bytes / 1024;
+		r->swap_kb = e->swap_ents * 4;
+	} else if (k && k->has_kill) {
+		r->has_victim_mem = true;
+		r->total_vm_kb = k->total_vm_kb;
+		r->anon_kb = k->anon_rss_kb;
+		r->file_kb = k->file_rss_kb;
+		r->shmem_kb = k->shmem_rss_kb;
+		r->pgtables_kb = k->pgtables_kb;
+		r->src_victim = SRC_KMSG;
+	}
+	if (e->memcg_levels && p->paths[0][0]) {
+		snprintf(r->v_memcg, sizeof(r->v_memcg), "%s", p->paths[0]);
+		r->src_v_memcg = SRC_CGROUPFS;
+	} else if (k && k->task_memcg[0]) {
+		snprintf(r->v_memcg, sizeof(r->v_memcg), "%s", k->task_memcg);
+		r->src_v_memcg = SRC_KMSG;
+	} else if (e->memcg_levels) {
+		/* gone before we looked, and no kmsg: only the leaf name */
+		snprintf(r->v_memcg, sizeof(r->v_memcg), "%.*s", OOM_CGNAME_LEN, e->memcg[0].name);
+		r->src_v_memcg = SRC_BPF;
+		oom_report_note(r, "victim memcg path unresolved: leaf name only");
+	}
+	for (i = 0; i < p->nbadness; i++) {
+		if (p->badness[i].pid == (__u32)r->v_pid) {
+			r->v_points = p->badness[i].points;
+			r->has_points = true;
+			r->src_points = SRC_FENTRY;
+		}
+	}
+}
+
+static void fill_trigger(struct state *st, struct pending *p, struct oom_report *r,
+			 const struct kmsg_report *k)
+{
+	const struct oom_event *e = &p->ev;
+	int i;
+
+	r->has_trigger = true;
+	r->t_pid = e->trigger_pid;
+	snprintf(r->t_comm, sizeof(r->t_comm), "%.*s", OOM_COMM_LEN, e->trigger_comm);
+	r->src_trigger = SRC_BPF;
+	if (p->has_invoke) {
+		r->has_gfp = true;
+		r->gfp_mask = p->invoke.gfp_mask;
+		r->order = p->invoke.order;
+		r->src_gfp = SRC_FENTRY;
+	}
+	if (k && k->has_header) {
+		if (!r->has_gfp) {
+			r->has_gfp = true;
+			r->gfp_mask = k->gfp_mask;
+			r->order = k->order;
+			r->src_gfp = SRC_KMSG;
+		}
+		snprintf(r->gfp_text, sizeof(r->gfp_text), "%s", k->gfp_text);
+	}
+	symbolize_stack(st, r, e->kstack_id);
+	if (!r->nstack && k && k->nstack) {
+		for (i = 0; i < k->nstack && i < OOM_MAX_FRAMES; i++)
+			snprintf(r->stack[i], OOM_FRAME_LEN, "%s", k->stack[i]);
+		r->nstack = i;
+		r->src_stack = SRC_KMSG;
+	}
+	if (!r->nstack && e->kstack_id < 0)
+		oom_report_note(r, "trigger stack not captured (bpf_get_stackid: %s)",
+				strerror(-e->kstack_id));
+}
+
+static void fill_candidates(struct state *st, struct pending *p, struct oom_report *r,
+			    const struct kmsg_report *k)
+{
+	int i;
+
+	if (r->has_victim_mem && !r->has_points) {
+		bool ok;
+
+		r->v_points = oom_points((r->anon_kb + r->file_kb + r->shmem_kb) / 4, r->swap_kb / 4,
+					 r->pgtables_kb * 1024, r->v_adj, r->totalpages, &ok);
+		r->has_points = true;
+		r->src_points = SRC_COMPUTED;
+	}
+	if (p->nbadness) {
+		for (i = 0; i < p->nbadness; i++) {
+			const struct oom_event *b = &p->badness[i];
+			struct oom_cand *c, *n = realloc(r->cand, (r->ncand + 1) * sizeof(*n));
+
+			if (!n)
+				break;
+			r->cand = n;
+			c = &r->cand[r->ncand++];
+			memset(c, 0, sizeof(*c));
+			c->pid = b->pid;
+			c->uid = b->uid;
+			snprintf(c->comm, sizeof(c->comm), "%.*s", OOM_COMM_LEN, b->comm);
+			c->rss_kb = (b->anon_pages + b->file_pages + b->shmem_pages) * 4;
+			c->swap_kb = b->swap_ents * 4;
+			c->pgtables_kb = b->pgtables_bytes / 1024;
+			c->oom_score_adj = b->oom_score_adj;
+			/* LONG_MIN: oom_badness() found it unkillable */
+			c->eligible = b->points != (__s64)(1ULL << 63);
+			c->points = b->points;
+			c->victim = c->pid == r->v_pid;
+		}
+		r->src_cand = SRC_FENTRY;
+	} else if (k && k->tasks_done && k->ntasks) {
+		oom_cands_from_kmsg(r, k);
+		r->src_cand = SRC_KMSG;
+	} else {
+		oom_cands_from_proc(r, p->snap, p->nsnap,
+				    r->memcg_domain && r->memcg[0] ? r->memcg : NULL);
+		r->src_cand = SRC_PROC;
+		if (!k)
+			oom_report_note(r, "%s: candidates read from /proc after the kill",
+					env.no_kmsg || st->kmsg_fd < 0 ? "kmsg not read"
+								       : "no kernel OOM report matched (rate-limited or lost)");
+		else if (!k->has_tasks)
+			oom_report_note(r, "kernel report has no task table%s: candidates read "
+					   "from /proc after the kill",
+					st->dump_tasks ? "" : " (vm.oom_dump_tasks=0)");
+		else
+			oom_report_note(r, "kernel task table incomplete (%s): candidates read from "
+					   "/proc after the kill",
+					k->gap ? "kmsg records lost" : "report cut short");
+		if (r->memcg_domain && !r->memcg[0])
+			oom_report_note(r, "OOM memcg unknown: /proc candidates are the whole machine's");
+	}
+	oom_cands_ensure_victim(r);
+	oom_report_rank(r);
+}
+
+static void fill_reap(struct pending *p, struct oom_report *r, const struct kmsg_report *k)
+{
+	unsigned long long inv = p->ev.ts_ns, done = 0;
+
+	if (p->has_invoke) {
+		inv = p->invoke.ts_ns;
+	} else if (k && k->has_header && k->has_kill && k->kill_ts_us >= k->header_ts_us) {
+		/* kmsg and BPF clocks differ; their intervals do not */
+		inv = p->ev.ts_ns - (k->kill_ts_us - k->header_ts_us) * 1000;
+	}
+	if (p->reaped && (!p->exited || p->reap_ns <= p->exit_ns)) {
+		done = p->reap_ns;
+		r->reaped_by = "oom_reaper";
+	} else if (p->exited) {
+		done = p->exit_ns;
+		r->reaped_by = "exit";
+	}
+	if (done && done >= inv) {
+		r->has_reap = true;
+		r->reap_s = (done - inv) / 1e9;
+	}
+}
+
+static void emit(struct state *st, struct pending *p)
+{
+	struct oom_report r = {};
+	struct kmsg_report k = {};
+	bool have_k = false;
+
+	if (st->kmsg_fd >= 0) {
+		have_k = kmsg_take(&st->kmsg, p->ev.pid, p->ev.trigger_pid, &k);
+		if (!have_k && st->kmsg.active && st->kmsg.cur.has_trigger_pid &&
+		    st->kmsg.cur.trigger_pid == (int)p->ev.trigger_pid) {
+			/* the report never reached its kill line */
+			kmsg_flush(&st->kmsg);
+			have_k = kmsg_take(&st->kmsg, p->ev.pid, p->ev.trigger_pid, &k);
+		}
+	}
+	fill_victim(st, p, &r, have_k ? &k : NULL);
+	fill_trigger(st, p, &r, have_k ? &k : NULL);
+	fill_domain(st, p, &r, have_k ? &k : NULL);
+	fill_candidates(st, p, &r, have_k ? &k : NULL);
+	fill_reap(p, &r, have_k ? &k : NULL);
+	if (have_k && k.gap)
+		oom_report_note(&r, "kmsg records were lost inside the kernel report");
+	if (have_k && !k.complete && !k.gap)
+		oom_report_note(&r, "kernel report partial (%s%s%s)", k.has_header ? "" : "no header ",
+				k.has_constraint ? "" : "no constraint line ",
+				k.has_kill ? "" : "no kill line");
+	if (env.json)
+		oom_report_print_json(stdout, &r);
+	else
+		oom_report_print_text(stdout, &r);
+	st->printed++;
+	oom_report_free(&r);
+	kmsg_report_free(&k);
+}
+
+static void pending_free(struct pending *p)
+{
+	oom_rank_free(p->snap);
+	free(p->badness);
+	memset(p, 0, sizeof(*p));
+}
+
+static void emit_ready(struct state *st, bool all)
+{
+	unsigned long long now = now_ns();
+	int i;
+
+	for (i = 0; i < st->npend; i++) {
+		struct pending *p = &st->pend[i];
+		bool kmsg_ready, reap_ready;
+
+		if (env.count && st->printed >= env.count)
+			break;
+		kmsg_ready = st->kmsg_fd < 0 || now - p->recv_ns > KMSG_WAIT_NS;
+		if (!kmsg_ready) {
+			int j;
+
+			for (j = 0; j < st->kmsg.ndone; j++)
+				if (st->kmsg.done[j].has_kill &&
+				    st->kmsg.done[j].kill_pid == (int)p->ev.pid)
+					kmsg_ready = true;
+		}
+		reap_ready = p->exited || p->reaped || now - p->recv_ns > REAP_WAIT_NS;
+		if (!all && !(kmsg_ready && reap_ready))
+			continue;
+		emit(st, p);
+		pending_free(p);
+		memmove(p, p + 1, (st->npend - i - 1) * sizeof(*p));
+		st->npend--;
+		i--;
+	}
+}
+
+static void on_victim(struct state *st, const struct oom_event *e)
+{
+	struct pending *n, *p;
+	unsigned int i;
+
+	n = realloc(st->pend, (st->npend + 1) * sizeof(*n));
+	if (!n) {
+		st->err = -ENOMEM;
+		return;
+	}
+	st->pend = n;
+	p = &st->pend[st->npend++];
+	memset(p, 0, sizeof(*p));
+	p->ev = *e;
+	p->recv_ns = now_ns();
+	wall_time(p->wall, sizeof(p->wall));
+	memcg_root(&st->mounts, &p->v2);
+	/* Now, while the memcgs and the other candidates still exist. */
+	for (i = 0; i < e->memcg_levels && i < OOM_MEMCG_LEVELS; i++)
+		if (!memcg_path_by_id(&st->mounts, e->memcg[i].id, p->paths[i], OOM_PATH_LEN))
+			p->paths[i][0] = '\0';
+	if (oom_rank_collect(&p->snap, &p->nsnap))
+		vlog(1, "cannot read /proc for candidates");
+	if (st->fentry && st->has_invoke && st->invoke.trigger_tid == e->trigger_tid) {
+		p->has_invoke = true;
+		p->invoke = st->invoke;
+		p->has_kill = st->has_kill;
+		p->kill = st->kill;
+		p->badness = st->badness;
+		p->nbadness = st->nbadness;
+		st->badness = NULL;
+		st->nbadness = 0;
+		st->has_invoke = st->has_kill = false;
+	}
+}
+
+static struct pending *find_pending(struct state *st, __u32 tid)
+{
+	int i;
+
+	for (i = 0; i < st->npend; i++)
+		if (st->pend[i].ev.tid == tid)
+			return &st->pend[i];
+	return NULL;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct state *st = ctx;
+	const struct oom_event *e = data;
+	struct pending *p;
+
+	if (size < sizeof(*e))
+		return 0;
+	switch (e->kind) {
+	case OOM_EV_VICTIM:
+		on_victim(st, e);
+		break;
+	case OOM_EV_EXIT:
+		if ((p = find_pending(st, e->tid)) && !p->exited) {
+			p->exited = true;
+			p->exit_ns = e->ts_ns;
+		}
+		break;
+	case OOM_EV_REAP_FINISH:
+		if ((p = find_pending(st, e->tid))) {
+			p->reaped = true;
+			p->reap_ns = e->ts_ns;
+		}
+		break;
+	case OOM_EV_REAP_SKIP:
+		if ((p = find_pending(st, e->tid)))
+			p->reap_skipped = true;
+		break;
+	case OOM_EV_INVOKE:
+		st->invoke = *e;
+		st->has_invoke = true;
+		st->has_kill = false;
+		st->nbadness = 0;
+		break;
+	case OOM_EV_BADNESS:
+		if (st->nbadness < MAX_BADNESS) {
+			struct oom_event *n = realloc(st->badness, (st->nbadness + 1) * sizeof(*n));
+
+			if (n) {
+				st->badness = n;
+				st->badness[st->nbadness++] = *e;
+			}
+		}
+		break;
+	case OOM_EV_KILL:
+		st->kill = *e;
+		st->has_kill = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- BPF lifecycle ---- */
+
+static const char *const fentry_funcs[] = { "out_of_memory", "oom_badness", "oom_kill_process" };
+
+static int open_and_load(struct state *st)
+{
+	struct oom_bpf *skel;
+	bool fentry = !env.no_fentry;
+	size_t i;
+	int err;
+
+	for (i = 0; fentry && i < ARRAY_SIZE(fentry_funcs); i++)
+		if (!probe_fentry(fentry_funcs[i])) {
+			probe_report("fentry", "refused", fentry_funcs[i]);
+			fentry = false;
+		}
+retry:
+	skel = oom_bpf__open();
+	if (!skel) {
+		err = -errno;
+		err_msg("cannot open the oom BPF object: %s", strerror(-err));
+		return err;
+	}
+	bpf_program__set_autoload(skel->progs.oom_enter, fentry);
+	bpf_program__set_autoload(skel->progs.oom_exit, fentry);
+	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
+	bpf_program__set_autoload(skel->progs.kill_enter, fentry);
+	err = oom_bpf__load(skel);
+	if (err && fentry) {
+		/* probed fine, failed for real: the tracepoints still work */
+		vlog(1, "fentry programs failed to load (%s): tracepoints only", strerror(-err));
+		oom_bpf__destroy(skel);
+		fentry = false;
+		goto retry;
+	}
+	if (err) {
+		err_msg("cannot load the oom BPF programs: %s", strerror(-err));
+		oom_bpf__destroy(skel);
+		return err;
+	}
+	err = oom_bpf__attach(skel);
+	if (err) {
+		err_msg("cannot attach the oom BPF programs: %s", strerror(-err));
+		oom_bpf__destroy(skel);
+		return err;
+	}
+	st->skel = skel;
+	st->fentry = fentry;
+	probe_report("oom:mark_victim", "tp_btf", "victim, trigger = current, memcgs, stack");
+	probe_report("oom:start/finish/skip_task_reaping", "tp_btf", "reap time");
+	probe_report("sched:sched_process_exit", "tp_btf", "victim exit time");
+	if (fentry)
+		probe_report("out_of_memory/oom_badness/oom_kill_process", "fentry/fexit",
+			     "oom_control, every candidate's points");
+	else
+		probe_report("out_of_memory/oom_badness/oom_kill_process", "not used",
+			     env.no_fentry ? "--no-fentry" : "fentry refused by this kernel");
+	probe_report("/dev/kmsg", st->kmsg_fd >= 0 ? "read" : "not read",
+		     "gfp_mask, order, constraint, task table");
+	return 0;
+}
+
+static int trace(void)
+{
+	struct state st = { .kmsg_fd = -1 };
+	unsigned long long deadline = 0;
+	long dump = 1;
+	int err;
+
+	if (!check_bpf_prereqs())
+		return EXIT_RUNTIME;
+	setup_libbpf_logging();
+	install_signal_handlers();
+	kmsg_parser_init(&st.kmsg);
+	read_meminfo(&st);
+	if (memcg_find_mounts(&st.mounts, NULL))
+		vlog(1, "cannot read /proc/self/mountinfo: memcg paths come from kmsg only");
+	if (read_sysctl_int("/proc/sys/vm/oom_dump_tasks", &dump))
+		st.dump_tasks = dump != 0;
+	kmsg_open(&st);
+	st.ksyms = ksyms_load(NULL);
+	if (!st.ksyms)
+		vlog(1, "cannot read /proc/kallsyms: stacks from kmsg only");
+	err = open_and_load(&st);
+	if (err)
+		goto cleanup;
+	st.rb = ring_buffer__new(bpf_map__fd(st.skel->maps.events), handle_event, &st, NULL);
+	if (!st.rb) {
+		err = -errno;
+		err_msg("cannot create the ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (!st.dump_tasks)
+		vlog(1, "vm.oom_dump_tasks=0: candidates will come from /proc");
+	if (!env.json)
+		fprintf(stderr, "Tracing OOM kills... Ctrl-C to end.\n");
+	else
+		vlog(1, "tracing OOM kills");
+	if (env.duration > 0)
+		deadline = now_ns() + (unsigned long long)(env.duration * 1e9);
+	while (!exiting && !st.err) {
+		err = ring_buffer__poll(st.rb, 100);
+		if (err < 0 && err != -EINTR) {
+			err_msg("ring buffer poll failed: %s", strerror(-err));
+			goto cleanup;
+		}
+		kmsg_drain(&st);
+		emit_ready(&st, false);
+		if (env.count && st.printed >= env.count)
+			break;
+		if (deadline && now_ns() >= deadline)
+			break;
+	}
+	/* a kill seen but not yet printed is printed with what we have */
+	ring_buffer__consume(st.rb);
+	kmsg_drain(&st);
+	if (!env.count || st.printed < env.count)
+		emit_ready(&st, true);
+	err = st.err;
+	if (err)
+		err_msg("out of memory while tracing");
+cleanup:
+	if (st.skel) {
+		unsigned long long drops = st.skel->bss->drops;
+
+		if (drops)
+			warn_msg("%llu events dropped (ring buffer full)", drops);
+	}
+	if (st.kmsg.lost)
+		vlog(1, "kmsg: %llu records lost to overruns", st.kmsg.lost);
+	while (st.npend)
+		pending_free(&st.pend[--st.npend]);
+	free(st.pend);
+	free(st.badness);
+	ring_buffer__free(st.rb);
+	oom_bpf__destroy(st.skel);
+	ksyms_free(st.ksyms);
+	kmsg_parser_free(&st.kmsg);
+	if (st.kmsg_fd >= 0)
+		close(st.kmsg_fd);
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int cmd_oom(int argc, char **argv)
+{
+	enum { OPT_RANK = 256, OPT_NO_KMSG, OPT_NO_FENTRY, OPT_ALL };
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "rank", no_argument, NULL, OPT_RANK },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "no-kmsg", no_argument, NULL, OPT_NO_KMSG },
+		{ "no-fentry", no_argument, NULL, OPT_NO_FENTRY },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:d:jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (!parse_u64(optarg, &env.count) || env.count == 0) {
+				err_msg("invalid --count '%s': a positive integer", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (!parse_seconds(optarg, &env.duration) || env.duration <= 0) {
+				err_msg("invalid --duration '%s': seconds, > 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': env.json = true; break;
+		case OPT_RANK: env.rank = true; break;
+		case OPT_ALL: env.all = true; break;
+		case OPT_NO_KMSG: env.no_kmsg = true; break;
+		case OPT_NO_FENTRY: env.no_fentry = true; break;
+		case 'v': verbosity++; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		default:
+			fprintf(stderr, "%s", usage_text);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		err_msg("unexpected argument '%s' (see 'memleakbpf oom --help')", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (env.rank) {
+		if (env.count || env.duration > 0 || env.no_kmsg || env.no_fentry) {
+			err_msg("--rank reads /proc once: --count, --duration, --no-kmsg and "
+				"--no-fentry do not apply");
+			return EXIT_USAGE;
+		}
+		return oom_rank_report(env.json, env.all);
+	}
+	if (env.all) {
+		err_msg("--all applies to --rank only");
+		return EXIT_USAGE;
+	}
+	return trace();
+}
