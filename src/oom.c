@@ -182,23 +182,31 @@ static void kmsg_drain(struct state *st)
 
 /* ---- building the report ---- */
 
+static bool tracing_frame(const char *name)
+{
+	return !strncmp(name, "bpf_trace_run", 13) || !strncmp(name, "__bpf_trace_", 12) ||
+	       !strncmp(name, "__traceiter_", 12);
+}
+
 static void symbolize_stack(struct state *st, struct oom_report *r, int stack_id)
 {
 	__u64 ips[OOM_STACK_DEPTH] = {};
-	bool skipping = true;
-	int i, fd = bpf_map__fd(st->skel->maps.stacks);
+	int i, first = 0, fd = bpf_map__fd(st->skel->maps.stacks);
 
 	if (stack_id < 0 || bpf_map_lookup_elem(fd, &stack_id, ips))
 		return;
-	for (i = 0; i < OOM_STACK_DEPTH && ips[i] && r->nstack < OOM_MAX_FRAMES; i++) {
+	/* The BPF program and the tracepoint glue sit above mark_oom_victim;
+	 * the program's own address is not in kallsyms and would resolve to
+	 * whatever symbol precedes it. */
+	for (i = 0; i < 8 && i < OOM_STACK_DEPTH && ips[i]; i++) {
 		const struct ksym *s = st->ksyms ? ksyms_lookup(st->ksyms, ips[i]) : NULL;
 
-		/* the tracing machinery above mark_oom_victim is noise */
-		if (skipping && s && (!strncmp(s->name, "bpf_", 4) || !strncmp(s->name, "__bpf_", 6) ||
-				      !strncmp(s->name, "__traceiter_", 12) ||
-				      !strncmp(s->name, "trace_", 6)))
-			continue;
-		skipping = false;
+		if (s && tracing_frame(s->name))
+			first = i + 1;
+	}
+	for (i = first; i < OOM_STACK_DEPTH && ips[i] && r->nstack < OOM_MAX_FRAMES; i++) {
+		const struct ksym *s = st->ksyms ? ksyms_lookup(st->ksyms, ips[i]) : NULL;
+
 		if (s)
 			snprintf(r->stack[r->nstack], OOM_FRAME_LEN, "%s+%#llx%s%s%s", s->name,
 				 ips[i] - s->addr, s->module ? " [" : "", s->module ? s->module : "",
@@ -787,10 +795,8 @@ static int trace(void)
 	}
 	if (!st.dump_tasks)
 		vlog(1, "vm.oom_dump_tasks=0: candidates will come from /proc");
-	if (!env.json)
-		fprintf(stderr, "Tracing OOM kills... Ctrl-C to end.\n");
-	else
-		vlog(1, "tracing OOM kills");
+	/* stderr, so --json output stays pure; scripts wait for this line */
+	fprintf(stderr, "Tracing OOM kills... Ctrl-C to end.\n");
 	if (env.duration > 0)
 		deadline = now_ns() + (unsigned long long)(env.duration * 1e9);
 	while (!exiting && !st.err) {
