@@ -94,25 +94,25 @@ static int find_domains(const struct memcg_mounts *m, const struct oom_rank *all
 	return nd;
 }
 
-static void print_text(const struct domain *ds, int nd, bool all)
+static void print_text(FILE *out, const struct domain *ds, int nd, bool all)
 {
 	char comm[64], path[256], when[16];
 	int i;
 	size_t k, shown;
 
-	printf("OOM kill order, predicted from /proc at %s (points = rss + swap + pgtables "
+	fprintf(out, "OOM kill order, predicted from /proc at %s (points = rss + swap + pgtables "
 	       "+ adj * totalpages / 1000, in pages)\n", wall_time(when, sizeof(when)));
 	for (i = 0; i < nd; i++) {
 		const struct domain *d = &ds[i];
 
 		sanitize_text(path, sizeof(path), d->memcg);
 		if (d->memcg[0])
-			printf("\ndomain memcg %s: limit %llu kB, usage %llu kB, totalpages %llu\n",
+			fprintf(out, "\ndomain memcg %s: limit %llu kB, usage %llu kB, totalpages %llu\n",
 			       path, d->limit_kb, d->usage_kb, d->totalpages);
 		else
-			printf("\ndomain machine: MemTotal + SwapTotal %llu kB, totalpages %llu\n",
+			fprintf(out, "\ndomain machine: MemTotal + SwapTotal %llu kB, totalpages %llu\n",
 			       d->limit_kb, d->totalpages);
-		printf("   RANK      PID COMM             RSS_KB  SWAP_KB PGTABLES_KB   ADJ OOM_SCORE     POINTS\n");
+		fprintf(out, "   RANK      PID COMM             RSS_KB  SWAP_KB PGTABLES_KB   ADJ OOM_SCORE     POINTS\n");
 		for (k = 0, shown = 0; k < d->n; k++) {
 			const struct oom_rank *t = &d->t[k];
 
@@ -122,10 +122,10 @@ static void print_text(const struct domain *ds, int nd, bool all)
 				continue;
 			sanitize_text(comm, sizeof(comm), t->comm);
 			if (t->killable)
-				printf("  %5zu", ++shown);
+				fprintf(out, "  %5zu", ++shown);
 			else
-				printf("  never");
-			printf(" %8d %-15.15s %8llu %8llu %11llu %5d %9d %10lld\n", t->pid, comm,
+				fprintf(out, "  never");
+			fprintf(out, " %8d %-15.15s %8llu %8llu %11llu %5d %9d %10lld\n", t->pid, comm,
 			       t->rss / 1024, t->swap / 1024, t->pgtables / 1024, t->oom_score_adj,
 			       t->oom_score, t->killable ? t->badness : 0);
 		}
@@ -135,7 +135,7 @@ static void print_text(const struct domain *ds, int nd, bool all)
 			for (k = 0; k < d->n; k++)
 				killable += d->t[k].killable;
 			if (killable > shown)
-				printf("  ... %zu more (--all lists them)\n", killable - shown);
+				fprintf(out, "  ... %zu more (--all lists them)\n", killable - shown);
 		}
 		for (k = 0; k < d->n; k++) {
 			const struct oom_rank *t = &d->t[k];
@@ -143,7 +143,7 @@ static void print_text(const struct domain *ds, int nd, bool all)
 			if (!large_unkillable(d, t))
 				continue;
 			sanitize_text(comm, sizeof(comm), t->comm);
-			printf("  warning: pid %d (%s) has oom_score_adj -1000 and holds %llu kB (%.0f%% "
+			fprintf(out, "  warning: pid %d (%s) has oom_score_adj -1000 and holds %llu kB (%.0f%% "
 			       "of the domain): the OOM killer must kill others instead\n",
 			       t->pid, comm, (t->rss + t->swap) / 1024,
 			       100.0 * (t->rss + t->swap) / 4096.0 / (double)d->totalpages);
@@ -151,14 +151,14 @@ static void print_text(const struct domain *ds, int nd, bool all)
 	}
 }
 
-static void print_json(const struct domain *ds, int nd)
+static void print_json(FILE *out, const struct domain *ds, int nd)
 {
 	struct json j;
 	char comm[64];
 	int i;
 	size_t k, rank;
 
-	json_init(&j, stdout);
+	json_init(&j, out);
 	json_obj_begin(&j);
 	json_kstr(&j, "mode", "oom");
 	json_key(&j, "rank");
@@ -233,6 +233,13 @@ static void print_json(const struct domain *ds, int nd)
 
 int oom_rank_report(bool json, bool all)
 {
+	return oom_rank_report_at(stdout, "/proc", NULL, json, all);
+}
+
+int oom_rank_report_at(FILE *out, const char *proc_root, const char *mountinfo, bool json,
+		       bool all)
+{
+	char path[512];
 	struct memcg_mounts m;
 	struct oom_rank *procs = NULL;
 	struct domain *ds;
@@ -246,17 +253,18 @@ int oom_rank_report(bool json, bool all)
 		err_msg("out of memory");
 		return EXIT_RUNTIME;
 	}
-	err = oom_rank_collect(&procs, &n);
+	err = oom_rank_collect_at(proc_root, &procs, &n);
 	if (err) {
-		err_msg("cannot read /proc: %s", strerror(-err));
+		err_msg("cannot read %s: %s", proc_root, strerror(-err));
 		goto cleanup;
 	}
-	err = procfs_read_file("/proc/meminfo", 1 << 20, &buf, &len, NULL);
+	snprintf(path, sizeof(path), "%s/meminfo", proc_root);
+	err = procfs_read_file(path, 1 << 20, &buf, &len, NULL);
 	if (!err)
 		err = procfs_parse_meminfo(buf, len, &mi);
 	free(buf);
 	if (err) {
-		err_msg("cannot read /proc/meminfo: %s", strerror(-err));
+		err_msg("cannot read %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
 	ds[0].limit_kb = (meminfo_val(&mi, "MemTotal") + meminfo_val(&mi, "SwapTotal")) / 1024;
@@ -264,7 +272,7 @@ int oom_rank_report(bool json, bool all)
 					   meminfo_val(&mi, "SwapFree")) / 1024;
 	ds[0].totalpages = ds[0].limit_kb / 4;
 	meminfo_free(&mi);
-	if (memcg_find_mounts(&m, NULL) == 0 && memcg_root(&m, NULL))
+	if (memcg_find_mounts(&m, mountinfo) == 0 && memcg_root(&m, NULL))
 		nd = find_domains(&m, procs, n, ds, 1);
 	else
 		vlog(1, "no memory cgroup hierarchy mounted: machine domain only");
@@ -275,9 +283,9 @@ int oom_rank_report(bool json, bool all)
 		}
 	}
 	if (json)
-		print_json(ds, nd);
+		print_json(out, ds, nd);
 	else
-		print_text(ds, nd, all);
+		print_text(out, ds, nd, all);
 	ret = EXIT_OK;
 cleanup:
 	for (i = 0; i < MAX_DOMAINS; i++)
