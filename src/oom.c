@@ -38,6 +38,7 @@ static struct env {
 	bool no_kmsg;
 	bool no_fentry;
 	bool all;
+	const char *memcg;
 } env = {
 	.count = 0,
 	.duration = 0,
@@ -59,6 +60,8 @@ static const char usage_text[] =
 	"  -j, --json           one JSON object per kill (per run with --rank)\n"
 	"      --rank           predicted kill order from /proc, machine and each memcg\n"
 	"      --all            with --rank: list every task, not the first 20 per domain\n"
+	"  -m, --memcg PATH     only kills whose victim is in memcg PATH or below\n"
+	"                       (the path the kernel prints, e.g. /system.slice/x)\n"
 	"      --no-kmsg        ignore /dev/kmsg: BPF and /proc data only\n"
 	"      --no-fentry      use tracepoints even where fentry would load\n"
 	"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
@@ -67,6 +70,7 @@ static const char usage_text[] =
 	"EXAMPLES:\n"
 	"  sudo memleakbpf oom                  # report kills until Ctrl-C\n"
 	"  sudo memleakbpf oom -c 1 --json      # the next kill as one JSON object\n"
+	"  sudo memleakbpf oom -m /system.slice/db.service -d 3600\n"
 	"  memleakbpf oom --rank                # who would be killed now, and next\n";
 
 /* One kill waiting for its kmsg report and its reaping. */
@@ -548,6 +552,11 @@ static void emit(struct state *st, struct pending *p)
 	fill_domain(st, p, &r, have_k ? &k : NULL);
 	fill_candidates(st, p, &r, have_k ? &k : NULL);
 	fill_reap(p, &r, have_k ? &k : NULL);
+	if (env.memcg && !(r.v_memcg[0] == '/' && memcg_within(r.v_memcg, env.memcg))) {
+		vlog(1, "kill of pid %d in memcg %s: outside --memcg, not reported", r.v_pid,
+		     r.v_memcg[0] ? r.v_memcg : "?");
+		goto out;
+	}
 	if (have_k && k.gap)
 		oom_report_note(&r, "kmsg records were lost inside the kernel report");
 	if (have_k && !k.complete && !k.gap)
@@ -559,6 +568,7 @@ static void emit(struct state *st, struct pending *p)
 	else
 		oom_report_print_text(stdout, &r);
 	st->printed++;
+out:
 	oom_report_free(&r);
 	kmsg_report_free(&k);
 }
@@ -851,6 +861,7 @@ int cmd_oom(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "rank", no_argument, NULL, OPT_RANK },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "memcg", required_argument, NULL, 'm' },
 		{ "no-kmsg", no_argument, NULL, OPT_NO_KMSG },
 		{ "no-fentry", no_argument, NULL, OPT_NO_FENTRY },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -860,7 +871,7 @@ int cmd_oom(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:jm:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (!parse_u64(optarg, &env.count) || env.count == 0) {
@@ -875,6 +886,13 @@ int cmd_oom(int argc, char **argv)
 			}
 			break;
 		case 'j': env.json = true; break;
+		case 'm':
+			if (optarg[0] != '/') {
+				err_msg("invalid --memcg '%s': a path starting with '/'", optarg);
+				return EXIT_USAGE;
+			}
+			env.memcg = optarg;
+			break;
 		case OPT_RANK: env.rank = true; break;
 		case OPT_ALL: env.all = true; break;
 		case OPT_NO_KMSG: env.no_kmsg = true; break;
@@ -891,9 +909,9 @@ int cmd_oom(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (env.rank) {
-		if (env.count || env.duration > 0 || env.no_kmsg || env.no_fentry) {
-			err_msg("--rank reads /proc once: --count, --duration, --no-kmsg and "
-				"--no-fentry do not apply");
+		if (env.count || env.duration > 0 || env.no_kmsg || env.no_fentry || env.memcg) {
+			err_msg("--rank reads /proc once: --count, --duration, --memcg, --no-kmsg "
+				"and --no-fentry do not apply");
 			return EXIT_USAGE;
 		}
 		return oom_rank_report(env.json, env.all);

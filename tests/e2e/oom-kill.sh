@@ -5,7 +5,7 @@
 # candidates.  Three runs: with the kernel's report, without kmsg, and with
 # vm.oom_dump_tasks=0 (candidates then come from /proc).
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/oom-lib.sh"
+source "$(dirname "$0")/oom-lib.bash"
 
 if ! panic_on_oom_is_off; then
 	fail "vm.panic_on_oom is not 0: refusing to provoke an OOM"
@@ -14,17 +14,20 @@ fi
 check_fails "count 0 is a usage error" "invalid --count" "$MEMLEAKBPF" oom --count 0
 check_fails "unknown argument" "unexpected argument" "$MEMLEAKBPF" oom bogus
 check_fails "--rank with --count" "do not apply" "$MEMLEAKBPF" oom --rank --count 1
+check_fails "--memcg needs a path" "invalid --memcg" "$MEMLEAKBPF" oom -m foo
 check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$MEMLEAKBPF" oom -c 1
 "$MEMLEAKBPF" oom --help | grep -q EXAMPLES && pass "--help has EXAMPLES" || fail "--help has EXAMPLES"
 
 memcg_create "memleakbpf-test-$$" 64M || { fail "cannot create a test memcg"; exit 1; }
-links_before=$(bpf_link_count)
+# Other tests may load BPF concurrently: count only this mode's programs.
+oom_progs() { bpftool prog list 2>/dev/null | grep -cE ' name (mark_victim|victim_exit|finish_reaping) '; }
 
 # run_kill NAME ARGS...: one provoked OOM under the tracer; sets HOG, BY.
 run_kill() {
 	local name=$1; shift
-	"$MEMLEAKBPF" oom -c 1 -d 40 "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+	# -m: other tests on this machine may provoke OOMs of their own
+	"$MEMLEAKBPF" oom -c 1 -d 40 -m "$CG_PATH" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
 	local tracer=$!
 	on_exit "kill -9 $tracer"
 	if ! wait_for "$TMP/$name.err" '^Tracing OOM kills' 20; then
@@ -85,8 +88,16 @@ check_eq "JSON keys: victim" \
 check_eq "JSON keys: candidate" true \
 	"$(jq_get "$out" '.candidates[0] | has("pid") and has("comm") and has("rss_kb") and has("swap_kb") and has("pgtables_kb") and has("oom_score_adj") and has("points")')"
 
-# --- 2: kmsg ignored: BPF + /proc only
+# --- 2: kmsg ignored: BPF + /proc only; a second tracer filtered on
+# another memcg must stay silent about this kill
+"$MEMLEAKBPF" oom -d 6 -m "$CG_PATH-other" --json > "$TMP/other.out" 2> "$TMP/other.err" &
+other=$!
+on_exit "kill -9 $other"
+wait_for "$TMP/other.err" '^Tracing OOM kills' 20
 run_kill nokmsg --json --no-kmsg
+wait $other
+check_eq "--memcg filter: exit 0" 0 $?
+check_eq "--memcg filter: kill in another memcg not reported" 0 "$(wc -l < "$TMP/other.out")"
 out=$TMP/nokmsg.out
 check_eq "no-kmsg: victim pid" "$HOG" "$(jq_get "$out" .victim.pid)"
 check_eq "no-kmsg: constraint inferred MEMCG" "CONSTRAINT_MEMCG inferred" \
@@ -121,7 +132,10 @@ check "nodump: gfp from kmsg" grep -q "gfp_mask 0xcc0(GFP_KERNEL)  order 0" "$ou
 tracer=$!
 on_exit "kill -9 $tracer"
 wait_for "$TMP/int.err" '^Tracing OOM kills' 20
+check_ge "programs loaded while tracing" 3 "$(oom_progs)"
 kill -INT "$tracer"
 wait "$tracer"
 check_eq "SIGINT: exit 0" 0 $?
-check_eq "no BPF links left behind" "$links_before" "$(bpf_link_count)"
+# programs are freed after an RCU grace period, not at close()
+for i in $(seq 1 30); do [ "$(oom_progs)" = 0 ] && break; sleep 0.1; done
+check_eq "no oom BPF programs left behind" 0 "$(oom_progs)"

@@ -1,4 +1,4 @@
-# Shared by the oom-*.sh tests (sourced after tests/lib.sh): a throwaway
+# Shared by the oom-*.sh tests (sourced after tests/lib.sh; not a test itself: no .sh): a throwaway
 # memcg (v1 memory.limit_in_bytes here, v2 memory.max elsewhere) that is
 # always removed, and helpers to start test processes inside it.
 
