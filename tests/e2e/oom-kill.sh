@@ -5,7 +5,7 @@
 # candidates.  Three runs: with the kernel's report, without kmsg, and with
 # vm.oom_dump_tasks=0 (candidates then come from /proc).
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/oom-lib.bash"
+source "$(dirname "$0")/../oom-lib.bash"
 
 if ! panic_on_oom_is_off; then
 	fail "vm.panic_on_oom is not 0: refusing to provoke an OOM"

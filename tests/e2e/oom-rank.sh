@@ -5,7 +5,7 @@
 # is worth 300 * 16 pages and outranks A; C is never picked and is warned
 # about.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/oom-lib.bash"
+source "$(dirname "$0")/../oom-lib.bash"
 
 memcg_create "memleakbpf-rank-$$" 64M || { fail "cannot create a test memcg"; exit 1; }
 start_holder 0 8 || { fail "holder A started"; exit 1; }

@@ -122,6 +122,7 @@ UNIT_SUITE(oom_rankview)
 				 false, false) == 0);
 	s = slurp(f);
 	CHECK("rank text: warning line", s && strstr(s, "warning: pid 104 (protected) has oom_score_adj -1000"));
+	fflush(stdout); /* its one stderr line must not split a result line */
 	CHECK("rank text: missing proc is an error",
 	      oom_rank_report_at(f, "/nonexistent", NULL, false, false) != 0);
 	free(s);
