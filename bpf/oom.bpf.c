@@ -50,6 +50,8 @@ struct {
 
 /* Ring buffer reservations that failed: reported by userspace. */
 __u64 drops = 0;
+/* Victims not yet exited: lets every other task's exit return at once. */
+__s64 live_victims = 0;
 
 static __always_inline struct oom_event *event_new(__u32 kind)
 {
@@ -140,7 +142,8 @@ int BPF_PROG(mark_victim, struct task_struct *tsk, uid_t uid)
 	fill_trigger(e, ctx);
 	fill_memcgs(e, tsk);
 	tid = e->tid;
-	bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_ANY);
+	if (bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&live_victims, 1);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -182,12 +185,16 @@ int BPF_PROG(skip_reaping, int pid)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(victim_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid;
 	struct oom_event *e;
 
+	if (live_victims <= 0)
+		return 0;
+	tid = BPF_CORE_READ(p, pid);
 	if (!bpf_map_lookup_elem(&victims, &tid))
 		return 0;
-	bpf_map_delete_elem(&victims, &tid);
+	if (bpf_map_delete_elem(&victims, &tid) == 0)
+		__sync_fetch_and_add(&live_victims, -1);
 	e = event_new(OOM_EV_EXIT);
 	if (!e)
 		return 0;

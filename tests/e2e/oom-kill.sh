@@ -94,7 +94,10 @@ check_eq "JSON keys: candidate" true \
 other=$!
 on_exit "kill -9 $other"
 wait_for "$TMP/other.err" '^Tracing OOM kills' 20
-run_kill nokmsg --json --no-kmsg
+run_kill nokmsg --json --no-kmsg -v
+check "-v: mark_victim hook reported" grep -q "hook oom:mark_victim: tp_btf" "$TMP/nokmsg.err"
+check "-v: fentry decision reported" grep -Eq "hook (fentry: refused|out_of_memory/oom_badness/oom_kill_process: fentry)" "$TMP/nokmsg.err"
+check "-v: kmsg not read" grep -q "hook /dev/kmsg: not read" "$TMP/nokmsg.err"
 wait $other
 check_eq "--memcg filter: exit 0" 0 $?
 check_eq "--memcg filter: kill in another memcg not reported" 0 "$(wc -l < "$TMP/other.out")"
