@@ -130,6 +130,33 @@ check "nodump: note names oom_dump_tasks" grep -q "vm.oom_dump_tasks=0" "$out"
 check "nodump: candidates source proc" grep -q "candidates=proc" "$out"
 check "nodump: gfp from kmsg" grep -q "gfp_mask 0xcc0(GFP_KERNEL)  order 0" "$out"
 
+# --- 4: the trigger is not the victim: a holder with adj 1000 and 24 MiB
+# outscores the allocating hog (adj 0) and is killed in its place; the hog
+# goes on and is killed at the next OOM, after the tracer stopped.
+"$MEMLEAKBPF" oom -c 1 -d 40 -m "$CG_PATH" --json > "$TMP/cross.out" 2> "$TMP/cross.err" &
+tracer=$!
+on_exit "kill -9 $tracer"
+wait_for "$TMP/cross.err" '^Tracing OOM kills' 20
+start_holder 1000 24 || fail "cross: holder started"
+HOLD=$HOLDER_PID
+"$PROGS/oom_hog" 0 256 "$CG/cgroup.procs" > /dev/null &
+HOG=$!
+wait $tracer
+check_eq "cross: tracer exit status" 0 $?
+wait $HOG 2>/dev/null
+check_eq "cross: hog killed too, later" 137 $?
+wait $HOLD 2>/dev/null
+check_eq "cross: holder killed" 137 $?
+out=$TMP/cross.out
+check_eq "cross: victim is the holder" "$HOLD 1000" "$(jq_get "$out" '"\(.victim.pid) \(.victim.oom_score_adj)"')"
+check_eq "cross: trigger is the hog" "$HOG oom_hog" "$(jq_get "$out" '"\(.trigger.pid) \(.trigger.comm)"')"
+check_eq "cross: trigger stack is the hog's page fault" true \
+	"$(jq_get "$out" '[.trigger.stack[] | select(startswith("handle_mm_fault+"))] | length == 1')"
+check_eq "cross: holder ranked first and marked" "$HOLD true" \
+	"$(jq_get "$out" '.candidates[0] | "\(.pid) \(.victim)"')"
+check_eq "cross: hog listed with adj 0" "$HOG 0 false" \
+	"$(jq_get "$out" '.candidates[] | select(.pid == '"$HOG"') | "\(.pid) \(.oom_score_adj) \(.victim)"')"
+
 # --- SIGINT: clean exit, no BPF links left
 "$MEMLEAKBPF" oom > "$TMP/int.out" 2> "$TMP/int.err" &
 tracer=$!
