@@ -271,6 +271,7 @@ static void emit_ready(struct state *st, bool all)
 
 static void on_victim(struct state *st, const struct oom_event *e)
 {
+	unsigned long long ids[OOM_MEMCG_LEVELS];
 	struct oom_pending *n, *p;
 	unsigned int i;
 
@@ -288,8 +289,8 @@ static void on_victim(struct state *st, const struct oom_event *e)
 	memcg_root(&st->mounts, &p->v2);
 	/* Now, while the memcgs and the other candidates still exist. */
 	for (i = 0; i < e->memcg_levels && i < OOM_MEMCG_LEVELS; i++)
-		if (!memcg_path_by_id(&st->mounts, e->memcg[i].id, p->paths[i], OOM_PATH_LEN))
-			p->paths[i][0] = '\0';
+		ids[i] = e->memcg[i].id;
+	memcg_paths_by_ids(&st->mounts, ids, i, p->paths);
 	if (oom_rank_collect(&p->snap, &p->nsnap))
 		vlog(1, "cannot read /proc for candidates");
 	if (st->fentry && st->has_invoke && st->invoke.trigger_tid == e->trigger_tid) {

@@ -89,38 +89,66 @@ const char *memcg_root(const struct memcg_mounts *m, bool *v2)
 	return NULL;
 }
 
-/* nftw has no user pointer: the walk's state lives here (one walk at a time). */
-static unsigned long long walk_id;
-static char walk_found[4096];
+/* nftw has no user pointer: the walk's state lives here (one walk at a
+ * time; the tool is single-threaded). */
+static const unsigned long long *walk_ids;
+static char (*walk_out)[MEMCG_PATH_MAX];
+static size_t walk_n, walk_left, walk_root_len;
 
 static int walk_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	if (type != FTW_D || (unsigned long long)st->st_ino != walk_id)
+	size_t i;
+
+	if (type != FTW_D)
 		return 0;
-	snprintf(walk_found, sizeof(walk_found), "%s", path);
-	return 1;
+	for (i = 0; i < walk_n; i++) {
+		if (walk_out[i][0] || walk_ids[i] != (unsigned long long)st->st_ino)
+			continue;
+		snprintf(walk_out[i], MEMCG_PATH_MAX, "%s",
+			 path[walk_root_len] ? path + walk_root_len : "/");
+		if (--walk_left == 0)
+			return 1;
+	}
+	return 0;
 }
 
-static bool find_in(const char *mnt, unsigned long long id, char *out, size_t len)
+static void find_in(const char *mnt)
 {
-	size_t n = strlen(mnt);
+	if (!mnt[0] || !walk_left)
+		return;
+	walk_root_len = strlen(mnt);
+	nftw(mnt, walk_cb, 16, FTW_PHYS | FTW_MOUNT);
+}
 
-	if (!mnt[0])
-		return false;
-	walk_id = id;
-	walk_found[0] = '\0';
-	if (nftw(mnt, walk_cb, 16, FTW_PHYS | FTW_MOUNT) != 1)
-		return false;
-	snprintf(out, len, "%s", walk_found[n] ? walk_found + n : "/");
-	return true;
+size_t memcg_paths_by_ids(const struct memcg_mounts *m, const unsigned long long *ids, size_t n,
+			  char (*out)[MEMCG_PATH_MAX])
+{
+	size_t i, found = 0;
+
+	walk_ids = ids;
+	walk_out = out;
+	walk_n = n;
+	walk_left = 0;
+	for (i = 0; i < n; i++) {
+		out[i][0] = '\0';
+		walk_left += ids[i] != 0; /* an id of 0 matches nothing */
+	}
+	find_in(m->v1);
+	find_in(m->v2);
+	for (i = 0; i < n; i++)
+		found += out[i][0] != '\0';
+	return found;
 }
 
 bool memcg_path_by_id(const struct memcg_mounts *m, unsigned long long id, char *out,
 		      size_t len)
 {
-	if (!id)
+	char buf[1][MEMCG_PATH_MAX];
+
+	if (!id || memcg_paths_by_ids(m, &id, 1, buf) != 1)
 		return false;
-	return find_in(m->v1, id, out, len) || find_in(m->v2, id, out, len);
+	snprintf(out, len, "%s", buf[0]);
+	return true;
 }
 
 static bool read_counter(const char *dir, const char *path, const char *file,

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define MEMCG_PATH_MAX 256
+
 struct memcg_mounts {
 	char v1[256];	/* mount point of the v1 memory hierarchy, "" if none */
 	char v2[256];	/* cgroup2 mount with the memory controller, "" if none */
@@ -19,6 +21,10 @@ int memcg_find_mounts(struct memcg_mounts *m, const char *mountinfo);
  * ("/" for the root, "/a/b" below).  False when no directory has it. */
 bool memcg_path_by_id(const struct memcg_mounts *m, unsigned long long id, char *out,
 		      size_t len);
+/* Resolves n ids in one walk; out[i] is "" for an id not found (or 0).
+ * Returns how many were found. */
+size_t memcg_paths_by_ids(const struct memcg_mounts *m, const unsigned long long *ids, size_t n,
+			  char (*out)[MEMCG_PATH_MAX]);
 /* The mount holding memory controller files: v1 first (the kernel prints
  * v1 paths for v1 memcgs), else v2.  NULL if neither. */
 const char *memcg_root(const struct memcg_mounts *m, bool *v2);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oom_candidates.h"
@@ -97,6 +98,35 @@ UNIT_SUITE(oom_memcg)
 	CHECK("memcg not within prefix sibling", !memcg_within("/a/bc", "/a/b"));
 	CHECK("memcg root holds all", memcg_within("/x", "/"));
 	CHECK("memcg id 0 unresolved", !memcg_path_by_id(&m, 0, (char[8]){ 0 }, 8));
+}
+
+/* id -> path by inode on a directory tree standing in for a hierarchy */
+UNIT_SUITE(oom_memcg_walk)
+{
+	char root[] = "/tmp/memcg-walk.XXXXXX", p[300], out[3][MEMCG_PATH_MAX];
+	struct memcg_mounts m = {};
+	unsigned long long ids[3];
+	struct stat st;
+
+	CHECK("memcg walk: tmpdir", mkdtemp(root) != NULL);
+	snprintf(p, sizeof(p), "%s/a", root);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/a/b", root);
+	mkdir(p, 0700);
+	snprintf(m.v2, sizeof(m.v2), "%s", root);
+	stat(p, &st);
+	ids[0] = st.st_ino;
+	stat(root, &st);
+	ids[1] = st.st_ino;
+	ids[2] = 0;
+	CHECK("memcg walk: two of three found", memcg_paths_by_ids(&m, ids, 3, out) == 2);
+	CHECK_STR("memcg walk: nested path", "/a/b", out[0]);
+	CHECK_STR("memcg walk: root is /", "/", out[1]);
+	CHECK_STR("memcg walk: id 0 empty", "", out[2]);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/a", root);
+	rmdir(p);
+	rmdir(root);
 }
 
 UNIT_SUITE(oom_rankview)
