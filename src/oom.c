@@ -29,7 +29,7 @@
 /* How long a kill waits for the rest of its story before it is printed. */
 #define KMSG_WAIT_NS (1500ULL * 1000 * 1000)	/* kmsg report after the BPF event */
 #define REAP_WAIT_NS (3000ULL * 1000 * 1000)	/* oom_reaper runs 2 s after the kill */
-#define MAX_BADNESS 4096
+#define MAX_BADNESS 65536
 
 static struct env {
 	unsigned long long count;
@@ -91,6 +91,8 @@ struct state {
 	bool has_invoke, has_kill;
 	struct oom_event *badness;
 	int nbadness;
+	bool badness_lost;
+	unsigned long long drops_at_invoke;
 	unsigned long long printed;
 	int err;
 };
@@ -300,6 +302,12 @@ static void on_victim(struct state *st, const struct oom_event *e)
 		p->kill = st->kill;
 		p->badness = st->badness;
 		p->nbadness = st->nbadness;
+		/* a lost oom_badness event would hide a candidate: use the
+		 * kernel's table or /proc instead */
+		if (st->badness_lost || st->skel->bss->drops != st->drops_at_invoke) {
+			p->nbadness = 0;
+			p->badness_lost = true;
+		}
 		st->badness = NULL;
 		st->nbadness = 0;
 		st->has_invoke = st->has_kill = false;
@@ -349,6 +357,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		st->has_invoke = true;
 		st->has_kill = false;
 		st->nbadness = 0;
+		st->badness_lost = false;
+		st->drops_at_invoke = st->skel->bss->drops;
 		break;
 	case OOM_EV_BADNESS:
 		if (st->nbadness < MAX_BADNESS) {
@@ -357,7 +367,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 			if (n) {
 				st->badness = n;
 				st->badness[st->nbadness++] = *e;
+			} else {
+				st->badness_lost = true;
 			}
+		} else {
+			st->badness_lost = true;
 		}
 		break;
 	case OOM_EV_KILL:
@@ -397,6 +411,9 @@ retry:
 	bpf_program__set_autoload(skel->progs.oom_exit, fentry);
 	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
 	bpf_program__set_autoload(skel->progs.kill_enter, fentry);
+	/* fentry sends one event per candidate: room for a few thousand */
+	if (fentry)
+		bpf_map__set_max_entries(skel->maps.events, 8 << 20);
 	err = oom_bpf__load(skel);
 	if (err && fentry) {
 		/* probed fine, failed for real: the tracepoints still work */

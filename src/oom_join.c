@@ -244,6 +244,8 @@ static void fill_candidates(const struct oom_join_env *st, struct oom_pending *p
 		r->has_points = true;
 		r->src_points = SRC_COMPUTED;
 	}
+	if (p->badness_lost)
+		oom_report_note(r, "oom_badness events were dropped: fentry candidates discarded");
 	if (p->nbadness) {
 		for (i = 0; i < p->nbadness; i++) {
 			const struct oom_event *b = &p->badness[i];

@@ -31,6 +31,7 @@ struct oom_pending {
 	struct oom_event invoke, kill;
 	struct oom_event *badness;
 	int nbadness;
+	bool badness_lost;	/* some oom_badness events were dropped */
 };
 
 struct oom_join_env {

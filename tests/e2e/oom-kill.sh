@@ -19,6 +19,12 @@ check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-g
 	"$MEMLEAKBPF" oom -c 1
 "$MEMLEAKBPF" oom --help | grep -q EXAMPLES && pass "--help has EXAMPLES" || fail "--help has EXAMPLES"
 
+start=$(date +%s%N)
+"$MEMLEAKBPF" oom -d 1 > "$TMP/dur.out" 2> "$TMP/dur.err"
+check_eq "-d 1 without kills: exit 0" 0 $?
+check_eq "-d 1 without kills: prints no report" 0 "$(wc -c < "$TMP/dur.out")"
+check_ge "-d 1 ends within 5 s" 0 $((5000 - ($(date +%s%N) - start) / 1000000))
+
 memcg_create "memleakbpf-test-$$" 64M || { fail "cannot create a test memcg"; exit 1; }
 # Other tests may load BPF concurrently: count only this mode's programs.
 oom_progs() { bpftool prog list 2>/dev/null | grep -cE ' name (mark_victim|victim_exit|finish_reaping) '; }
