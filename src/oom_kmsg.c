@@ -463,16 +463,23 @@ static void unescape(char *dst, size_t len, const char *src, size_t n)
 
 void kmsg_feed_record(struct kmsg_parser *p, const char *rec, size_t len)
 {
-	char text[1024];
-	const char *semi, *nl, *end = rec + len;
+	char raw[2048], text[1024];
+	const char *semi, *nl, *end;
 	unsigned long long seq, ts;
 	unsigned int pri;
+	int n = 0;
 
-	nl = memchr(rec, '\n', len);
+	/* read() hands us bytes, not a string: bound every scan by len */
+	if (len >= sizeof(raw))
+		len = sizeof(raw) - 1;
+	memcpy(raw, rec, len);
+	raw[len] = '\0';
+	end = raw + strlen(raw);
+	nl = strchr(raw, '\n');
 	if (nl)
 		end = nl;
-	semi = memchr(rec, ';', end - rec);
-	if (!semi || sscanf(rec, "%u,%llu,%llu", &pri, &seq, &ts) != 3)
+	semi = memchr(raw, ';', end - raw);
+	if (!semi || sscanf(raw, "%u,%llu,%llu%n", &pri, &seq, &ts, &n) != 3 || raw + n > semi)
 		return;
 	p->records++;
 	if (p->have_seq && seq > p->last_seq + 1) {
