@@ -16,11 +16,9 @@
 #include "modes.h"
 #include "oom.h"
 #include "oom.skel.h"
-#include "oom_candidates.h"
 #include "oom_join.h"
 #include "oom_kmsg.h"
 #include "oom_memcg.h"
-#include "oom_rank.h"
 #include "oom_report.h"
 #include "oom_rankview.h"
 #include "probe.h"
@@ -40,10 +38,7 @@ static struct env {
 	bool no_fentry;
 	bool all;
 	const char *memcg;
-} env = {
-	.count = 0,
-	.duration = 0,
-};
+} env;
 
 static const char usage_text[] =
 	"Usage: memleakbpf oom [OPTIONS]\n"
@@ -73,7 +68,6 @@ static const char usage_text[] =
 	"  sudo memleakbpf oom -c 1 --json      # the next kill as one JSON object\n"
 	"  sudo memleakbpf oom -m /system.slice/db.service -d 3600\n"
 	"  memleakbpf oom --rank                # who would be killed now, and next\n";
-
 
 struct state {
 	struct oom_bpf *skel;
