@@ -93,8 +93,9 @@ struct oom_report {
 void oom_report_note(struct oom_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Kill order: points descending, ineligible last; the real victim first
- * among equal points (the kernel's tie-break is scan order, which /proc
- * cannot see). */
+ * among equal points (the kernel keeps the LAST scanned of equal points:
+ * oom_evaluate_task() skips only `points < chosen_points`; its scan order
+ * is not visible from userspace). */
 void oom_report_rank(struct oom_report *r);
 /* oom_badness() in pages; `eligible` false for adj -1000. */
 long long oom_points(unsigned long long rss_pages, unsigned long long swap_pages,
