@@ -137,11 +137,32 @@ int BPF_PROG(mark_victim, struct task_struct *tsk, uid_t uid)
 	if (!e)
 		return 0;
 	fill_task(e, tsk);
+	e->has_task = 1;
 	e->uid = uid;
 	/* mark_victim runs in the task that invoked the OOM killer */
 	fill_trigger(e, ctx);
 	fill_memcgs(e, tsk);
 	tid = e->tid;
+	if (bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&live_victims, 1);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Until the 2024 change that passed the task and uid, mark_victim's
+ * prototype was (int pid) (4.13 and later): userspace picks this program
+ * when vmlinux BTF says so, and takes the victim's details from kmsg and
+ * /proc. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mark_victim_pid, int pid)
+{
+	struct oom_event *e = event_new(OOM_EV_VICTIM);
+	__u32 tid = pid;
+
+	if (!e)
+		return 0;
+	e->pid = e->tid = pid;
+	fill_trigger(e, ctx);
 	if (bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&live_victims, 1);
 	bpf_ringbuf_submit(e, 0);

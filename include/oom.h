@@ -50,6 +50,8 @@ struct oom_event {
 	char trigger_comm[OOM_COMM_LEN];
 	__s32 kstack_id;	/* <0: -errno from bpf_get_stackid */
 	__u32 memcg_levels;	/* filled entries of memcg[], victim's first */
+	__u32 has_task;		/* 0: old mark_victim(int pid): only the pid */
+	__u32 pad;
 	struct oom_memcg_level memcg[OOM_MEMCG_LEVELS];
 	/* fentry only */
 	__u32 gfp_mask;

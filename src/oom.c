@@ -386,6 +386,7 @@ static int open_and_load(struct state *st)
 {
 	struct oom_bpf *skel;
 	bool fentry = !env.no_fentry;
+	bool task_arg = probe_tp_btf_arg_ptr("mark_victim", 0);
 	size_t i;
 	int err;
 
@@ -401,6 +402,8 @@ retry:
 		err_msg("cannot open the oom BPF object: %s", strerror(-err));
 		return err;
 	}
+	bpf_program__set_autoload(skel->progs.mark_victim, task_arg);
+	bpf_program__set_autoload(skel->progs.mark_victim_pid, !task_arg);
 	bpf_program__set_autoload(skel->progs.oom_enter, fentry);
 	bpf_program__set_autoload(skel->progs.oom_exit, fentry);
 	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
@@ -429,7 +432,11 @@ retry:
 	}
 	st->skel = skel;
 	st->fentry = fentry;
-	probe_report("oom:mark_victim", "tp_btf", "victim, trigger = current, memcgs, stack");
+	if (task_arg)
+		probe_report("oom:mark_victim", "tp_btf", "victim task, trigger = current, memcgs, stack");
+	else
+		probe_report("oom:mark_victim", "tp_btf (pid only)",
+			     "older kernel: victim details from kmsg and /proc");
 	probe_report("oom:start/finish/skip_task_reaping", "tp_btf", "reap time");
 	probe_report("sched:sched_process_exit", "tp_btf", "victim exit time");
 	if (fentry)

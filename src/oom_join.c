@@ -95,6 +95,13 @@ static void fill_domain(const struct oom_join_env *st, struct oom_pending *p, st
 		r->src_memcg = SRC_KMSG;
 		lvl = level_by_path(p, k->oom_memcg);
 	}
+	if (!r->constraint[0] && !p->ev.memcg_levels) {
+		/* pid-only mark_victim and no kernel report: nothing to go on */
+		oom_report_note(r, "constraint unknown (no memcg data and no kernel report); "
+				   "candidates and points are the whole machine's");
+		r->totalpages = st->totalram_pages + st->total_swap_pages;
+		return;
+	}
 	if (!r->constraint[0]) {
 		lvl = infer_domain_level(&p->ev);
 		r->memcg_domain = lvl >= 0;
@@ -144,6 +151,41 @@ static void fill_domain(const struct oom_join_env *st, struct oom_pending *p, st
 		oom_report_note(r, "the OOM memcg's path could not be resolved");
 }
 
+/* The old mark_victim gave the pid only: name, uid and adj come from the
+ * kill line, else from /proc read when the event arrived. */
+static void victim_without_task(struct oom_pending *p, struct oom_report *r,
+				const struct kmsg_report *k)
+{
+	size_t i;
+
+	if (k && k->has_kill) {
+		snprintf(r->v_comm, sizeof(r->v_comm), "%s", k->kill_comm);
+		r->v_uid = k->kill_uid;
+		r->v_adj = k->kill_adj;
+		r->src_victim = SRC_KMSG;
+		return;
+	}
+	r->src_victim = SRC_NONE;
+	for (i = 0; i < p->nsnap; i++) {
+		const struct oom_rank *t = &p->snap[i];
+
+		if (t->pid != r->v_pid)
+			continue;
+		snprintf(r->v_comm, sizeof(r->v_comm), "%s", t->comm);
+		r->v_uid = t->uid;
+		r->v_adj = t->oom_score_adj;
+		if (t->cgroup[0] && !r->v_memcg[0]) {
+			snprintf(r->v_memcg, sizeof(r->v_memcg), "%s", t->cgroup);
+			r->src_v_memcg = SRC_PROC;
+		}
+		r->src_victim = SRC_PROC;
+		oom_report_note(r, "victim read from /proc after the kill (no kernel report; "
+				   "this kernel's mark_victim gives the pid only)");
+		return;
+	}
+	oom_report_note(r, "victim gone before /proc was read, and no kernel report: pid only");
+}
+
 static void fill_victim(const struct oom_join_env *st, struct oom_pending *p, struct oom_report *r,
 			const struct kmsg_report *k)
 {
@@ -174,6 +216,8 @@ static void fill_victim(const struct oom_join_env *st, struct oom_pending *p, st
 		r->pgtables_kb = k->pgtables_kb;
 		r->src_victim = SRC_KMSG;
 	}
+	if (!e->has_task)
+		victim_without_task(p, r, k);
 	if (e->memcg_levels && p->paths[0][0]) {
 		snprintf(r->v_memcg, sizeof(r->v_memcg), "%s", p->paths[0]);
 		r->src_v_memcg = SRC_CGROUPFS;
@@ -293,6 +337,13 @@ static void fill_candidates(const struct oom_join_env *st, struct oom_pending *p
 	}
 	oom_cands_ensure_victim(r);
 	oom_report_rank(r);
+	for (i = 0; i < r->ncand && !r->has_points; i++) {
+		if (r->cand[i].victim && r->cand[i].eligible) {
+			r->v_points = r->cand[i].points;
+			r->has_points = true;
+			r->src_points = SRC_COMPUTED;
+		}
+	}
 }
 
 static void fill_reap(struct oom_pending *p, struct oom_report *r, const struct kmsg_report *k)

@@ -171,3 +171,47 @@ UNIT_SUITE(oom_join_fallback)
 	oom_report_free(&r);
 	oom_pending_free(&p);
 }
+
+/* Kernels before the 2024 mark_victim change: the BPF event has the pid
+ * and the trigger only. */
+UNIT_SUITE(oom_join_pid_only)
+{
+	struct oom_join_env env = { .totalram_pages = 100000, .dump_tasks = true, .kmsg_read = true };
+	struct oom_pending p;
+	struct kmsg_report k;
+	struct oom_report r = {};
+
+	victim_event(&p, 5420, "", 0);
+	p.ev.has_mm = 0;
+	p.ev.has_task = 0;
+	p.ev.comm[0] = '\0';
+	CHECK("join pid-only: fixture", load_report("memcg-v1.kmsg", 5420, &k));
+	oom_join(&env, &p, &k, &r);
+	CHECK_STR("join pid-only: comm from the kill line", "oom_hog", r.v_comm);
+	CHECK("join pid-only: adj and memory from kmsg", r.v_adj == 500 && r.anon_kb == 57216 &&
+							     r.src_victim == SRC_KMSG);
+	CHECK_STR("join pid-only: victim memcg from kmsg", "/memleakbpf-test-1234", r.v_memcg);
+	CHECK("join pid-only: domain from kmsg, limit from its usage line",
+	      r.memcg_domain && r.has_limit && r.limit_kb == 65536 && r.src_limit == SRC_KMSG &&
+	      r.totalpages == 16384);
+	CHECK("join pid-only: candidates from the table", r.ncand == 2 && r.cand[0].victim);
+	oom_report_free(&r);
+	kmsg_report_free(&k);
+
+	/* no kmsg either: /proc as read at the event */
+	memset(&r, 0, sizeof(r));
+	p.snap = calloc(1, sizeof(*p.snap));
+	p.nsnap = 1;
+	p.snap[0] = (struct oom_rank){ .pid = 5420, .killable = true, .rss = 40 << 20, .uid = 7,
+				       .oom_score_adj = 500, .cgroup = "/m", .comm = "oom_hog" };
+	env.kmsg_read = false;
+	oom_join(&env, &p, NULL, &r);
+	CHECK("join pid-only /proc: victim from the snapshot",
+	      !strcmp(r.v_comm, "oom_hog") && r.v_uid == 7 && r.src_victim == SRC_PROC &&
+	      !strcmp(r.v_memcg, "/m") && !r.has_victim_mem);
+	CHECK("join pid-only /proc: constraint unknown, not invented", r.constraint[0] == '\0');
+	CHECK("join pid-only /proc: victim points from its /proc row",
+	      r.has_points && r.v_points == 10240 + 500 * 100);
+	oom_report_free(&r);
+	oom_pending_free(&p);
+}
