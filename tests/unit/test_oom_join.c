@@ -102,6 +102,16 @@ UNIT_SUITE(oom_join_cpuset)
 	CHECK("join cpuset: order 2", r.order == 2);
 	CHECK("join cpuset: no reap event, none invented", !r.has_reap);
 	oom_report_free(&r);
+	/* the oom_reaper (2 s timer) finished before the stuck victim exited */
+	memset(&r, 0, sizeof(r));
+	p.reaped = true;
+	p.reap_ns = p.ev.ts_ns + 2100ULL * 1000 * 1000;
+	p.exited = true;
+	p.exit_ns = p.ev.ts_ns + 9000ULL * 1000 * 1000;
+	oom_join(&env, &p, &k, &r);
+	CHECK("join cpuset: reaped by the oom_reaper",
+	      r.has_reap && !strcmp(r.reaped_by, "oom_reaper") && r.reap_s > 2.1 && r.reap_s < 2.1001);
+	oom_report_free(&r);
 	kmsg_report_free(&k);
 	oom_pending_free(&p);
 }
