@@ -323,7 +323,7 @@ static void fill_candidates(const struct oom_join_env *st, struct oom_pending *p
 		if (!k)
 			oom_report_note(r, "%s: candidates read from /proc after the kill",
 					!st->kmsg_read ? "kmsg not read"
-								       : "no kernel OOM report matched (rate-limited or lost)");
+						       : "no kernel OOM report matched (rate-limited or lost)");
 		else if (!k->has_tasks)
 			oom_report_note(r, "kernel report has no task table%s: candidates read "
 					   "from /proc after the kill",
