@@ -176,19 +176,20 @@ static void symbolize_stack(struct state *st, struct oom_report *r, int stack_id
 	__u64 ips[OOM_STACK_DEPTH] = {};
 	int i, first = 0, fd = bpf_map__fd(st->skel->maps.stacks);
 
-	if (stack_id < 0 || bpf_map_lookup_elem(fd, &stack_id, ips))
+	/* without kallsyms, kmsg's symbolized Call Trace is the better one */
+	if (!st->ksyms || stack_id < 0 || bpf_map_lookup_elem(fd, &stack_id, ips))
 		return;
 	/* The BPF program and the tracepoint glue sit above mark_oom_victim;
 	 * the program's own address is not in kallsyms and would resolve to
 	 * whatever symbol precedes it. */
 	for (i = 0; i < 8 && i < OOM_STACK_DEPTH && ips[i]; i++) {
-		const struct ksym *s = st->ksyms ? ksyms_lookup(st->ksyms, ips[i]) : NULL;
+		const struct ksym *s = ksyms_lookup(st->ksyms, ips[i]);
 
 		if (s && tracing_frame(s->name))
 			first = i + 1;
 	}
 	for (i = first; i < OOM_STACK_DEPTH && ips[i] && r->nstack < OOM_MAX_FRAMES; i++) {
-		const struct ksym *s = st->ksyms ? ksyms_lookup(st->ksyms, ips[i]) : NULL;
+		const struct ksym *s = ksyms_lookup(st->ksyms, ips[i]);
 
 		if (s)
 			snprintf(r->stack[r->nstack], OOM_FRAME_LEN, "%s+%#llx%s%s%s", s->name,
