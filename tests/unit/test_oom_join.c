@@ -225,3 +225,32 @@ UNIT_SUITE(oom_join_pid_only)
 	oom_report_free(&r);
 	oom_pending_free(&p);
 }
+
+/* vm.oom_dump_tasks=0: a whole report without its task table */
+UNIT_SUITE(oom_join_no_table)
+{
+	struct oom_join_env env = { .totalram_pages = 100000, .dump_tasks = false, .kmsg_read = true };
+	struct oom_pending p;
+	struct kmsg_report k;
+	struct oom_report r = {};
+	int i;
+
+	victim_event(&p, 5420, "oom_hog", 500);
+	p.snap = calloc(1, sizeof(*p.snap));
+	p.nsnap = 1;
+	p.snap[0] = (struct oom_rank){ .pid = 5409, .killable = true, .rss = 8 << 20,
+				       .oom_score_adj = 100, .cgroup = "/memleakbpf-test-1234/sub",
+				       .comm = "oom_hog" };
+	CHECK("join no-table: fixture", load_report("memcg-notasks.kmsg", 5420, &k));
+	CHECK("join no-table: report complete without a table", k.complete && !k.has_tasks);
+	oom_join(&env, &p, &k, &r);
+	CHECK("join no-table: candidates from /proc, child memcg included",
+	      r.src_cand == SRC_PROC && r.ncand == 2 && r.cand[0].pid == 5420 && r.cand[1].pid == 5409);
+	for (i = 0; i < r.nnotes; i++)
+		if (strstr(r.notes[i], "vm.oom_dump_tasks=0"))
+			break;
+	CHECK("join no-table: note names vm.oom_dump_tasks=0", i < r.nnotes);
+	oom_report_free(&r);
+	kmsg_report_free(&k);
+	oom_pending_free(&p);
+}
