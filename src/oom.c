@@ -256,8 +256,10 @@ static void emit_ready(struct state *st, bool all)
 					kmsg_ready = true;
 		}
 		reap_ready = p->exited || p->reaped || now - p->recv_ns > REAP_WAIT_NS;
+		/* Kills are printed in the kernel's order: a later kill that
+		 * is complete first (its victim died faster) waits its turn. */
 		if (!all && !(kmsg_ready && reap_ready))
-			continue;
+			break;
 		emit(st, p);
 		oom_pending_free(p);
 		memmove(p, p + 1, (st->npend - i - 1) * sizeof(*p));
