@@ -265,3 +265,35 @@ enum shmem_hookset probe_shmem_hooks(void)
 	}
 	return SHMEM_HOOKS_NONE;
 }
+
+bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg)
+{
+	const struct btf_type *t;
+	const struct btf_param *params;
+	char name[128];
+	struct btf *btf;
+	bool ptr = false;
+	int id;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		goto out;
+	/* typedef -> pointer -> func_proto(void *ctx, args...) */
+	t = btf__type_by_id(btf, id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) <= arg + 1)
+		goto out;
+	params = btf_params(t);
+	t = btf__type_by_id(btf, params[arg + 1].type);
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	ptr = t && btf_is_ptr(t);
+out:
+	btf__free(btf);
+	return ptr;
+}

@@ -27,6 +27,10 @@ bool probe_tracepoint(const char *category, const char *name);
 bool probe_uprobe_multi(void);
 /* Describe a hook decision at -v: "hook <what>: <how> (<why>)". */
 void probe_report(const char *what, const char *how, const char *why);
+/* True when argument `arg` (0-based, after the hidden context pointer) of
+ * BTF tracepoint `tp` (btf_trace_<tp> in vmlinux BTF) is a pointer: tells
+ * apart tracepoints whose prototype changed across kernel versions. */
+bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg);
 
 #endif
 
