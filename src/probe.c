@@ -185,13 +185,16 @@ bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name)
 	t = btf__type_by_id(btf, skip_mods(btf, btf_params(t)[idx + 1].type));
 	if (!t || !btf_is_ptr(t))
 		goto out;
+	if (!struct_name) {
+		ok = true; /* any pointer will do */
+		goto out;
+	}
 	t = btf__type_by_id(btf, skip_mods(btf, t->type));
 	ok = t && btf_is_struct(t) && strcmp(btf__name_by_offset(btf, t->name_off), struct_name) == 0;
 out:
 	btf__free(btf);
 	return ok;
 }
-
 
 bool probe_tp_btf(const char *name)
 {
@@ -268,32 +271,5 @@ enum shmem_hookset probe_shmem_hooks(void)
 
 bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg)
 {
-	const struct btf_type *t;
-	const struct btf_param *params;
-	char name[128];
-	struct btf *btf;
-	bool ptr = false;
-	int id;
-
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id <= 0)
-		goto out;
-	/* typedef -> pointer -> func_proto(void *ctx, args...) */
-	t = btf__type_by_id(btf, id);
-	t = t ? btf__type_by_id(btf, t->type) : NULL;
-	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) <= arg + 1)
-		goto out;
-	params = btf_params(t);
-	t = btf__type_by_id(btf, params[arg + 1].type);
-	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
-		t = btf__type_by_id(btf, t->type);
-	ptr = t && btf_is_ptr(t);
-out:
-	btf__free(btf);
-	return ptr;
+	return probe_tp_btf_arg_struct(tp, arg, NULL);
 }

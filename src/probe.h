@@ -13,7 +13,8 @@ bool probe_fentry(const char *func);
 const char *probe_fentry_any(const char *const *names, int n);
 /* True when argument `idx` (from 0, after the context) of tracepoint `tp`
  * as tp_btf is a pointer to `struct struct_name`: tracepoint prototypes
- * change between kernels (kmem_cache_alloc gained its kmem_cache in 6.1). */
+ * change between kernels (kmem_cache_alloc gained its kmem_cache in 6.1).
+ * struct_name NULL: a pointer to anything. */
 bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name);
 /* True when kprobes exist at all (CONFIG_KPROBES) and `func` is in kallsyms. */
 bool probe_kprobe(const char *func);
