@@ -36,6 +36,7 @@ __u32 next_module_id = 1;
 __u64 snapshot_gen; /* maps_gen + 1 of the last snapshot request */
 
 #define ROW_CACHE 16
+#define STACK_COPY 1024
 
 struct vma_cache_entry {
 	__u64 start;
@@ -77,6 +78,11 @@ struct thread_state {
 		struct ml_unwind_row row;
 	} rowcache[ROW_CACHE];
 	struct ml_stack stack;
+	/* The top of the user stack, copied once per unwind: most saved
+	 * return addresses and frame pointers are read from here instead of
+	 * one bpf_probe_read_user each. */
+	__u64 stack_base, stack_len;
+	__u64 stackbuf[STACK_COPY / 8];
 };
 
 struct {
@@ -428,6 +434,18 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+/* A saved word of the user stack: from the copy when it holds it. */
+static __always_inline long read_slot(struct thread_state *ts, __u64 *out, __u64 addr)
+{
+	__u64 off = addr - ts->stack_base;
+
+	if (addr >= ts->stack_base && off + 8 <= ts->stack_len && !(off & 7)) {
+		*out = ts->stackbuf[(off / 8) & (STACK_COPY / 8 - 1)];
+		return 0;
+	}
+	return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+}
+
 /* One frame: record ip, then step ip/sp/bp to the caller. */
 static long unwind_step(__u32 i, struct unwind_ctx *c)
 {
@@ -482,19 +500,19 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 			cfa = bp + row->cfa_off;
 		else /* ML_CFA_PLT */
 			cfa = sp + 8 + (((ip & 15) >= (__u64)row->rbp_off) ? 8 : 0);
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		if (read_slot(ts, &ra, cfa - 8))
 			return 1;
 		if (row->cfa_type != ML_CFA_PLT && row->rbp_off &&
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)row->rbp_off)))
+		    read_slot(ts, &bp, cfa + 8 * (__s64)row->rbp_off))
 			return 1;
 	} else {
 		/* No CFI: frame pointers. */
 		if (!bp || bp < sp)
 			return 1;
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(bp + 8)))
+		if (read_slot(ts, &ra, bp + 8))
 			return 1;
 		cfa = bp + 16;
-		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)bp))
+		if (read_slot(ts, &bp, bp))
 			return 1;
 		ts->used_fp = 1;
 	}
@@ -523,6 +541,11 @@ static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct 
 	ts->ip = ip;
 	ts->sp = sp;
 	ts->bp = bp;
+	ts->stack_base = sp & ~7ULL;
+	/* near the top of a stack mapping a full copy faults: then slots
+	 * are read one by one */
+	ts->stack_len = bpf_probe_read_user(ts->stackbuf, sizeof(ts->stackbuf), (void *)ts->stack_base) ? 0
+														: STACK_COPY;
 	ts->n = 0;
 	ts->used_fp = 0;
 	ts->absolute = 0;
