@@ -38,19 +38,7 @@ const char *sh_kind_name(enum sh_kind k)
 
 static const char *human(char *buf, size_t len, unsigned long long b)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", b);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
+	return fmt_bytes(buf, len, b);
 }
 
 static int read_stack(__s64 id, __u64 *ips)

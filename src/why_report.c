@@ -11,19 +11,7 @@
 
 const char *why_fmt_size(char *buf, size_t len, unsigned long long b)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = (double)b;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", b);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
+	return fmt_bytes(buf, len, b);
 }
 
 static const char *sd(char *buf, long long d)
