@@ -28,6 +28,8 @@ const volatile __u32 sample_every = 1;
 const volatile __u64 page_size = 4096;
 const volatile bool trace_mmap = true;
 const volatile __u32 max_depth = MAX_FRAMES;
+/* --older needs each allocation's time; without it the clock is not read */
+const volatile bool record_time = false;
 
 /* Written by userspace through the mmapped .bss. */
 __u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
@@ -594,7 +596,7 @@ static __always_inline void stack_sub(__u64 hash, __u64 bytes, __s64 count)
 static __always_inline void record_alloc(struct thread_state *ts, struct task_struct *task,
 					 struct pt_regs *regs, __u64 addr, __u64 size, __u32 kind)
 {
-	struct ml_alloc a = { .size = size, .ts_ns = bpf_ktime_get_ns() }, *old;
+	struct ml_alloc a = { .size = size, .ts_ns = record_time ? bpf_ktime_get_ns() : 0 }, *old;
 	struct ml_stack *s;
 	long err;
 
@@ -808,7 +810,7 @@ static __always_inline void region_unmap(__u64 start, __u64 len, struct unmap_ct
 static __always_inline void region_add(struct thread_state *ts, struct task_struct *task,
 				       __u64 start, __u64 len, __u32 kind, __u64 hash)
 {
-	struct ml_region r = { .end = start + len, .ts_ns = bpf_ktime_get_ns() };
+	struct ml_region r = { .end = start + len, .ts_ns = record_time ? bpf_ktime_get_ns() : 0 };
 	struct pt_regs *regs;
 	struct ml_stack *s;
 

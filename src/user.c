@@ -298,6 +298,7 @@ int cmd_user(int argc, char **argv)
 	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->trace_mmap = env.trace_mmap;
 	skel->rodata->max_depth = env.max_depth;
+	skel->rodata->record_time = env.older > 0;
 	bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks);
 	bpf_map__set_max_entries(skel->maps.regions, env.max_regions);
