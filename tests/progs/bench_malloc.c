@@ -119,12 +119,14 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void wait_signal(sigset_t *set)
+/* Returns the signal taken: SIGUSR1 goes on, SIGTERM/SIGINT mean quit. */
+static int wait_signal(sigset_t *set)
 {
 	int sig;
 
 	while (sigwait(set, &sig) != 0)
 		;
+	return sig;
 }
 
 static void usage(FILE *f)
@@ -182,7 +184,8 @@ int main(int argc, char **argv)
 	if (wait_start) {
 		printf("ready %d\n", (int)getpid());
 		fflush(stdout);
-		wait_signal(&set);
+		if (wait_signal(&set) != SIGUSR1)
+			return 0;
 	}
 
 	t0 = now();
@@ -196,11 +199,19 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!pairs) {
-		struct timespec ts = { (time_t)seconds,
-				       (long)((seconds - (time_t)seconds) * 1e9) };
+		/* Sleep out the run, but a SIGTERM/SIGINT ends it at once. */
+		double end = t0 + seconds, left;
 
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
+		while ((left = end - now()) > 0) {
+			struct timespec ts = { (time_t)left,
+					       (long)((left - (time_t)left) * 1e9) };
+			int sig = sigtimedwait(&set, NULL, &ts);
+
+			if (sig == SIGTERM || sig == SIGINT) {
+				hold = 0;
+				break;
+			}
+		}
 		stop = 1;
 	}
 	for (i = 0; i < threads; i++) {
