@@ -5,7 +5,7 @@
 # bpftrace 0.17 attaches them system-wide even with -p.  The BPF programs
 # do nothing.  Needs BCC_KERNEL_SOURCE (scripts/bcc-headers) and Debian's
 # python3-bpfcc, hence /usr/bin/python3 rather than whatever is on PATH.
-#   floor.py PID    runs until SIGTERM/SIGINT
+#   bcc-run floor.py PID    runs until SIGTERM/SIGINT (bcc-run: see there)
 import os
 import signal
 import sys
