@@ -19,10 +19,10 @@ ifneq ($(SAN),)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -I$(OUTPUT) $(SAN_FLAGS)
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Iinclude -I$(OUTPUT) $(SAN_FLAGS)
 LDLIBS   += -lbpf -ldw -lelf -lz -lstdc++ -lpthread
 LDFLAGS  += $(SAN_FLAGS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Werror=undef \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Werror=undef \
 	-Iinclude -Ibpf -I$(VMLINUX_DIR) -I$(OUTPUT)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -1,9 +1,547 @@
-/* placeholder: user-space leak tracing (issue 2) */
+/* memleakbpf user mode: outstanding allocations of one process per call
+ * stack, from malloc-family uprobes and mmap/munmap/mremap/brk tracepoints. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "common.h"
+#include "elf_util.h"
+#include "memleak.skel.h"
 #include "modes.h"
+#include "probe.h"
+#include "uprobe_site.h"
+#include "user_modules.h"
+#include "user_report.h"
+#include "user_target.h"
+
+static struct env {
+	pid_t pid;
+	const char *command;
+	double interval;
+	bool interval_given;
+	long count; /* reports; 0 = until the target exits or Ctrl-C */
+	int top;
+	unsigned long long min_size, max_size;
+	double older;
+	unsigned int sample;
+	enum report_format format;
+	const char *lib;
+	const char *symbol_prefix;
+	bool trace_mmap;
+	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;
+} env = {
+	.interval = 5,
+	.top = 10,
+	.max_size = ~0ULL,
+	.sample = 1,
+	.format = FORMAT_TEXT,
+	.trace_mmap = true,
+	.max_allocs = 1 << 20,
+	.max_stacks = 1 << 16,
+	.max_regions = 1 << 16,
+	.unwind_rows = 1 << 21,
+};
+
+static const char usage[] =
+"Usage: memleakbpf [-p PID | -c \"CMD ARGS\"] [OPTIONS] [INTERVAL [COUNT]]\n"
+"       memleakbpf shmem|kernel|oom|why [OPTIONS]   (see memleakbpf MODE --help)\n"
+"\n"
+"Trace the outstanding (allocated, not yet freed) memory of a process per call\n"
+"stack: malloc, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,\n"
+"memalign, valloc, pvalloc and free in the allocator the process really uses,\n"
+"plus anonymous mmap, munmap, mremap and brk outside the allocator.  Every\n"
+"INTERVAL seconds (default 5) print the stacks holding the most memory,\n"
+"symbolized to function, file:line and inlined frames.  Ctrl-C or the target's\n"
+"exit prints a final report.\n"
+"\n"
+"Target:\n"
+"  -p, --pid PID           trace a running process (all its threads)\n"
+"  -c, --command \"CMD\"     run CMD (PATH search, quotes allowed), held until\n"
+"                          every probe is attached; report when it exits\n"
+"Report:\n"
+"  -T, --top N             stacks per report (default 10, 0 = all)\n"
+"  -z, --min-size SIZE     only allocations of at least SIZE bytes (4k, 1M ...)\n"
+"  -Z, --max-size SIZE     only allocations of at most SIZE bytes\n"
+"      --older SEC         only allocations older than SEC seconds\n"
+"  -s, --sample N          record 1 in N allocations (counts are not scaled)\n"
+"      --json              one JSON object per report, one per line\n"
+"      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
+"Allocator:\n"
+"      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
+"      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
+"      --no-mmap           do not trace mmap/munmap/mremap/brk\n"
+"Limits (map sizes; overflows are counted and reported as drops):\n"
+"      --max-allocs N      outstanding allocations tracked (default 1048576)\n"
+"      --max-stacks N      distinct stacks (default 65536)\n"
+"      --max-regions N     outstanding mmap/brk regions (default 65536)\n"
+"      --unwind-rows N     .eh_frame unwind rows for all modules (default 2097152)\n"
+"  -v, --verbose           hooks in use and decisions; twice: libbpf debug\n"
+"  -h, --help              this help\n"
+"\n"
+"Examples:\n"
+"  sudo memleakbpf -p 1234                 report every 5 s until Ctrl-C\n"
+"  sudo memleakbpf -p 1234 10 3            three reports, 10 s apart\n"
+"  sudo memleakbpf -c \"./server --port 8080\"   trace a command from its start\n"
+"  sudo memleakbpf -p 1234 --older 60 -T 5 only memory held for over a minute\n"
+"  sudo memleakbpf -p 1234 --json 5 1 | jq '.stacks[0]'\n"
+"  sudo memleakbpf -c ./app --folded > leaks.folded && flamegraph.pl leaks.folded > leaks.svg\n"
+"  sudo memleakbpf -p 1234 --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"
+"\n"
+"Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.\n";
+
+enum {
+	OPT_OLDER = 1000,
+	OPT_JSON,
+	OPT_FOLDED,
+	OPT_LIB,
+	OPT_PREFIX,
+	OPT_NO_MMAP,
+	OPT_MAX_ALLOCS,
+	OPT_MAX_STACKS,
+	OPT_MAX_REGIONS,
+	OPT_UNWIND_ROWS,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "command", required_argument, NULL, 'c' },
+	{ "top", required_argument, NULL, 'T' },
+	{ "min-size", required_argument, NULL, 'z' },
+	{ "max-size", required_argument, NULL, 'Z' },
+	{ "older", required_argument, NULL, OPT_OLDER },
+	{ "sample", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "folded", no_argument, NULL, OPT_FOLDED },
+	{ "lib", required_argument, NULL, OPT_LIB },
+	{ "symbol-prefix", required_argument, NULL, OPT_PREFIX },
+	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "max-regions", required_argument, NULL, OPT_MAX_REGIONS },
+	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "memleakbpf: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'memleakbpf --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* A map size: a positive count below 2^31 (what the kernel accepts). */
+static bool parse_entries(const char *s, unsigned long long *out)
+{
+	return parse_u64(s, out) && *out > 0 && *out < (1ULL << 31);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	unsigned long long v;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:c:T:z:Z:s:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_u64(optarg, &v) || v == 0 || v > 4194304)
+				return usage_error("invalid pid '%s'", optarg);
+			env.pid = v;
+			break;
+		case 'c':
+			env.command = optarg;
+			break;
+		case 'T':
+			if (!parse_u64(optarg, &v) || v > 1000000)
+				return usage_error("invalid --top '%s'", optarg);
+			env.top = v;
+			break;
+		case 'z':
+			if (!parse_size(optarg, &env.min_size))
+				return usage_error("invalid --min-size '%s'", optarg);
+			break;
+		case 'Z':
+			if (!parse_size(optarg, &env.max_size))
+				return usage_error("invalid --max-size '%s'", optarg);
+			break;
+		case OPT_OLDER:
+			if (!parse_seconds(optarg, &env.older))
+				return usage_error("invalid --older '%s' (seconds, >= 0)", optarg);
+			break;
+		case 's':
+			if (!parse_u64(optarg, &v) || v == 0 || v > 1000000000)
+				return usage_error("invalid --sample '%s' (1 in N, N >= 1)", optarg);
+			env.sample = v;
+			break;
+		case OPT_JSON: env.format = FORMAT_JSON; break;
+		case OPT_FOLDED: env.format = FORMAT_FOLDED; break;
+		case OPT_LIB: env.lib = optarg; break;
+		case OPT_PREFIX: env.symbol_prefix = optarg; break;
+		case OPT_NO_MMAP: env.trace_mmap = false; break;
+		case OPT_MAX_ALLOCS:
+			if (!parse_entries(optarg, &env.max_allocs))
+				return usage_error("invalid --max-allocs '%s'", optarg);
+			break;
+		case OPT_MAX_STACKS:
+			if (!parse_entries(optarg, &env.max_stacks))
+				return usage_error("invalid --max-stacks '%s'", optarg);
+			break;
+		case OPT_MAX_REGIONS:
+			if (!parse_entries(optarg, &env.max_regions))
+				return usage_error("invalid --max-regions '%s'", optarg);
+			break;
+		case OPT_UNWIND_ROWS:
+			if (!parse_entries(optarg, &env.unwind_rows))
+				return usage_error("invalid --unwind-rows '%s'", optarg);
+			break;
+		case 'v': verbosity++; break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		default:
+			return usage_error("%s", "invalid option");
+		}
+	}
+	if (optind < argc) {
+		if (!parse_seconds(argv[optind], &env.interval) || env.interval < 0.01)
+			return usage_error("invalid interval '%s' (seconds, >= 0.01)", argv[optind]);
+		env.interval_given = true;
+		optind++;
+	}
+	if (optind < argc) {
+		if (!parse_u64(argv[optind], &v) || v == 0 || v > 1000000000)
+			return usage_error("invalid count '%s'", argv[optind]);
+		env.count = v;
+		optind++;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!env.pid == !env.command)
+		return usage_error("%s", "give exactly one of -p PID or -c \"CMD ARGS\"");
+	if (env.min_size > env.max_size)
+		return usage_error("%s", "--min-size is larger than --max-size");
+	return 0;
+}
+
+/* ---- hooks ---------------------------------------------------------------- */
+
+struct hook {
+	const char *func;
+	struct bpf_program *enter;
+	bool ret;
+	bool required;
+};
+
+struct links {
+	struct bpf_link *v[64];
+	int n;
+};
+
+static int keep_link(struct links *l, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (l->n == (int)ARRAY_SIZE(l->v)) {
+		bpf_link__destroy(link);
+		return -ENOSPC;
+	}
+	l->v[l->n++] = link;
+	return 0;
+}
+
+static void destroy_links(struct links *l)
+{
+	while (l->n > 0)
+		bpf_link__destroy(l->v[--l->n]);
+}
+
+static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct links *links)
+{
+	struct hook hooks[] = {
+		{ "malloc", skel->progs.malloc_enter, true, true },
+		{ "free", skel->progs.free_enter, false, true },
+		{ "calloc", skel->progs.calloc_enter, true, false },
+		{ "realloc", skel->progs.realloc_enter, true, false },
+		{ "reallocarray", skel->progs.reallocarray_enter, true, false },
+		{ "posix_memalign", skel->progs.posix_memalign_enter, true, false },
+		{ "aligned_alloc", skel->progs.aligned_alloc_enter, true, false },
+		{ "memalign", skel->progs.memalign_enter, true, false },
+		{ "valloc", skel->progs.valloc_enter, true, false },
+		{ "pvalloc", skel->progs.pvalloc_enter, true, false },
+	};
+	unsigned long long seen[ARRAY_SIZE(hooks)] = {};
+	bool is_exe = strcmp(t->allocator, t->exe) == 0;
+	char name[256];
+	unsigned char code[16];
+	struct elf_file ef;
+	size_t i, k, skip;
+	int err = 0;
+
+	if (!elf_file_open(&ef, t->allocator)) {
+		err_msg("cannot read allocator %s as ELF", t->allocator);
+		return -ENOENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		unsigned long long addr;
+		long long off;
+
+		snprintf(name, sizeof(name), "%s%s", env.symbol_prefix ? env.symbol_prefix : "", hooks[i].func);
+		addr = elf_func_addr(&ef, name, !is_exe);
+		off = addr ? elf_vaddr_to_offset(&ef, addr) : -1;
+		if (off < 0) {
+			if (hooks[i].required) {
+				err_msg("allocator %s has no %s()%s", t->allocator, name,
+					env.symbol_prefix ? "" : " (try --lib or --symbol-prefix)");
+				err = -ENOENT;
+				goto cleanup;
+			}
+			probe_report(name, "not hooked", "not in the allocator");
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (seen[k] == addr)
+				break;
+		if (k < i) {
+			/* glibc: memalign is aligned_alloc; one probe serves both. */
+			probe_report(name, "shares the probe of", hooks[k].func);
+			continue;
+		}
+		seen[i] = addr;
+		skip = elf_read_at(&ef, off, code, sizeof(code)) ? uprobe_fast_skip(code, sizeof(code)) : 0;
+		err = keep_link(links, bpf_program__attach_uprobe_opts(hooks[i].enter, t->pid, t->allocator,
+								       off + skip, &opts));
+		if (!err && hooks[i].ret) {
+			opts.retprobe = true;
+			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_exit, t->pid,
+									       t->allocator, off + skip, &opts));
+		}
+		if (err) {
+			err_msg("cannot attach uprobe to %s in %s: %s%s", name, t->allocator, strerror(-err),
+				err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
+						 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
+			goto cleanup;
+		}
+		if (verbosity) {
+			char how[PATH_MAX + 96];
+
+			snprintf(how, sizeof(how), "uprobe%s %s+0x%llx", hooks[i].ret ? "+uretprobe" : "",
+				 t->allocator, (unsigned long long)off + skip);
+			probe_report(name, how, skip ? "moved past flag-only instructions to an emulated one"
+						      : NULL);
+		}
+	}
+cleanup:
+	elf_file_close(&ef);
+	return err;
+}
+
+static int attach_tracepoints(struct memleak_bpf *skel, struct links *links)
+{
+	struct bpf_program *sys[] = {
+		skel->progs.sys_enter_mmap, skel->progs.sys_exit_mmap,
+		skel->progs.sys_enter_munmap, skel->progs.sys_exit_munmap,
+		skel->progs.sys_enter_mremap, skel->progs.sys_exit_mremap,
+		skel->progs.sys_enter_brk, skel->progs.sys_exit_brk,
+	};
+	size_t i;
+	int err;
+
+	err = keep_link(links, bpf_program__attach(skel->progs.on_exec));
+	if (err) {
+		err_msg("cannot attach tp_btf/sched_process_exec: %s", strerror(-err));
+		return err;
+	}
+	probe_report("exec", "tp_btf/sched_process_exec", NULL);
+	if (!env.trace_mmap) {
+		probe_report("mmap/munmap/mremap/brk", "off", "--no-mmap");
+		return 0;
+	}
+	if (!ensure_tracefs()) {
+		err_msg("tracefs is not available and cannot be mounted: the mmap/brk tracepoints need it "
+			"(or run with --no-mmap)");
+		return -ENOENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(sys); i++) {
+		err = keep_link(links, bpf_program__attach(sys[i]));
+		if (err) {
+			err_msg("cannot attach tracepoint %s: %s (or run with --no-mmap)",
+				bpf_program__section_name(sys[i]), strerror(-err));
+			return err;
+		}
+		probe_report(bpf_program__section_name(sys[i]) + strlen("tracepoint/"), "tracepoint", NULL);
+	}
+	return 0;
+}
+
+/* ---- main loop ------------------------------------------------------------ */
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	if (len >= sizeof(struct ml_module_event))
+		umodules_on_event(ctx, data);
+	return 0;
+}
+
+static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
+		  const struct target *t, bool final)
+{
+	struct report_opts o = {
+		.pid = t->pid,
+		.comm = t->comm,
+		.top = env.top,
+		.older_ns = env.older * 1e9,
+		.sample_every = env.sample,
+		.format = env.format,
+		.final = final,
+	};
+	struct user_report r;
+	int err;
+
+	err = user_report_build(&r, skel, ms, cache, &o);
+	if (err) {
+		err_msg("cannot read the maps for a report: %s", strerror(-err));
+		return err;
+	}
+	user_report_print(&r, &o, stdout);
+	user_report_free(&r);
+	return 0;
+}
 
 int cmd_user(int argc, char **argv)
 {
-	err_msg("user mode not built yet");
-	return EXIT_RUNTIME;
+	struct memleak_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct symcache *cache = NULL;
+	struct links links = {};
+	struct umodules ms = {};
+	struct target t = { .release_fd = -1, .exec_err_fd = -1, .pidfd = -1 };
+	bool have_modules = false, target_running = false;
+	unsigned long long next_report, start = now_ns();
+	long reports = 0;
+	int err, status = 0, i;
+
+	err = parse_args(argc, argv);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	setup_libbpf_logging();
+	if (!check_bpf_prereqs())
+		return EXIT_RUNTIME;
+	/* Signals first: a Ctrl-C during set-up still tears everything down. */
+	install_signal_handlers();
+
+	err = env.command ? target_spawn(&t, env.command, env.lib) : target_attach_pid(&t, env.pid, env.lib);
+	if (err)
+		goto cleanup;
+	vlog(1, "target pid %d (%s), executable %s, allocator %s", t.pid, t.comm, t.exe, t.allocator);
+
+	skel = memleak_bpf__open();
+	if (!skel) {
+		err = -errno;
+		err_msg("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->target_tgid = t.pid;
+	skel->rodata->min_size = env.min_size;
+	skel->rodata->max_size = env.max_size;
+	skel->rodata->sample_every = env.sample;
+	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	skel->rodata->trace_mmap = env.trace_mmap;
+	bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs);
+	bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks);
+	bpf_map__set_max_entries(skel->maps.regions, env.max_regions);
+	bpf_map__set_max_entries(skel->maps.rows, env.unwind_rows);
+	if (!env.trace_mmap) {
+		struct bpf_program *p;
+
+		bpf_object__for_each_program(p, skel->obj)
+			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
+				bpf_program__set_autoload(p, false);
+	}
+	err = memleak_bpf__load(skel);
+	if (err) {
+		err_msg("cannot load the BPF programs: %s (run with -vv for the verifier log)", strerror(-err));
+		goto cleanup;
+	}
+	err = umodules_init(&ms, skel, t.pid);
+	if (err)
+		goto cleanup;
+	have_modules = true;
+	/* Rows for the modules we know now; later ones (dlopen) arrive as
+	 * events and use frame pointers until their rows are in. */
+	for (i = 0; i < t.nmodules; i++)
+		umodules_preload(&ms, t.modules[i]);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ms, NULL);
+	cache = symcache_new();
+	if (!rb || !cache) {
+		err = -ENOMEM;
+		err_msg("cannot create the event buffer");
+		goto cleanup;
+	}
+	err = attach_allocator(skel, &t, &links);
+	if (!err)
+		err = attach_tracepoints(skel, &links);
+	if (err)
+		goto cleanup;
+	if (!t.spawned)
+		skel->bss->armed = 1; /* -c arms at the child's exec */
+	err = target_release(&t);
+	if (err)
+		goto cleanup;
+	target_running = true;
+	vlog(1, "tracing started in %.0f ms", (now_ns() - start) / 1e6);
+	if (env.format == FORMAT_TEXT && !env.command)
+		fprintf(stderr, "Tracing pid %d (%s)... Hit Ctrl-C to end.\n", t.pid, t.comm);
+
+	next_report = now_ns() + env.interval * 1e9;
+	while (!exiting) {
+		err = ring_buffer__poll(rb, 100);
+		if (err == -EINTR) {
+			err = 0;
+			break;
+		}
+		if (err < 0) {
+			err_msg("ring buffer poll: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = 0;
+		if (!target_alive(&t, &status)) {
+			target_running = false;
+			break;
+		}
+		/* -c reports at exit unless an interval was asked for. */
+		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
+			ring_buffer__consume(rb);
+			if (report(skel, &ms, cache, &t, false) == 0)
+				reports++;
+			next_report += env.interval * 1e9;
+			if (env.count && reports >= env.count)
+				goto cleanup;
+		}
+	}
+	ring_buffer__consume(rb);
+	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
+	report(skel, &ms, cache, &t, !target_running);
+	if (!target_running && t.pid && verbosity)
+		vlog(1, "pid %d exited%s", t.pid, WIFSIGNALED(status) ? " on a signal" : "");
+cleanup:
+	/* Probes go first so nothing fires into freed state. */
+	destroy_links(&links);
+	ring_buffer__free(rb);
+	symcache_free(cache);
+	if (have_modules)
+		umodules_free(&ms);
+	memleak_bpf__destroy(skel);
+	target_cleanup(&t, true);
+	release_tracefs();
+	return err ? EXIT_RUNTIME : EXIT_OK;
 }

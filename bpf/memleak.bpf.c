@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0
+/* User-space leak tracing: malloc-family uprobes and anonymous mmap/munmap/
+ * mremap/brk tracepoints of one process.  Outstanding bytes and counts are
+ * aggregated per call stack in the kernel, so a report only reads maps.
+ * Stacks are unwound here with .eh_frame rows that userspace extracts per
+ * module (frame pointers only where a module has no rows yet). */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memleak.h"
+
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MREMAP_DONTUNMAP 4
+#define VM_EXEC 0x4
+#define MAX_ERRNO 4095
+
+/* The syscall a thread is inside, between sys_enter and sys_exit. */
+enum { SYS_NONE, SYS_MMAP, SYS_MUNMAP, SYS_MREMAP, SYS_BRK };
+
+const volatile __u32 target_tgid = 0;
+const volatile __u64 min_size = 0;
+const volatile __u64 max_size = ~0ULL;
+const volatile __u32 sample_every = 1;
+const volatile __u64 page_size = 4096;
+const volatile bool trace_mmap = true;
+
+/* Written by userspace through the mmapped .bss. */
+__u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
+__u64 maps_gen;       /* bumped when mappings or module tables change */
+__u32 next_module_id = 1;
+
+struct vma_cache_entry {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff_bytes;
+	__u32 module_id; /* 0: anonymous, frames are absolute addresses */
+	__u32 state;
+	__u32 row_start;
+	__u32 row_count;
+};
+
+/* Everything one thread needs between an allocator's entry and return,
+ * plus its unwinding scratch: per-thread storage cannot be clobbered by
+ * another task preempting this one on the same CPU. */
+struct thread_state {
+	__u64 entry_sp;
+	__u64 size;
+	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u32 kind;
+	__u32 depth; /* nested allocator calls inside the outer one */
+	__u8 active;
+	__u8 record;
+	__u8 sys_pending;
+	__u8 pad;
+	__u32 sys_kind;
+	__u64 sys_args[4];
+	/* unwinder */
+	__u64 cache_gen;
+	__u32 cache_next;
+	__u32 n;
+	__u64 ip, sp, bp, hash;
+	__u8 used_fp;
+	__u8 done;
+	struct vma_cache_entry cache[VMA_CACHE];
+	struct ml_stack stack;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} tstate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, struct ml_alloc);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct ml_region);
+} regions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, struct ml_stack);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ml_module_key);
+	__type(value, struct ml_module);
+} modules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1 << 21);
+	__type(key, __u32);
+	__type(value, struct ml_unwind_row);
+} rows SEC(".maps");
+
+/* Mappings found by any thread, so a new thread need not take the mmap
+ * lock (bpf_find_vma only trylocks it and fails while another thread
+ * maps memory).  Entries carry a checksum: concurrent writers may tear. */
+#define SHARED_VMAS 32
+struct shared_vma {
+	struct vma_cache_entry e;
+	__u64 gen;
+	__u64 check;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHARED_VMAS);
+	__type(key, __u32);
+	__type(value, struct shared_vma);
+} shared_vmas SEC(".maps");
+
+__u32 shared_next;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ML_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline void drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		(*v)++;
+}
+
+/* nmemb * size, or `overflow` when it does not fit.  The barrier keeps
+ * clang from turning the check into a 128-bit multiply BPF lacks. */
+static __always_inline __u64 mul_or(__u64 nmemb, __u64 size, __u64 overflow)
+{
+	__u64 total = nmemb * size;
+
+	asm volatile("" : "+r"(total));
+	return (nmemb && total / nmemb != size) ? overflow : total;
+}
+
+static __always_inline bool is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+/* ---- unwinding ---------------------------------------------------------- */
+
+struct vma_result {
+	__u64 start, end, pgoff, flags, dev, ino, file;
+};
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct vma_result *r)
+{
+	struct file *f = vma->vm_file;
+
+	r->start = vma->vm_start;
+	r->end = vma->vm_end;
+	r->pgoff = vma->vm_pgoff;
+	r->flags = BPF_CORE_READ(vma, vm_flags);
+	r->file = (__u64)f;
+	if (f) {
+		r->ino = BPF_CORE_READ(f, f_inode, i_ino);
+		r->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	}
+	return 0;
+}
+
+/* Tell userspace about a module it has not loaded rows for: send the path
+ * from the file system's root, so it can be found after the process exits. */
+static __noinline void announce_module(struct file *f, __u32 id, __u64 dev, __u64 ino)
+{
+	struct ml_module_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct dentry *d, *parent;
+	__u32 i;
+
+	if (!ev) {
+		drop(ML_DROP_EVENTS_FULL);
+		return;
+	}
+	ev->type = ML_EVENT_NEW_MODULE;
+	ev->module_id = id;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->dev = dev;
+	ev->ino = ino;
+	ev->ncomps = 0;
+	d = BPF_CORE_READ(f, f_path.dentry);
+	for (i = 0; i < PATH_DEPTH; i++) {
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+
+		if (bpf_probe_read_kernel_str(ev->comps[i], PATH_COMP_LEN, name) < 0)
+			break;
+		ev->ncomps = i + 1;
+		parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d)
+			break;
+		d = parent;
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Module of a file-backed mapping; registers unknown ones as pending. */
+static __always_inline struct ml_module *module_of(struct vma_result *r, struct ml_module *tmp)
+{
+	struct ml_module_key key = { .dev = r->dev, .ino = r->ino };
+	struct ml_module *m = bpf_map_lookup_elem(&modules, &key);
+
+	if (m)
+		return m;
+	tmp->id = __sync_fetch_and_add(&next_module_id, 1);
+	tmp->state = ML_MODULE_PENDING;
+	tmp->row_start = 0;
+	tmp->row_count = 0;
+	if (bpf_map_update_elem(&modules, &key, tmp, BPF_NOEXIST) == 0)
+		announce_module((struct file *)r->file, tmp->id, r->dev, r->ino);
+	return bpf_map_lookup_elem(&modules, &key);
+}
+
+struct unwind_ctx {
+	struct thread_state *ts;
+	struct task_struct *task;
+};
+
+static __always_inline __u64 vma_check(const struct vma_cache_entry *e, __u64 gen)
+{
+	return (e->start * 0x9e3779b97f4a7c15ULL) ^ (e->end * 31) ^ (e->pgoff_bytes * 7) ^
+	       ((__u64)e->module_id << 32 | e->state) ^ ((__u64)e->row_start << 32 | e->row_count) ^
+	       (gen * 0xff51afd7ed558ccdULL);
+}
+
+struct shared_scan {
+	__u64 ip, gen;
+	struct vma_cache_entry *e;
+	int found;
+};
+
+static long shared_scan_cb(__u32 i, struct shared_scan *c)
+{
+	struct shared_vma *sv = bpf_map_lookup_elem(&shared_vmas, &i);
+
+	if (!sv || c->ip < sv->e.start || c->ip >= sv->e.end || sv->gen != c->gen)
+		return 0;
+	*c->e = sv->e;
+	if (vma_check(c->e, c->gen) != sv->check)
+		return 0;
+	c->found = 1;
+	return 1;
+}
+
+/* The mapping holding ip: this thread's cache, then the process-wide one,
+ * then the kernel's VMA tree.  *busy when the tree was locked. */
+static __always_inline struct vma_cache_entry *vma_lookup(struct unwind_ctx *c, __u64 ip, bool *busy)
+{
+	struct thread_state *ts = c->ts;
+	struct vma_result r = {};
+	struct ml_module tmp, *m;
+	struct vma_cache_entry *e;
+	struct shared_scan scan;
+	struct shared_vma *sv;
+	__u64 gen = maps_gen;
+	__u32 i, slot;
+	long err;
+
+	for (i = 0; i < VMA_CACHE; i++) {
+		e = &ts->cache[i];
+		if (ip >= e->start && ip < e->end)
+			return e;
+	}
+	e = &ts->cache[ts->cache_next & (VMA_CACHE - 1)];
+	scan.ip = ip;
+	scan.gen = gen;
+	scan.e = e;
+	scan.found = 0;
+	bpf_loop(SHARED_VMAS, shared_scan_cb, &scan, 0);
+	if (scan.found) {
+		ts->cache_next++;
+		return e;
+	}
+	err = bpf_find_vma(c->task, ip, vma_cb, &r, 0);
+	if (err || !(r.flags & VM_EXEC)) {
+		*busy = err == -16; /* EBUSY */
+		return NULL;
+	}
+	ts->cache_next++;
+	e->start = r.start;
+	e->end = r.end;
+	e->pgoff_bytes = r.pgoff * page_size;
+	e->module_id = 0;
+	e->state = ML_MODULE_NO_TABLE;
+	e->row_start = 0;
+	e->row_count = 0;
+	if (r.file) {
+		m = module_of(&r, &tmp);
+		if (m) {
+			e->module_id = m->id;
+			e->state = m->state;
+			e->row_start = m->row_start;
+			e->row_count = m->row_count;
+		}
+	}
+	slot = __sync_fetch_and_add(&shared_next, 1) % SHARED_VMAS;
+	sv = bpf_map_lookup_elem(&shared_vmas, &slot);
+	if (sv) {
+		sv->e = *e;
+		sv->gen = gen;
+		sv->check = vma_check(e, gen);
+	}
+	return e;
+}
+
+/* Last row with pc <= off among a module's rows. */
+static __always_inline struct ml_unwind_row *find_row(__u32 start, __u32 count, __u32 off)
+{
+	__u32 lo = start, hi = start + count, mid, k;
+	struct ml_unwind_row *r;
+
+	if (!count)
+		return NULL;
+	for (k = 0; k < 24 && lo + 1 < hi; k++) {
+		mid = lo + (hi - lo) / 2;
+		r = bpf_map_lookup_elem(&rows, &mid);
+		if (!r)
+			return NULL;
+		if (r->pc <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r = bpf_map_lookup_elem(&rows, &lo);
+	if (!r || r->pc > off)
+		return NULL;
+	return r;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* One frame: record ip, then step ip/sp/bp to the caller. */
+static long unwind_step(__u32 i, struct unwind_ctx *c)
+{
+	struct thread_state *ts = c->ts;
+	struct vma_cache_entry *e;
+	struct ml_unwind_row *row = NULL;
+	__u64 ip = ts->ip, sp = ts->sp, bp = ts->bp, cfa, ra = 0, off = 0, frame;
+	__u32 n = ts->n;
+	bool busy = false;
+
+	if (!ip || n >= MAX_FRAMES) {
+		if (ip)
+			drop(ML_DROP_UNWIND_TRUNCATED);
+		return 1;
+	}
+	e = vma_lookup(c, ip, &busy);
+	if (!e && !busy)
+		return 1; /* not in an executable mapping: the walk is over */
+	if (e && e->module_id) {
+		off = ip - e->start + e->pgoff_bytes;
+		frame = ((__u64)e->module_id << FRAME_MODULE_SHIFT) | (off & FRAME_OFFSET_MASK);
+	} else {
+		/* anonymous code, or the mapping could not be looked up now:
+		 * an absolute address, resolved by userspace from the maps */
+		frame = ip;
+	}
+	ts->stack.frames[n & (MAX_FRAMES - 1)] = frame;
+	ts->n = n + 1;
+	ts->hash = mix(ts->hash, frame);
+
+	/* Every recorded ip is a return address (or follows a syscall):
+	 * the rules of the call instruction are at ip - 1. */
+	if (e && e->state == ML_MODULE_READY && off)
+		row = find_row(e->row_start, e->row_count, (__u32)(off - 1));
+	if (row && row->cfa_type == ML_CFA_END)
+		return 1;
+	if (row && row->cfa_type != ML_CFA_UNDEF) {
+		if (row->cfa_type == ML_CFA_RSP)
+			cfa = sp + row->cfa_off;
+		else if (row->cfa_type == ML_CFA_RBP)
+			cfa = bp + row->cfa_off;
+		else /* ML_CFA_PLT */
+			cfa = sp + 8 + (((ip & 15) >= (__u64)row->rbp_off) ? 8 : 0);
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+			return 1;
+		if (row->cfa_type != ML_CFA_PLT && row->rbp_off &&
+		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)row->rbp_off)))
+			return 1;
+	} else {
+		/* No CFI: frame pointers. */
+		if (!bp || bp < sp)
+			return 1;
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(bp + 8)))
+			return 1;
+		cfa = bp + 16;
+		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)bp))
+			return 1;
+		ts->used_fp = 1;
+	}
+	if (cfa <= sp)
+		return 1; /* the stack must grow toward callers: stop on garbage */
+	ts->ip = ra;
+	ts->sp = cfa;
+	ts->bp = bp;
+	return 0;
+}
+
+/* Unwinds the user stack from (ip, sp, bp) into ts->stack; returns its hash. */
+static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct *task, __u32 kind,
+				    __u64 ip, __u64 sp, __u64 bp)
+{
+	struct unwind_ctx c = { .ts = ts, .task = task };
+	__u32 i;
+
+	if (ts->cache_gen != maps_gen) {
+		for (i = 0; i < VMA_CACHE; i++) {
+			ts->cache[i].start = 0;
+			ts->cache[i].end = 0;
+		}
+		ts->cache_gen = maps_gen;
+	}
+	ts->ip = ip;
+	ts->sp = sp;
+	ts->bp = bp;
+	ts->n = 0;
+	ts->used_fp = 0;
+	ts->hash = 0xcbf29ce484222325ULL ^ kind;
+	bpf_loop(MAX_FRAMES + 1, unwind_step, &c, 0);
+	if (ts->used_fp)
+		drop(ML_DROP_UNWIND_FP);
+	ts->stack.kind = kind;
+	/* frames past nframes are stale scratch: readers stop at nframes */
+	ts->stack.nframes = ts->n;
+	return ts->hash;
+}
+
+/* The stack aggregate for the stack just unwound into ts->stack. */
+static __always_inline struct ml_stack *stack_of(struct thread_state *ts, __u64 hash)
+{
+	struct ml_stack *s = bpf_map_lookup_elem(&stacks, &hash);
+	long err;
+
+	if (s)
+		return s;
+	ts->stack.bytes = 0;
+	ts->stack.count = 0;
+	err = bpf_map_update_elem(&stacks, &hash, &ts->stack, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU inserted it */) {
+		drop(ML_DROP_STACKS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&stacks, &hash);
+}
+
+static __always_inline void stack_sub(__u64 hash, __u64 bytes, __s64 count)
+{
+	struct ml_stack *s = bpf_map_lookup_elem(&stacks, &hash);
+
+	if (s) {
+		__sync_fetch_and_add(&s->bytes, -(__s64)bytes);
+		__sync_fetch_and_add(&s->count, -count);
+	}
+}
+
+/* ---- heap allocations ----------------------------------------------------- */
+
+static __always_inline void record_alloc(struct thread_state *ts, struct task_struct *task,
+					 struct pt_regs *regs, __u64 addr, __u64 size, __u32 kind)
+{
+	struct ml_alloc a = { .size = size, .ts_ns = bpf_ktime_get_ns() }, *old;
+	struct ml_stack *s;
+	long err;
+
+	a.stack_hash = unwind(ts, task, kind, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
+	s = stack_of(ts, a.stack_hash);
+	if (!s)
+		return;
+	err = bpf_map_update_elem(&allocs, &addr, &a, BPF_NOEXIST);
+	if (err == -17) {
+		/* A free we never saw (e.g. inside a library's own allocator
+		 * path): the old block is gone, account it out. */
+		old = bpf_map_lookup_elem(&allocs, &addr);
+		if (old)
+			stack_sub(old->stack_hash, old->size, 1);
+		drop(ML_DROP_REUSED_ADDRESS);
+		err = bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY);
+	}
+	if (err) {
+		drop(ML_DROP_ALLOCS_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->bytes, size);
+	__sync_fetch_and_add(&s->count, 1);
+}
+
+static __always_inline void untrack(__u64 addr)
+{
+	struct ml_alloc *a = bpf_map_lookup_elem(&allocs, &addr);
+	__u64 size, hash;
+
+	if (!a)
+		return; /* allocated before tracing, or not sampled */
+	size = a->size;
+	hash = a->stack_hash;
+	/* Only the thread whose delete succeeds accounts (double free). */
+	if (bpf_map_delete_elem(&allocs, &addr) == 0)
+		stack_sub(hash, size, 1);
+}
+
+static __always_inline struct thread_state *thread_state(bool create)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_state *ts;
+
+	ts = bpf_task_storage_get(&tstate, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!ts && create)
+		drop(ML_DROP_NO_THREAD_STATE);
+	return ts;
+}
+
+static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg)
+{
+	struct thread_state *ts;
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (!is_target())
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	if (ts->active) {
+		/* Deeper (or a tail call at the same depth): an allocator
+		 * called by an allocator, e.g. realloc(NULL, n) -> malloc.
+		 * The outer call accounts for it. */
+		if (sp <= ts->entry_sp) {
+			ts->depth++;
+			return 0;
+		}
+		drop(ML_DROP_STALE_ENTRY);
+	}
+	ts->active = 1;
+	ts->depth = 0;
+	ts->entry_sp = sp;
+	ts->kind = kind;
+	ts->size = size;
+	ts->arg = arg;
+	ts->record = armed && size >= min_size && size <= max_size &&
+		     (sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit)
+{
+	struct task_struct *task;
+	struct thread_state *ts;
+	__u64 addr = PT_REGS_RC(ctx), size;
+	__u32 kind;
+
+	if (!is_target())
+		return 0;
+	task = bpf_get_current_task_btf();
+	ts = bpf_task_storage_get(&tstate, task, 0, 0);
+	if (!ts || !ts->active)
+		return 0;
+	if (ts->depth) {
+		ts->depth--;
+		return 0;
+	}
+	ts->active = 0;
+	kind = ts->kind;
+	size = ts->size;
+	if (kind == ML_KIND_REALLOC || kind == ML_KIND_REALLOCARRAY) {
+		/* realloc frees the old block when it returns a new one, and
+		 * when asked for 0 bytes. */
+		if (ts->arg && (addr || size == 0) && armed)
+			untrack(ts->arg);
+	} else if (kind == ML_KIND_POSIX_MEMALIGN) {
+		if ((int)addr != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)ts->arg))
+			return 0;
+	}
+	if (!addr || !ts->record)
+		return 0;
+	record_alloc(ts, task, ctx, addr, size, kind);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
+{
+	/* on overflow calloc fails: nothing to record */
+	__u64 total = mul_or(nmemb, size, 0);
+
+	return alloc_enter(ctx, ML_KIND_CALLOC, total, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_REALLOC, size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 nmemb, __u64 size)
+{
+	/* on overflow it fails with ENOMEM and the old block stays */
+	__u64 total = mul_or(nmemb, size, ~0ULL);
+
+	return alloc_enter(ctx, ML_KIND_REALLOCARRAY, total, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_POSIX_MEMALIGN, size, memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_ALIGNED_ALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_MEMALIGN, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return alloc_enter(ctx, ML_KIND_VALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	/* pvalloc rounds up to whole pages (0 becomes one page). */
+	__u64 rounded = size ? (size + page_size - 1) & ~(page_size - 1) : page_size;
+
+	return alloc_enter(ctx, ML_KIND_PVALLOC, rounded, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	if (!is_target() || !ptr || !armed)
+		return 0;
+	untrack(ptr);
+	return 0;
+}
+
+/* ---- address-space growth outside malloc --------------------------------- */
+
+struct unmap_ctx {
+	__u64 start, end;
+	__u64 moved_hash; /* mremap: stack of the first region found */
+	__u64 pending_key;
+	struct ml_region pending;
+};
+
+static long unmap_cb(struct bpf_map *map, __u64 *key, struct ml_region *r, struct unmap_ctx *c)
+{
+	__u64 s = *key, e = r->end, removed;
+	__s64 count = 0;
+
+	if (e <= c->start || s >= c->end)
+		return 0;
+	if (!c->moved_hash)
+		c->moved_hash = r->stack_hash;
+	if (c->start <= s && c->end >= e) {
+		removed = e - s;
+		count = 1;
+		bpf_map_delete_elem(map, key);
+	} else if (c->start <= s) {
+		/* head trimmed: the rest gets a new key after the walk */
+		removed = c->end - s;
+		c->pending_key = c->end;
+		c->pending = *r;
+		bpf_map_delete_elem(map, key);
+	} else if (c->end >= e) {
+		removed = e - c->start;
+		r->end = c->start;
+	} else {
+		/* split in two */
+		removed = c->end - c->start;
+		count = -1;
+		c->pending_key = c->end;
+		c->pending = *r;
+		r->end = c->start;
+	}
+	stack_sub(r->stack_hash, removed, count);
+	return 0;
+}
+
+static __always_inline void region_unmap(__u64 start, __u64 len, struct unmap_ctx *c)
+{
+	c->start = start;
+	c->end = start + len;
+	c->moved_hash = 0;
+	c->pending_key = 0;
+	bpf_for_each_map_elem(&regions, unmap_cb, c, 0);
+	if (c->pending_key && bpf_map_update_elem(&regions, &c->pending_key, &c->pending, BPF_NOEXIST)) {
+		drop(ML_DROP_REGIONS_FULL);
+		stack_sub(c->pending.stack_hash, c->pending.end - c->pending_key, 1);
+	}
+}
+
+static __always_inline void region_add(struct thread_state *ts, struct task_struct *task,
+				       __u64 start, __u64 len, __u32 kind, __u64 hash)
+{
+	struct ml_region r = { .end = start + len, .ts_ns = bpf_ktime_get_ns() };
+	struct pt_regs *regs;
+	struct ml_stack *s;
+
+	if (!len)
+		return;
+	if (!hash) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		hash = unwind(ts, task, kind, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+			      BPF_CORE_READ(regs, bp));
+		s = stack_of(ts, hash);
+	} else {
+		s = bpf_map_lookup_elem(&stacks, &hash);
+	}
+	if (!s)
+		return;
+	r.stack_hash = hash;
+	if (bpf_map_update_elem(&regions, &start, &r, BPF_ANY)) {
+		drop(ML_DROP_REGIONS_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->bytes, len);
+	__sync_fetch_and_add(&s->count, 1);
+}
+
+static __always_inline __u64 page_round(__u64 len)
+{
+	return (len + page_size - 1) & ~(page_size - 1);
+}
+
+/* Syscalls made by the allocator itself are already accounted as heap. */
+static __always_inline struct thread_state *syscall_state(void)
+{
+	struct thread_state *ts;
+
+	if (!trace_mmap || !is_target() || !armed)
+		return NULL;
+	ts = thread_state(true);
+	if (!ts || ts->active)
+		return NULL;
+	return ts;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	/* Only MAP_FIXED (dlopen's segments) can replace a cached mapping;
+	 * other new mappings are simply not cached yet. */
+	if (ctx->args[3] & MAP_FIXED)
+		__sync_fetch_and_add(&maps_gen, 1);
+	ts = syscall_state();
+	if (!ts)
+		return 0;
+	ts->sys_pending = 0;
+	if (!(ctx->args[3] & MAP_ANONYMOUS))
+		return 0;
+	ts->sys_pending = 1;
+	ts->sys_kind = SYS_MMAP;
+	ts->sys_args[0] = ctx->args[1]; /* len */
+	ts->sys_args[1] = ctx->args[3]; /* flags */
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct thread_state *ts = syscall_state();
+	struct unmap_ctx c = {};
+	__u64 addr = ctx->ret, len;
+
+	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MMAP)
+		return 0;
+	ts->sys_pending = 0;
+	if (addr >= (__u64)-MAX_ERRNO)
+		return 0;
+	len = page_round(ts->sys_args[0]);
+	if (ts->sys_args[1] & MAP_FIXED)
+		region_unmap(addr, len, &c);
+	region_add(ts, bpf_get_current_task_btf(), addr, len, ML_KIND_MMAP, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int sys_enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	struct thread_state *ts;
+
+	if (!is_target() || !trace_mmap)
+		return 0;
+	__sync_fetch_and_add(&maps_gen, 1);
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	ts->sys_pending = 1;
+	ts->sys_kind = SYS_MUNMAP;
+	ts->sys_args[0] = ctx->args[0];
+	ts->sys_args[1] = ctx->args[1];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct thread_state *ts;
+	struct unmap_ctx c = {};
+
+	if (!is_target() || !trace_mmap)
+		return 0;
+	ts = thread_state(false);
+	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MUNMAP)
+		return 0;
+	ts->sys_pending = 0;
+	if (ctx->ret == 0)
+		region_unmap(ts->sys_args[0], page_round(ts->sys_args[1]), &c);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int sys_enter_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	struct thread_state *ts;
+
+	if (!is_target())
+		return 0;
+	__sync_fetch_and_add(&maps_gen, 1);
+	ts = syscall_state();
+	if (!ts)
+		return 0;
+	ts->sys_pending = 1;
+	ts->sys_kind = SYS_MREMAP;
+	ts->sys_args[0] = ctx->args[0]; /* old address */
+	ts->sys_args[1] = ctx->args[1]; /* old length */
+	ts->sys_args[2] = ctx->args[2]; /* new length */
+	ts->sys_args[3] = ctx->args[3]; /* flags */
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct thread_state *ts = syscall_state();
+	__u64 addr = ctx->ret, old, old_len, new_len;
+	struct unmap_ctx c = {};
+
+	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MREMAP)
+		return 0;
+	ts->sys_pending = 0;
+	if (addr >= (__u64)-MAX_ERRNO)
+		return 0;
+	old = ts->sys_args[0];
+	old_len = page_round(ts->sys_args[1]);
+	new_len = page_round(ts->sys_args[2]);
+	if (!(ts->sys_args[3] & MREMAP_DONTUNMAP))
+		region_unmap(old, old_len, &c);
+	if (c.moved_hash)
+		/* a tracked region moved or resized: it keeps its stack */
+		region_add(ts, bpf_get_current_task_btf(), addr, new_len, ML_KIND_MREMAP, c.moved_hash);
+	else if (new_len > old_len)
+		/* untracked memory grew: only the growth is new */
+		region_add(ts, bpf_get_current_task_btf(), addr + old_len, new_len - old_len,
+			   ML_KIND_MREMAP, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int sys_enter_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	struct thread_state *ts = syscall_state();
+	struct task_struct *task;
+
+	if (!ts)
+		return 0;
+	task = bpf_get_current_task_btf();
+	ts->sys_pending = 1;
+	ts->sys_kind = SYS_BRK;
+	ts->sys_args[0] = BPF_CORE_READ(task, mm, brk);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
+{
+	struct thread_state *ts = syscall_state();
+	__u64 old, now = ctx->ret;
+	struct unmap_ctx c = {};
+
+	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_BRK)
+		return 0;
+	ts->sys_pending = 0;
+	old = ts->sys_args[0];
+	if (now > old)
+		region_add(ts, bpf_get_current_task_btf(), old, now - old, ML_KIND_BRK, 0);
+	else if (now < old)
+		region_unmap(now, old - now, &c);
+	return 0;
+}
+
+/* -c: the child is traced from its exec on; what it did before (our own
+ * code in the forked child) is not its program's doing. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (!is_target())
+		return 0;
+	__sync_fetch_and_add(&maps_gen, 1);
+	armed = 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

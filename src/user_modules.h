@@ -1,0 +1,60 @@
+/* Modules (executables and shared objects) of the traced process: their
+ * ids as the BPF side knows them, their unwind rows, their symbols. */
+#ifndef MEMLEAKBPF_USER_MODULES_H
+#define MEMLEAKBPF_USER_MODULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "memleak.h"
+#include "symbolize.h"
+
+struct memleak_bpf;
+
+struct umodule {
+	__u32 id;
+	__u64 dev, ino; /* kernel dev_t encoding */
+	char *path;     /* NULL while unresolved */
+	const char *name; /* basename of path */
+	int state;      /* enum ml_module_state */
+	size_t rows;
+	struct sym_module *sym; /* opened on first symbolization */
+	bool sym_failed;
+};
+
+struct map_range {
+	__u64 start, end, offset, dev, ino;
+	char *path;
+};
+
+struct umodules {
+	struct umodule *v;
+	size_t n, cap;
+	struct memleak_bpf *skel;
+	struct ml_unwind_row *rows; /* the mmapped rows map */
+	size_t rows_cap, rows_used;
+	pid_t pid;        /* for /proc/PID/root and maps lookups */
+	size_t unresolved; /* module events whose file was not found */
+	struct map_range *maps; /* last /proc/PID/maps snapshot (executable) */
+	size_t nmaps;
+	bool maps_read;   /* snapshot taken for the current report */
+};
+
+int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
+void umodules_free(struct umodules *ms);
+/* Registers and loads rows for a file before tracing starts. */
+int umodules_preload(struct umodules *ms, const char *path);
+/* Handles a new-module event from the BPF side. */
+void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev);
+struct umodule *umodules_get(struct umodules *ms, __u32 id);
+/* A module-relative frame for an absolute code address of the process
+ * (the kernel records those when it could not look a mapping up), or the
+ * address unchanged when no mapping holds it. */
+__u64 umodules_normalize(struct umodules *ms, __u64 addr);
+/* Forget the maps snapshot: the next normalize re-reads /proc/PID/maps. */
+void umodules_maps_stale(struct umodules *ms);
+/* Kernel dev_t from a userspace st_dev. */
+__u64 kernel_dev(dev_t d);
+
+#endif

@@ -1,0 +1,583 @@
+/* User-mode reports (see user_report.h). */
+#include "user_report.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "json.h"
+#include "memleak.skel.h"
+
+static const char *const kind_names[ML_KIND_MAX] = {
+	[ML_KIND_MALLOC] = "malloc",
+	[ML_KIND_CALLOC] = "calloc",
+	[ML_KIND_REALLOC] = "realloc",
+	[ML_KIND_REALLOCARRAY] = "reallocarray",
+	[ML_KIND_POSIX_MEMALIGN] = "posix_memalign",
+	[ML_KIND_ALIGNED_ALLOC] = "aligned_alloc",
+	[ML_KIND_MEMALIGN] = "memalign",
+	[ML_KIND_VALLOC] = "valloc",
+	[ML_KIND_PVALLOC] = "pvalloc",
+	[ML_KIND_MMAP] = "mmap",
+	[ML_KIND_MREMAP] = "mremap",
+	[ML_KIND_BRK] = "brk",
+};
+
+/* JSON keys of the drop counters. */
+static const char *const drop_names[ML_DROP_MAX] = {
+	[ML_DROP_ALLOCS_FULL] = "allocs_map_full",
+	[ML_DROP_STACKS_FULL] = "stacks_map_full",
+	[ML_DROP_REGIONS_FULL] = "regions_map_full",
+	[ML_DROP_NO_THREAD_STATE] = "no_thread_state",
+	[ML_DROP_STALE_ENTRY] = "unreturned_calls",
+	[ML_DROP_REUSED_ADDRESS] = "missed_frees",
+	[ML_DROP_EVENTS_FULL] = "events_lost",
+	[ML_DROP_UNWIND_FP] = "frame_pointer_unwinds",
+	[ML_DROP_UNWIND_TRUNCATED] = "truncated_stacks",
+};
+
+const char *kind_name(unsigned int kind)
+{
+	return kind < ML_KIND_MAX && kind_names[kind] ? kind_names[kind] : "unknown";
+}
+
+const char *drop_name(unsigned int reason)
+{
+	return reason < ML_DROP_MAX ? drop_names[reason] : "unknown";
+}
+
+/* ---- symbol cache: frame value -> symbolized frames ---------------------- */
+
+struct symentry {
+	__u64 frame;
+	int n;
+	struct report_frame f[SYM_MAX_INLINE];
+};
+
+struct symcache {
+	struct symentry *v;
+	size_t cap, n;
+};
+
+struct symcache *symcache_new(void)
+{
+	struct symcache *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		c->cap = 1024;
+		c->v = calloc(c->cap, sizeof(*c->v));
+		if (!c->v) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void symcache_free(struct symcache *c)
+{
+	if (!c)
+		return;
+	free(c->v);
+	free(c);
+}
+
+static size_t slot(const struct symcache *c, __u64 frame)
+{
+	__u64 h = frame * 0x9e3779b97f4a7c15ULL;
+	size_t i = h & (c->cap - 1);
+
+	while (c->v[i].frame && c->v[i].frame != frame)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+static bool grow(struct symcache *c)
+{
+	struct symentry *old = c->v;
+	size_t oldcap = c->cap, i;
+
+	c->v = calloc(oldcap * 2, sizeof(*c->v));
+	if (!c->v) {
+		c->v = old;
+		return false;
+	}
+	c->cap = oldcap * 2;
+	for (i = 0; i < oldcap; i++)
+		if (old[i].frame)
+			c->v[slot(c, old[i].frame)] = old[i];
+	free(old);
+	return true;
+}
+
+static const struct symentry *symbolize_frame(struct symcache *c, struct umodules *ms, __u64 frame)
+{
+	__u32 id = frame >> FRAME_MODULE_SHIFT;
+	__u64 off = frame & FRAME_OFFSET_MASK;
+	struct sym_frame sf[SYM_MAX_INLINE];
+	struct symentry *e;
+	struct umodule *m;
+	int i, n = 0;
+
+	if (c->n * 2 >= c->cap)
+		grow(c);
+	e = &c->v[slot(c, frame)];
+	if (e->frame == frame)
+		return e;
+	e->frame = frame;
+	c->n++;
+	m = id ? umodules_get(ms, id) : NULL;
+	e->f[0] = (struct report_frame){ .address = off, .module = id ? "[unknown]" : "[anon]" };
+	e->n = 1;
+	if (!m || !m->path)
+		return e;
+	e->f[0].module = m->name;
+	if (!m->sym && !m->sym_failed) {
+		m->sym = sym_module_open(m->path);
+		m->sym_failed = !m->sym;
+	}
+	if (!m->sym)
+		return e;
+	e->f[0].address = sym_module_vaddr(m->sym, off);
+	n = sym_module_lookup(m->sym, e->f[0].address, true, sf, SYM_MAX_INLINE);
+	for (i = 0; i < n; i++)
+		e->f[i] = (struct report_frame){ sf[i].function, sf[i].file, m->name, sf[i].line,
+						 e->f[0].address, sf[i].inlined };
+	e->n = n ? n : 1;
+	return e;
+}
+
+/* ---- reading the maps ----------------------------------------------------- */
+
+struct raw_stack {
+	__u64 hash;
+	struct ml_stack s;
+};
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	const struct raw_stack *x = a, *y = b;
+
+	if (x->s.bytes != y->s.bytes)
+		return x->s.bytes < y->s.bytes ? 1 : -1;
+	if (x->s.count != y->s.count)
+		return x->s.count < y->s.count ? 1 : -1;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* Appends every entry of a hash map keyed by __u64 (generic iteration). */
+static int read_map(int fd, size_t vsize, void **keys_out, void **vals_out, size_t *n_out)
+{
+	size_t cap = 1024, n = 0;
+	__u64 key, next, *keys = malloc(cap * sizeof(__u64));
+	char *vals = malloc(cap * vsize);
+	void *pk = NULL;
+
+	if (!keys || !vals)
+		goto nomem;
+	while (bpf_map_get_next_key(fd, pk, &next) == 0) {
+		key = next;
+		pk = &key;
+		if (n == cap) {
+			__u64 *nk = realloc(keys, cap * 2 * sizeof(__u64));
+			char *nv;
+
+			if (!nk)
+				goto nomem;
+			keys = nk;
+			nv = realloc(vals, cap * 2 * vsize);
+			if (!nv)
+				goto nomem;
+			vals = nv;
+			cap *= 2;
+		}
+		if (bpf_map_lookup_elem(fd, &key, vals + n * vsize) == 0)
+			keys[n++] = key;
+	}
+	*keys_out = keys;
+	*vals_out = vals;
+	*n_out = n;
+	return 0;
+nomem:
+	free(keys);
+	free(vals);
+	return -ENOMEM;
+}
+
+struct age_sum {
+	__u64 hash;
+	long long bytes, count;
+};
+
+static int cmp_hash(const void *a, const void *b)
+{
+	const struct age_sum *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* --older: the stacks' sums over allocations older than the cut-off. */
+static int sum_older(struct memleak_bpf *skel, unsigned long long older_ns, struct raw_stack *st, size_t n)
+{
+	unsigned long long cut = now_ns() - older_ns;
+	struct age_sum *sums = NULL;
+	size_t nk = 0, nr = 0, ns = 0, i;
+	__u64 *keys = NULL, *rkeys = NULL;
+	struct ml_alloc *a = NULL;
+	struct ml_region *rg = NULL;
+	int err;
+
+	err = read_map(bpf_map__fd(skel->maps.allocs), sizeof(*a), (void **)&keys, (void **)&a, &nk);
+	if (!err)
+		err = read_map(bpf_map__fd(skel->maps.regions), sizeof(*rg), (void **)&rkeys, (void **)&rg, &nr);
+	if (err)
+		goto cleanup;
+	sums = calloc(nk + nr + 1, sizeof(*sums));
+	if (!sums) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nk; i++)
+		if (a[i].ts_ns <= cut)
+			sums[ns++] = (struct age_sum){ a[i].stack_hash, (long long)a[i].size, 1 };
+	for (i = 0; i < nr; i++)
+		if (rg[i].ts_ns <= cut)
+			sums[ns++] = (struct age_sum){ rg[i].stack_hash, (long long)(rg[i].end - rkeys[i]), 1 };
+	qsort(sums, ns, sizeof(*sums), cmp_hash);
+	for (i = 0; i < n; i++) {
+		struct age_sum k = { .hash = st[i].hash }, *f;
+
+		st[i].s.bytes = 0;
+		st[i].s.count = 0;
+		f = bsearch(&k, sums, ns, sizeof(*sums), cmp_hash);
+		if (!f)
+			continue;
+		while (f > sums && f[-1].hash == k.hash)
+			f--;
+		for (; f < sums + ns && f->hash == k.hash; f++) {
+			st[i].s.bytes += f->bytes;
+			st[i].s.count += f->count;
+		}
+	}
+cleanup:
+	free(keys);
+	free(a);
+	free(rkeys);
+	free(rg);
+	free(sums);
+	return err;
+}
+
+static int cmp_frames(const void *a, const void *b)
+{
+	const struct raw_stack *x = a, *y = b;
+
+	if (x->s.kind != y->s.kind)
+		return x->s.kind < y->s.kind ? -1 : 1;
+	if (x->s.nframes != y->s.nframes)
+		return x->s.nframes < y->s.nframes ? -1 : 1;
+	return memcmp(x->s.frames, y->s.frames, x->s.nframes * sizeof(x->s.frames[0]));
+}
+
+/* Absolute frames (recorded when the kernel could not look a mapping up)
+ * become module-relative, and stacks that are then equal are merged, so
+ * one call site is one line whichever way it was recorded. */
+static size_t normalize(struct umodules *ms, struct raw_stack *st, size_t n)
+{
+	bool changed = false;
+	size_t i, k, out;
+
+	umodules_maps_stale(ms);
+	for (i = 0; i < n; i++) {
+		if (st[i].s.nframes > MAX_FRAMES)
+			st[i].s.nframes = MAX_FRAMES;
+		for (k = 0; k < st[i].s.nframes; k++) {
+			if (st[i].s.frames[k] >> FRAME_MODULE_SHIFT)
+				continue;
+			st[i].s.frames[k] = umodules_normalize(ms, st[i].s.frames[k]);
+			changed = true;
+		}
+	}
+	if (!changed || n < 2)
+		return n;
+	qsort(st, n, sizeof(*st), cmp_frames);
+	for (i = 1, out = 0; i < n; i++) {
+		if (cmp_frames(&st[out], &st[i]) == 0) {
+			st[out].s.bytes += st[i].s.bytes;
+			st[out].s.count += st[i].s.count;
+		} else {
+			st[++out] = st[i];
+		}
+	}
+	return out + 1;
+}
+
+static void read_drops(struct memleak_bpf *skel, unsigned long long *drops)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.drops), i;
+	__u64 *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+	__u32 k;
+
+	memset(drops, 0, sizeof(*drops) * ML_DROP_MAX);
+	if (!v)
+		return;
+	for (k = 0; k < ML_DROP_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			drops[k] += v[i];
+	}
+	free(v);
+}
+
+int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct umodules *ms,
+		      struct symcache *cache, const struct report_opts *o)
+{
+	struct raw_stack *st = NULL;
+	struct ml_stack *vals = NULL;
+	__u64 *keys = NULL;
+	size_t n = 0, i, kept = 0, total_frames = 0, k;
+	int err, j;
+
+	memset(r, 0, sizeof(*r));
+	read_drops(skel, r->drops);
+	r->unresolved_modules = ms->unresolved;
+	err = read_map(bpf_map__fd(skel->maps.stacks), sizeof(*vals), (void **)&keys, (void **)&vals, &n);
+	if (err)
+		return err;
+	st = calloc(n + 1, sizeof(*st));
+	if (!st) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		st[i].hash = keys[i];
+		st[i].s = vals[i];
+	}
+	if (o->older_ns && (err = sum_older(skel, o->older_ns, st, n)))
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		if (st[i].s.bytes <= 0 && st[i].s.count <= 0)
+			continue;
+		r->total_bytes += st[i].s.bytes;
+		r->total_count += st[i].s.count;
+		st[kept++] = st[i];
+	}
+	kept = normalize(ms, st, kept);
+	r->nstacks = kept;
+	qsort(st, kept, sizeof(*st), cmp_bytes);
+	r->nshown = o->top > 0 && (size_t)o->top < kept ? (size_t)o->top : kept;
+	r->stacks = calloc(r->nshown + 1, sizeof(*r->stacks));
+	if (!r->stacks) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < r->nshown; i++) {
+		struct report_stack *rs = &r->stacks[i];
+		__u32 nf = st[i].s.nframes < MAX_FRAMES ? st[i].s.nframes : MAX_FRAMES;
+
+		rs->bytes = st[i].s.bytes;
+		rs->count = st[i].s.count;
+		rs->kind = st[i].s.kind;
+		rs->frames = calloc(nf * SYM_MAX_INLINE + 1, sizeof(*rs->frames));
+		if (!rs->frames) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (k = 0; k < nf; k++) {
+			const struct symentry *e = symbolize_frame(cache, ms, st[i].s.frames[k]);
+
+			for (j = 0; j < e->n; j++)
+				rs->frames[rs->nframes++] = e->f[j];
+		}
+		total_frames += rs->nframes;
+	}
+cleanup:
+	free(keys);
+	free(vals);
+	free(st);
+	return err;
+}
+
+void user_report_free(struct user_report *r)
+{
+	size_t i;
+
+	for (i = 0; r->stacks && i < r->nshown; i++)
+		free(r->stacks[i].frames);
+	free(r->stacks);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static const char *base(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s ? s + 1 : path;
+}
+
+static void print_text(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	char tbuf[16], comm[64], fn[512];
+	size_t i, k;
+	int j;
+	bool any = false;
+
+	sanitize_text(comm, sizeof(comm), o->comm ? o->comm : "?");
+	fprintf(out, "[%s] pid %d (%s)%s: %lld bytes in %lld allocations outstanding from %zu stacks",
+		wall_time(tbuf, sizeof(tbuf)), o->pid, comm, o->final ? " at exit" : "",
+		r->total_bytes, r->total_count, r->nstacks);
+	if (o->older_ns)
+		fprintf(out, ", older than %.1f s", o->older_ns / 1e9);
+	if (o->sample_every > 1)
+		fprintf(out, ", sampling 1 in %u", o->sample_every);
+	if (r->nshown < r->nstacks)
+		fprintf(out, " (top %zu shown)", r->nshown);
+	fputc('\n', out);
+	for (i = 0; i < r->nshown; i++) {
+		const struct report_stack *s = &r->stacks[i];
+
+		fprintf(out, "\t%lld bytes in %lld allocations from %s at:\n", s->bytes, s->count,
+			kind_name(s->kind));
+		for (j = 0; j < s->nframes; j++) {
+			const struct report_frame *f = &s->frames[j];
+
+			sanitize_text(fn, sizeof(fn), f->function ? f->function : "??");
+			fprintf(out, "\t\t%s0x%llx %s", f->inlined ? "(inlined) " : "", f->address, fn);
+			if (f->file)
+				fprintf(out, " at %s:%d", base(f->file), f->line);
+			fprintf(out, " [%s]\n", f->module ? f->module : "?");
+		}
+	}
+	for (k = 0; k < ML_DROP_MAX; k++) {
+		if (!r->drops[k] || k == ML_DROP_UNWIND_FP)
+			continue;
+		fprintf(out, "%s%s=%llu", any ? " " : "\tdropped: ", drop_names[k], r->drops[k]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+	if (r->drops[ML_DROP_UNWIND_FP])
+		fprintf(out, "\tnote: %llu stacks unwound partly by frame pointers (module rows not loaded yet)\n",
+			r->drops[ML_DROP_UNWIND_FP]);
+	if (r->unresolved_modules)
+		fprintf(out, "\tnote: %zu modules could not be found on disk: their frames are unsymbolized\n",
+			r->unresolved_modules);
+	fflush(out);
+}
+
+static void print_json(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	struct json j;
+	char addr[32];
+	size_t i, k;
+	int n;
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kstr(&j, "mode", "user");
+	json_ki64(&j, "pid", o->pid);
+	json_kstr(&j, "comm", o->comm);
+	json_key(&j, "timestamp");
+	json_u64(&j, (unsigned long long)time(NULL));
+	json_key(&j, "final");
+	json_bool(&j, o->final);
+	json_ki64(&j, "total_bytes", r->total_bytes);
+	json_ki64(&j, "total_count", r->total_count);
+	json_ku64(&j, "stacks_total", r->nstacks);
+	json_ku64(&j, "sample_every", o->sample_every ? o->sample_every : 1);
+	json_key(&j, "older_than_seconds");
+	if (o->older_ns)
+		json_double(&j, o->older_ns / 1e9);
+	else
+		json_null(&j);
+	json_key(&j, "dropped");
+	json_obj_begin(&j);
+	for (k = 0; k < ML_DROP_MAX; k++)
+		if (k != ML_DROP_UNWIND_FP)
+			json_ku64(&j, drop_names[k], r->drops[k]);
+	json_obj_end(&j);
+	json_ku64(&j, "frame_pointer_unwinds", r->drops[ML_DROP_UNWIND_FP]);
+	json_ku64(&j, "unresolved_modules", r->unresolved_modules);
+	json_key(&j, "stacks");
+	json_arr_begin(&j);
+	for (i = 0; i < r->nshown; i++) {
+		const struct report_stack *s = &r->stacks[i];
+
+		json_obj_begin(&j);
+		json_ki64(&j, "bytes", s->bytes);
+		json_ki64(&j, "count", s->count);
+		json_kstr(&j, "kind", kind_name(s->kind));
+		json_key(&j, "frames");
+		json_arr_begin(&j);
+		for (n = 0; n < s->nframes; n++) {
+			const struct report_frame *f = &s->frames[n];
+
+			json_obj_begin(&j);
+			json_kstr(&j, "function", f->function);
+			json_kstr(&j, "file", f->file);
+			json_key(&j, "line");
+			if (f->line > 0)
+				json_i64(&j, f->line);
+			else
+				json_null(&j);
+			json_kstr(&j, "module", f->module);
+			snprintf(addr, sizeof(addr), "0x%llx", f->address);
+			json_kstr(&j, "address", addr);
+			json_key(&j, "inlined");
+			json_bool(&j, f->inlined);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_end_line(&j);
+}
+
+/* flamegraph.pl input: "comm;outermost;...;innermost;allocator bytes". */
+static void print_folded(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	char name[512];
+	size_t i;
+	int n;
+
+	for (i = 0; i < r->nshown; i++) {
+		const struct report_stack *s = &r->stacks[i];
+
+		sanitize_text(name, sizeof(name), o->comm ? o->comm : "?");
+		fputs(name, out);
+		for (n = s->nframes - 1; n >= 0; n--) {
+			const struct report_frame *f = &s->frames[n];
+			char *p;
+
+			if (f->function)
+				sanitize_text(name, sizeof(name), f->function);
+			else
+				snprintf(name, sizeof(name), "%s+0x%llx", f->module ? f->module : "?", f->address);
+			for (p = name; *p; p++)
+				if (*p == ';')
+					*p = '_';
+			fprintf(out, ";%s", name);
+		}
+		fprintf(out, ";%s %lld\n", kind_name(s->kind), s->bytes);
+	}
+	fflush(out);
+}
+
+void user_report_print(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	switch (o->format) {
+	case FORMAT_JSON: print_json(r, o, out); break;
+	case FORMAT_FOLDED: print_folded(r, o, out); break;
+	default: print_text(r, o, out); break;
+	}
+}

@@ -1,0 +1,65 @@
+/* User-mode reports: one struct built from the BPF maps, printed as text,
+ * JSON (one object per line) or folded stacks (flamegraph.pl input). */
+#ifndef MEMLEAKBPF_USER_REPORT_H
+#define MEMLEAKBPF_USER_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "memleak.h"
+#include "user_modules.h"
+
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
+
+struct report_opts {
+	pid_t pid;
+	const char *comm;
+	int top;                 /* stacks shown */
+	unsigned long long older_ns; /* 0: every outstanding allocation */
+	unsigned int sample_every;
+	enum report_format format;
+	bool final;              /* the target exited (or we are stopping) */
+};
+
+struct report_frame {
+	const char *function;
+	const char *file;
+	const char *module;
+	int line;
+	unsigned long long address; /* ELF virtual address in module, or absolute */
+	bool inlined;
+};
+
+struct report_stack {
+	long long bytes;
+	long long count;
+	unsigned int kind;
+	int nframes;
+	struct report_frame *frames;
+};
+
+struct user_report {
+	long long total_bytes;
+	long long total_count;
+	size_t nstacks;          /* stacks holding memory (before --top) */
+	struct report_stack *stacks;
+	size_t nshown;
+	unsigned long long drops[ML_DROP_MAX];
+	size_t unresolved_modules;
+};
+
+struct symcache;
+
+struct symcache *symcache_new(void);
+void symcache_free(struct symcache *c);
+
+/* Reads the maps and symbolizes the top stacks; 0 or negative errno. */
+int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct umodules *ms,
+		      struct symcache *cache, const struct report_opts *o);
+void user_report_print(const struct user_report *r, const struct report_opts *o, FILE *out);
+void user_report_free(struct user_report *r);
+const char *kind_name(unsigned int kind);
+const char *drop_name(unsigned int reason);
+
+#endif
