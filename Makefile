@@ -96,7 +96,7 @@ test: $(BIN) $(OUTPUT)/unit_tests $(PROGS)
 check:
 	$(Q)scripts/check
 
-demo: memleakbpf $(OUTPUT)/tests/leaky
+demo:
 	$(Q)scripts/demo
 
 bench: memleakbpf
@@ -109,4 +109,5 @@ clean:
 PREFIX ?= /usr/local
 install: memleakbpf
 	install -D -m 0755 memleakbpf $(DESTDIR)$(PREFIX)/sbin/memleakbpf
-	install -D -m 0644 man/memleakbpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/memleakbpf.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/

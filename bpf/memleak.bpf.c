@@ -26,11 +26,14 @@ const volatile __u64 max_size = ~0ULL;
 const volatile __u32 sample_every = 1;
 const volatile __u64 page_size = 4096;
 const volatile bool trace_mmap = true;
+const volatile __u32 max_depth = MAX_FRAMES;
 
 /* Written by userspace through the mmapped .bss. */
 __u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
 __u64 maps_gen;       /* bumped when mappings or module tables change */
 __u32 next_module_id = 1;
+
+#define ROW_CACHE 16
 
 struct vma_cache_entry {
 	__u64 start;
@@ -65,6 +68,12 @@ struct thread_state {
 	__u8 used_fp;
 	__u8 done;
 	struct vma_cache_entry cache[VMA_CACHE];
+	/* Rows found for recent return addresses: a loop calling malloc
+	 * from the same places skips the binary searches. */
+	struct {
+		__u64 frame;
+		struct ml_unwind_row row;
+	} rowcache[ROW_CACHE];
 	struct ml_stack stack;
 };
 
@@ -370,11 +379,11 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 	struct vma_cache_entry *e;
 	struct ml_unwind_row *row = NULL;
 	__u64 ip = ts->ip, sp = ts->sp, bp = ts->bp, cfa, ra = 0, off = 0, frame;
-	__u32 n = ts->n;
+	__u32 n = ts->n, slot;
 	bool busy = false;
 
-	if (!ip || n >= MAX_FRAMES) {
-		if (ip)
+	if (!ip || n >= max_depth || n >= MAX_FRAMES) {
+		if (ip && max_depth >= MAX_FRAMES)
 			drop(ML_DROP_UNWIND_TRUNCATED);
 		return 1;
 	}
@@ -395,8 +404,18 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 
 	/* Every recorded ip is a return address (or follows a syscall):
 	 * the rules of the call instruction are at ip - 1. */
-	if (e && e->state == ML_MODULE_READY && off)
-		row = find_row(e->row_start, e->row_count, (__u32)(off - 1));
+	if (e && e->state == ML_MODULE_READY && off) {
+		slot = (frame ^ (frame >> 17)) & (ROW_CACHE - 1);
+		if (ts->rowcache[slot].frame == frame) {
+			row = &ts->rowcache[slot].row;
+		} else {
+			row = find_row(e->row_start, e->row_count, (__u32)(off - 1));
+			if (row) {
+				ts->rowcache[slot].frame = frame;
+				ts->rowcache[slot].row = *row;
+			}
+		}
+	}
 	if (row && row->cfa_type == ML_CFA_END)
 		return 1;
 	if (row && row->cfa_type != ML_CFA_UNDEF) {
@@ -450,7 +469,7 @@ static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct 
 	ts->n = 0;
 	ts->used_fp = 0;
 	ts->hash = 0xcbf29ce484222325ULL ^ kind;
-	bpf_loop(MAX_FRAMES + 1, unwind_step, &c, 0);
+	bpf_loop(max_depth + 1, unwind_step, &c, 0);
 	if (ts->used_fp)
 		drop(ML_DROP_UNWIND_FP);
 	ts->stack.kind = kind;

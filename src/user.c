@@ -17,220 +17,11 @@
 #include "probe.h"
 #include "uprobe_site.h"
 #include "user_modules.h"
+#include "user_options.h"
 #include "user_report.h"
 #include "user_target.h"
 
-static struct env {
-	pid_t pid;
-	const char *command;
-	double interval;
-	bool interval_given;
-	long count; /* reports; 0 = until the target exits or Ctrl-C */
-	int top;
-	unsigned long long min_size, max_size;
-	double older;
-	unsigned int sample;
-	enum report_format format;
-	const char *lib;
-	const char *symbol_prefix;
-	bool trace_mmap;
-	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;
-} env = {
-	.interval = 5,
-	.top = 10,
-	.max_size = ~0ULL,
-	.sample = 1,
-	.format = FORMAT_TEXT,
-	.trace_mmap = true,
-	.max_allocs = 1 << 20,
-	.max_stacks = 1 << 16,
-	.max_regions = 1 << 16,
-	.unwind_rows = 1 << 21,
-};
-
-static const char usage[] =
-"Usage: memleakbpf [-p PID | -c \"CMD ARGS\"] [OPTIONS] [INTERVAL [COUNT]]\n"
-"       memleakbpf shmem|kernel|oom|why [OPTIONS]   (see memleakbpf MODE --help)\n"
-"\n"
-"Trace the outstanding (allocated, not yet freed) memory of a process per call\n"
-"stack: malloc, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,\n"
-"memalign, valloc, pvalloc and free in the allocator the process really uses,\n"
-"plus anonymous mmap, munmap, mremap and brk outside the allocator.  Every\n"
-"INTERVAL seconds (default 5) print the stacks holding the most memory,\n"
-"symbolized to function, file:line and inlined frames.  Ctrl-C or the target's\n"
-"exit prints a final report.\n"
-"\n"
-"Target:\n"
-"  -p, --pid PID           trace a running process (all its threads)\n"
-"  -c, --command \"CMD\"     run CMD (PATH search, quotes allowed), held until\n"
-"                          every probe is attached; report when it exits\n"
-"Report:\n"
-"  -T, --top N             stacks per report (default 10, 0 = all)\n"
-"  -z, --min-size SIZE     only allocations of at least SIZE bytes (4k, 1M ...)\n"
-"  -Z, --max-size SIZE     only allocations of at most SIZE bytes\n"
-"      --older SEC         only allocations older than SEC seconds\n"
-"  -s, --sample N          record 1 in N allocations (counts are not scaled)\n"
-"      --json              one JSON object per report, one per line\n"
-"      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
-"Allocator:\n"
-"      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
-"      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
-"      --no-mmap           do not trace mmap/munmap/mremap/brk\n"
-"Limits (map sizes; overflows are counted and reported as drops):\n"
-"      --max-allocs N      outstanding allocations tracked (default 1048576)\n"
-"      --max-stacks N      distinct stacks (default 65536)\n"
-"      --max-regions N     outstanding mmap/brk regions (default 65536)\n"
-"      --unwind-rows N     .eh_frame unwind rows for all modules (default 2097152)\n"
-"  -v, --verbose           hooks in use and decisions; twice: libbpf debug\n"
-"  -h, --help              this help\n"
-"\n"
-"Examples:\n"
-"  sudo memleakbpf -p 1234                 report every 5 s until Ctrl-C\n"
-"  sudo memleakbpf -p 1234 10 3            three reports, 10 s apart\n"
-"  sudo memleakbpf -c \"./server --port 8080\"   trace a command from its start\n"
-"  sudo memleakbpf -p 1234 --older 60 -T 5 only memory held for over a minute\n"
-"  sudo memleakbpf -p 1234 --json 5 1 | jq '.stacks[0]'\n"
-"  sudo memleakbpf -c ./app --folded > leaks.folded && flamegraph.pl leaks.folded > leaks.svg\n"
-"  sudo memleakbpf -p 1234 --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"
-"\n"
-"Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.\n";
-
-enum {
-	OPT_OLDER = 1000,
-	OPT_JSON,
-	OPT_FOLDED,
-	OPT_LIB,
-	OPT_PREFIX,
-	OPT_NO_MMAP,
-	OPT_MAX_ALLOCS,
-	OPT_MAX_STACKS,
-	OPT_MAX_REGIONS,
-	OPT_UNWIND_ROWS,
-};
-
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "command", required_argument, NULL, 'c' },
-	{ "top", required_argument, NULL, 'T' },
-	{ "min-size", required_argument, NULL, 'z' },
-	{ "max-size", required_argument, NULL, 'Z' },
-	{ "older", required_argument, NULL, OPT_OLDER },
-	{ "sample", required_argument, NULL, 's' },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "folded", no_argument, NULL, OPT_FOLDED },
-	{ "lib", required_argument, NULL, OPT_LIB },
-	{ "symbol-prefix", required_argument, NULL, OPT_PREFIX },
-	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
-	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
-	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-	{ "max-regions", required_argument, NULL, OPT_MAX_REGIONS },
-	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{},
-};
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "memleakbpf: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'memleakbpf --help'.\n");
-	return EXIT_USAGE;
-}
-
-/* A map size: a positive count below 2^31 (what the kernel accepts). */
-static bool parse_entries(const char *s, unsigned long long *out)
-{
-	return parse_u64(s, out) && *out > 0 && *out < (1ULL << 31);
-}
-
-static int parse_args(int argc, char **argv)
-{
-	unsigned long long v;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:T:z:Z:s:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 4194304)
-				return usage_error("invalid pid '%s'", optarg);
-			env.pid = v;
-			break;
-		case 'c':
-			env.command = optarg;
-			break;
-		case 'T':
-			if (!parse_u64(optarg, &v) || v > 1000000)
-				return usage_error("invalid --top '%s'", optarg);
-			env.top = v;
-			break;
-		case 'z':
-			if (!parse_size(optarg, &env.min_size))
-				return usage_error("invalid --min-size '%s'", optarg);
-			break;
-		case 'Z':
-			if (!parse_size(optarg, &env.max_size))
-				return usage_error("invalid --max-size '%s'", optarg);
-			break;
-		case OPT_OLDER:
-			if (!parse_seconds(optarg, &env.older))
-				return usage_error("invalid --older '%s' (seconds, >= 0)", optarg);
-			break;
-		case 's':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 1000000000)
-				return usage_error("invalid --sample '%s' (1 in N, N >= 1)", optarg);
-			env.sample = v;
-			break;
-		case OPT_JSON: env.format = FORMAT_JSON; break;
-		case OPT_FOLDED: env.format = FORMAT_FOLDED; break;
-		case OPT_LIB: env.lib = optarg; break;
-		case OPT_PREFIX: env.symbol_prefix = optarg; break;
-		case OPT_NO_MMAP: env.trace_mmap = false; break;
-		case OPT_MAX_ALLOCS:
-			if (!parse_entries(optarg, &env.max_allocs))
-				return usage_error("invalid --max-allocs '%s'", optarg);
-			break;
-		case OPT_MAX_STACKS:
-			if (!parse_entries(optarg, &env.max_stacks))
-				return usage_error("invalid --max-stacks '%s'", optarg);
-			break;
-		case OPT_MAX_REGIONS:
-			if (!parse_entries(optarg, &env.max_regions))
-				return usage_error("invalid --max-regions '%s'", optarg);
-			break;
-		case OPT_UNWIND_ROWS:
-			if (!parse_entries(optarg, &env.unwind_rows))
-				return usage_error("invalid --unwind-rows '%s'", optarg);
-			break;
-		case 'v': verbosity++; break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		default:
-			return usage_error("%s", "invalid option");
-		}
-	}
-	if (optind < argc) {
-		if (!parse_seconds(argv[optind], &env.interval) || env.interval < 0.01)
-			return usage_error("invalid interval '%s' (seconds, >= 0.01)", argv[optind]);
-		env.interval_given = true;
-		optind++;
-	}
-	if (optind < argc) {
-		if (!parse_u64(argv[optind], &v) || v == 0 || v > 1000000000)
-			return usage_error("invalid count '%s'", argv[optind]);
-		env.count = v;
-		optind++;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!env.pid == !env.command)
-		return usage_error("%s", "give exactly one of -p PID or -c \"CMD ARGS\"");
-	if (env.min_size > env.max_size)
-		return usage_error("%s", "--min-size is larger than --max-size");
-	return 0;
-}
+static struct user_env env;
 
 /* ---- hooks ---------------------------------------------------------------- */
 
@@ -430,7 +221,7 @@ int cmd_user(int argc, char **argv)
 	long reports = 0;
 	int err, status = 0, i;
 
-	err = parse_args(argc, argv);
+	err = user_parse_args(argc, argv, &env);
 	if (err)
 		return err < 0 ? EXIT_OK : err;
 	setup_libbpf_logging();
@@ -456,6 +247,7 @@ int cmd_user(int argc, char **argv)
 	skel->rodata->sample_every = env.sample;
 	skel->rodata->page_size = sysconf(_SC_PAGESIZE);
 	skel->rodata->trace_mmap = env.trace_mmap;
+	skel->rodata->max_depth = env.max_depth;
 	bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs);
 	bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks);
 	bpf_map__set_max_entries(skel->maps.regions, env.max_regions);

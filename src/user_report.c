@@ -224,7 +224,7 @@ static int cmp_hash(const void *a, const void *b)
 /* --older: the stacks' sums over allocations older than the cut-off. */
 static int sum_older(struct memleak_bpf *skel, unsigned long long older_ns, struct raw_stack *st, size_t n)
 {
-	unsigned long long cut = now_ns() - older_ns;
+	unsigned long long now = now_ns(), cut = now > older_ns ? now - older_ns : 0;
 	struct age_sum *sums = NULL;
 	size_t nk = 0, nr = 0, ns = 0, i;
 	__u64 *keys = NULL, *rkeys = NULL;

@@ -47,5 +47,9 @@ check_fails() {
 # jq_get FILE FILTER: the filter's raw output on the last JSON line of FILE.
 jq_get() { tail -n 1 "$1" | jq -r "$2" 2>/dev/null; }
 
-# BPF links left behind: compare `bpftool link` counts before/after.
+# BPF links left behind: compare `bpftool link` counts before/after (only
+# meaningful when nothing else loads BPF at the same time).
 bpf_link_count() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
+# Programs of a mode still loaded (links keep programs alive): names given
+# as an extended regex, e.g. 'malloc_enter|alloc_exit'.
+progs_loaded() { bpftool prog list 2>/dev/null | grep -cE "name ($1) " || true; }

@@ -1,0 +1,32 @@
+/* Command line of the user mode: one struct of options with defaults. */
+#ifndef MEMLEAKBPF_USER_OPTIONS_H
+#define MEMLEAKBPF_USER_OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "user_report.h"
+
+struct user_env {
+	pid_t pid;
+	const char *command;
+	double interval;
+	bool interval_given;
+	long count; /* reports; 0 = until the target exits or Ctrl-C */
+	int top;
+	unsigned long long min_size, max_size;
+	double older;
+	unsigned int sample;
+	enum report_format format;
+	const char *lib;
+	const char *symbol_prefix;
+	bool trace_mmap;
+	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;
+	unsigned int max_depth;
+};
+
+/* Parses argv into *env (reset to defaults first).  0 to run, -1 when
+ * --help was printed, EXIT_USAGE after printing a usage error. */
+int user_parse_args(int argc, char **argv, struct user_env *env);
+
+#endif

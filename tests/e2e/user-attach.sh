@@ -1,0 +1,48 @@
+# User mode, -p: attach to a running process that starts allocating after
+# the attach; interval reports; final report at its exit; no probes left.
+source tests/lib.sh
+source tests/user_lib.sh
+
+USER_PROGS="malloc_enter|alloc_exit|free_enter|sys_enter_mmap"
+# leaky sleeps 2 s, leaks, then lives 3 s more
+"$PROGS/leaky" 2 3 &
+pid=$!
+on_exit "kill $pid"
+trace "$TMP/p" -p "$pid" 1
+wait "$pid" 2>/dev/null
+check_eq "-p: exit status" 0 "$(cat "$TMP/p.rc")"
+check_ge "-p: interval reports while it runs (>= 3)" 3 "$(wc -l <"$TMP/p")"
+check_eq "-p: first report before the leaks: nothing of leaky's" 0 "$(head -n 1 "$TMP/p" | jq '[.stacks[] | select(any(.frames[]; .function == "leak_malloc"))] | length')"
+check_eq "-p: last report is final" true "$(jq_get "$TMP/p" .final)"
+check_eq "-p: malloc bytes" 5000 "$(stack_bytes "$TMP/p" leak_malloc malloc)"
+check_eq "-p: calloc bytes" 7200 "$(stack_bytes "$TMP/p" leak_calloc calloc)"
+check_eq "-p: realloc bytes" 6000 "$(stack_bytes "$TMP/p" leak_realloc realloc)"
+check_eq "-p: mmap bytes" 131072 "$(stack_bytes "$TMP/p" leak_mmap mmap)"
+check_eq "-p: malloc line" "$(mark_line leaky.c LEAK_MALLOC)" "$(frame_lines "$TMP/p" leak_malloc)"
+check_eq "-p: pid in report" "$pid" "$(jq_get "$TMP/p" .pid)"
+check_eq "-p: no probes left after exit" 0 "$(progs_loaded "$USER_PROGS")"
+
+# COUNT: exactly N reports, then exit while the target still runs
+"$PROGS/leaky" 0 30 &
+pid=$!
+on_exit "kill $pid"
+sleep 0.5
+trace "$TMP/count" -p "$pid" 0.5 2
+check_eq "-p INTERVAL COUNT: exactly 2 reports" 2 "$(wc -l <"$TMP/count")"
+check "-p INTERVAL COUNT: target still running" kill -0 "$pid"
+check_eq "-p INTERVAL COUNT: not final" false "$(jq_get "$TMP/count" .final)"
+check_eq "-p INTERVAL COUNT: no probes left" 0 "$(progs_loaded "$USER_PROGS")"
+
+# SIGINT and SIGTERM: a final report, exit 0, no probes left
+for sig in INT TERM; do
+	"$MEMLEAKBPF" -p "$pid" --json 10 >"$TMP/sig" 2>"$TMP/sig.err" &
+	tracer=$!
+	sleep 1.5
+	kill -"$sig" "$tracer"
+	wait "$tracer"
+	check_eq "SIG$sig: exit status" 0 "$?"
+	check_eq "SIG$sig: one final report" 1 "$(wc -l <"$TMP/sig")"
+	check_eq "SIG$sig: report is valid JSON with mode user" user "$(jq_get "$TMP/sig" .mode)"
+	check_eq "SIG$sig: no probes left" 0 "$(progs_loaded "$USER_PROGS")"
+done
+kill "$pid"

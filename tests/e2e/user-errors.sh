@@ -1,0 +1,40 @@
+# User mode bad input: one clear line on stderr, the documented exit code,
+# never a crash, no probes left behind.
+source tests/lib.sh
+
+USER_PROGS="malloc_enter|alloc_exit|free_enter|sys_enter_mmap"
+check_fails "unknown pid" 'no process with pid 4000000' "$MEMLEAKBPF" -p 4000000
+check_fails "pid 0" 'invalid pid' "$MEMLEAKBPF" -p 0
+check_fails "pid not a number" "invalid pid 'abc'" "$MEMLEAKBPF" -p abc
+check_fails "neither -p nor -c" 'exactly one of -p PID or -c' "$MEMLEAKBPF"
+check_fails "both -p and -c" 'exactly one of -p PID or -c' "$MEMLEAKBPF" -p 1 -c true
+check_fails "bad --top" "invalid --top" "$MEMLEAKBPF" -p 1 -T x
+check_fails "bad --min-size" "invalid --min-size" "$MEMLEAKBPF" -p 1 -z 12q
+check_fails "negative --older" "invalid --older" "$MEMLEAKBPF" -p 1 --older -1
+check_fails "min above max" "larger than --max-size" "$MEMLEAKBPF" -p 1 -z 100 -Z 10
+check_fails "bad interval" "invalid interval" "$MEMLEAKBPF" -p 1 0
+check_fails "bad count" "invalid count" "$MEMLEAKBPF" -p 1 1 0
+check_fails "stray argument" "unexpected argument" "$MEMLEAKBPF" -p 1 1 1 1
+check_fails "unknown option" "invalid option|unrecognized" "$MEMLEAKBPF" --bogus
+check_fails "unknown mode" "unknown mode 'frobnicate'" "$MEMLEAKBPF" frobnicate
+"$MEMLEAKBPF" -p 1 -T x >/dev/null 2>&1
+check_eq "usage errors exit 2" 2 "$?"
+"$MEMLEAKBPF" -p 4000000 >/dev/null 2>&1
+check_eq "runtime errors exit 1" 1 "$?"
+check_fails "-c command not found" 'command not found' "$MEMLEAKBPF" -c "no-such-command-xyz"
+check_fails "-c unterminated quote" 'unterminated quote' "$MEMLEAKBPF" -c "ls 'oops"
+check_fails "--lib not ELF" 'cannot read allocator .* as ELF' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib /etc/hostname
+zlib=$(ls /lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libz.so.1 2>/dev/null | head -n 1)
+check_fails "--lib without malloc" 'has no malloc\(\)' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib "$zlib"
+check_fails "--lib missing" '--lib /nonexistent' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib /nonexistent
+check_fails "--symbol-prefix that matches nothing" 'has no je_malloc\(\)' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --symbol-prefix je_
+check_fails "kernel without BTF" 'kernel has no BTF' env MEMLEAKBPF_BTF_PATH=/nonexistent "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1"
+if command -v setpriv >/dev/null; then
+	check_fails "not root" 'need root' setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLEAKBPF" -p 1
+fi
+check_fails "kernel thread has no user memory" 'cannot read /proc/2/exe' "$MEMLEAKBPF" -p 2
+"$MEMLEAKBPF" --help >"$TMP/help"
+check_eq "--help exits 0" 0 "$?"
+check "--help has examples" grep -q '^Examples:' "$TMP/help"
+check_eq "no probes left after errors" 0 "$(progs_loaded "$USER_PROGS")"
+check_eq "no held child left behind" 0 "$(pgrep -fc "$PROGS/leak_n 1 1" || true)"
