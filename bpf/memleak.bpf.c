@@ -629,75 +629,40 @@ int BPF_KRETPROBE(alloc_exit)
 	return 0;
 }
 
+/* One entry program for every allocator function: the attach cookie says
+ * which (so all entries can share one uprobe_multi link). */
 SEC("uprobe")
-int BPF_KPROBE(malloc_enter, __u64 size)
+int BPF_KPROBE(alloc_enter_any)
 {
-	return alloc_enter(ctx, ML_KIND_MALLOC, size, 0);
-}
+	__u64 hook = bpf_get_attach_cookie(ctx), a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx),
+	      a3 = PT_REGS_PARM3(ctx), size;
 
-SEC("uprobe")
-int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
-{
-	/* on overflow calloc fails: nothing to record */
-	__u64 total = mul_or(nmemb, size, 0);
-
-	return alloc_enter(ctx, ML_KIND_CALLOC, total, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
-{
-	return alloc_enter(ctx, ML_KIND_REALLOC, size, ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 nmemb, __u64 size)
-{
-	/* on overflow it fails with ENOMEM and the old block stays */
-	__u64 total = mul_or(nmemb, size, ~0ULL);
-
-	return alloc_enter(ctx, ML_KIND_REALLOCARRAY, total, ptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
-{
-	return alloc_enter(ctx, ML_KIND_POSIX_MEMALIGN, size, memptr);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
-{
-	return alloc_enter(ctx, ML_KIND_ALIGNED_ALLOC, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
-{
-	return alloc_enter(ctx, ML_KIND_MEMALIGN, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(valloc_enter, __u64 size)
-{
-	return alloc_enter(ctx, ML_KIND_VALLOC, size, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(pvalloc_enter, __u64 size)
-{
-	/* pvalloc rounds up to whole pages (0 becomes one page). */
-	__u64 rounded = size ? (size + page_size - 1) & ~(page_size - 1) : page_size;
-
-	return alloc_enter(ctx, ML_KIND_PVALLOC, rounded, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(free_enter, __u64 ptr)
-{
-	if (!is_target() || !ptr || !armed)
+	switch (hook) {
+	case ML_HOOK_FREE:
+		if (is_target() && a1 && armed)
+			untrack(a1);
 		return 0;
-	untrack(ptr);
+	case ML_KIND_MALLOC:
+	case ML_KIND_VALLOC:
+		return alloc_enter(ctx, hook, a1, 0);
+	case ML_KIND_CALLOC:
+		/* on overflow calloc fails: nothing to record */
+		return alloc_enter(ctx, hook, mul_or(a1, a2, 0), 0);
+	case ML_KIND_REALLOC:
+		return alloc_enter(ctx, hook, a2, a1);
+	case ML_KIND_REALLOCARRAY:
+		/* on overflow it fails with ENOMEM and the old block stays */
+		return alloc_enter(ctx, hook, mul_or(a2, a3, ~0ULL), a1);
+	case ML_KIND_POSIX_MEMALIGN:
+		return alloc_enter(ctx, hook, a3, a1);
+	case ML_KIND_ALIGNED_ALLOC:
+	case ML_KIND_MEMALIGN:
+		return alloc_enter(ctx, hook, a2, 0);
+	case ML_KIND_PVALLOC:
+		/* pvalloc rounds up to whole pages (0 becomes one page) */
+		size = a1 ? (a1 + page_size - 1) & ~(page_size - 1) : page_size;
+		return alloc_enter(ctx, hook, size, 0);
+	}
 	return 0;
 }
 

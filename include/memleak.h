@@ -37,6 +37,9 @@ enum ml_kind {
 	ML_KIND_MAX,
 };
 
+/* Attach cookie of the entry probe on free (the others carry their kind). */
+#define ML_HOOK_FREE 100
+
 /* Counters of everything not recorded; reported in every report. */
 enum ml_drop {
 	ML_DROP_ALLOCS_FULL,   /* allocs map full: allocation not tracked */

@@ -77,7 +77,9 @@ unsigned long long elf_func_addr(struct elf_file *ef, const char *name, bool dyn
 	return a;
 }
 
-long long elf_vaddr_to_offset(struct elf_file *ef, unsigned long long vaddr)
+/* Maps an address between the vaddr and file-offset spaces through the
+ * PT_LOAD that holds it; -1 if none does. */
+static long long load_translate(struct elf_file *ef, unsigned long long a, bool from_vaddr)
 {
 	size_t i, n;
 	GElf_Phdr ph;
@@ -85,28 +87,25 @@ long long elf_vaddr_to_offset(struct elf_file *ef, unsigned long long vaddr)
 	if (elf_getphdrnum(ef->elf, &n))
 		return -1;
 	for (i = 0; i < n; i++) {
+		unsigned long long base;
+
 		if (!gelf_getphdr(ef->elf, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz)
-			return vaddr - ph.p_vaddr + ph.p_offset;
+		base = from_vaddr ? ph.p_vaddr : ph.p_offset;
+		if (a >= base && a < base + ph.p_filesz)
+			return a - base + (from_vaddr ? ph.p_offset : ph.p_vaddr);
 	}
 	return -1;
 }
 
+long long elf_vaddr_to_offset(struct elf_file *ef, unsigned long long vaddr)
+{
+	return load_translate(ef, vaddr, true);
+}
+
 long long elf_offset_to_vaddr(struct elf_file *ef, unsigned long long off)
 {
-	size_t i, n;
-	GElf_Phdr ph;
-
-	if (elf_getphdrnum(ef->elf, &n))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!gelf_getphdr(ef->elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz)
-			return off - ph.p_offset + ph.p_vaddr;
-	}
-	return -1;
+	return load_translate(ef, off, false);
 }
 
 bool elf_interp(struct elf_file *ef, char *buf, size_t len)

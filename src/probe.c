@@ -114,3 +114,23 @@ void probe_report(const char *what, const char *how, const char *why)
 {
 	vlog(1, "hook %s: %s%s%s%s", what, how, why ? " (" : "", why ? why : "", why ? ")" : "");
 }
+
+bool probe_uprobe_multi(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
+		{ .code = 0x95 },                         /* exit */
+	};
+	/* 48: BPF_TRACE_UPROBE_MULTI (Linux 6.6); older kernels refuse it. */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = 48);
+	int fd;
+
+	/* Tests force the per-probe path that older kernels take. */
+	if (getenv("MEMLEAKBPF_NO_UPROBE_MULTI"))
+		return false;
+	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "probe_umulti", "GPL", insns, ARRAY_SIZE(insns), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}

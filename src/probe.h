@@ -16,6 +16,8 @@ bool ensure_tracefs(void);
 void release_tracefs(void);
 /* True when tracepoint CATEGORY:NAME exists in tracefs. */
 bool probe_tracepoint(const char *category, const char *name);
+/* True when uprobe_multi links exist (Linux 6.6+). */
+bool probe_uprobe_multi(void);
 /* Describe a hook decision at -v: "hook <what>: <how> (<why>)". */
 void probe_report(const char *what, const char *how, const char *why);
 

@@ -15,6 +15,7 @@
 #include "memleak.skel.h"
 #include "modes.h"
 #include "probe.h"
+#include "uprobe_multi.h"
 #include "uprobe_site.h"
 #include "user_modules.h"
 #include "user_options.h"
@@ -25,16 +26,11 @@ static struct user_env env;
 
 /* ---- hooks ---------------------------------------------------------------- */
 
-struct hook {
-	const char *func;
-	struct bpf_program *enter;
-	bool ret;
-	bool required;
-};
-
 struct links {
 	struct bpf_link *v[64];
 	int n;
+	int fds[4]; /* uprobe_multi links (raw fds) */
+	int nfds;
 };
 
 static int keep_link(struct links *l, struct bpf_link *link)
@@ -53,75 +49,82 @@ static void destroy_links(struct links *l)
 {
 	while (l->n > 0)
 		bpf_link__destroy(l->v[--l->n]);
+	while (l->nfds > 0)
+		close(l->fds[--l->nfds]);
 }
 
-static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct links *links)
+/* The allocator functions, their attach cookie (what the entry program
+ * does) and whether their return is probed. */
+static const struct hook {
+	const char *func;
+	__u64 cookie;
+	bool ret;
+	bool required;
+} hooks[] = {
+	{ "malloc", ML_KIND_MALLOC, true, true },
+	{ "free", ML_HOOK_FREE, false, true },
+	{ "calloc", ML_KIND_CALLOC, true, false },
+	{ "realloc", ML_KIND_REALLOC, true, false },
+	{ "reallocarray", ML_KIND_REALLOCARRAY, true, false },
+	{ "posix_memalign", ML_KIND_POSIX_MEMALIGN, true, false },
+	{ "aligned_alloc", ML_KIND_ALIGNED_ALLOC, true, false },
+	{ "memalign", ML_KIND_MEMALIGN, true, false },
+	{ "valloc", ML_KIND_VALLOC, true, false },
+	{ "pvalloc", ML_KIND_PVALLOC, true, false },
+};
+
+struct sites {
+	unsigned long off[ARRAY_SIZE(hooks)];
+	__u64 cookie[ARRAY_SIZE(hooks)];
+	unsigned long ret_off[ARRAY_SIZE(hooks)];
+	unsigned int n, nret;
+};
+
+/* Where each function's probe goes: its entry, moved past flag-only
+ * instructions onto one the kernel emulates (src/uprobe_site.c). */
+static int find_sites(struct target *t, struct sites *st)
 {
-	struct hook hooks[] = {
-		{ "malloc", skel->progs.malloc_enter, true, true },
-		{ "free", skel->progs.free_enter, false, true },
-		{ "calloc", skel->progs.calloc_enter, true, false },
-		{ "realloc", skel->progs.realloc_enter, true, false },
-		{ "reallocarray", skel->progs.reallocarray_enter, true, false },
-		{ "posix_memalign", skel->progs.posix_memalign_enter, true, false },
-		{ "aligned_alloc", skel->progs.aligned_alloc_enter, true, false },
-		{ "memalign", skel->progs.memalign_enter, true, false },
-		{ "valloc", skel->progs.valloc_enter, true, false },
-		{ "pvalloc", skel->progs.pvalloc_enter, true, false },
-	};
-	unsigned long long seen[ARRAY_SIZE(hooks)] = {};
 	bool is_exe = strcmp(t->allocator, t->exe) == 0;
-	char name[256];
+	unsigned long long addr[ARRAY_SIZE(hooks)] = {};
 	unsigned char code[16];
+	char name[256];
 	struct elf_file ef;
 	size_t i, k, skip;
+	long long off;
 	int err = 0;
 
+	memset(st, 0, sizeof(*st));
 	if (!elf_file_open(&ef, t->allocator)) {
 		err_msg("cannot read allocator %s as ELF", t->allocator);
 		return -ENOENT;
 	}
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-		unsigned long long addr;
-		long long off;
-
 		snprintf(name, sizeof(name), "%s%s", env.symbol_prefix ? env.symbol_prefix : "", hooks[i].func);
-		addr = elf_func_addr(&ef, name, !is_exe);
-		off = addr ? elf_vaddr_to_offset(&ef, addr) : -1;
+		addr[i] = elf_func_addr(&ef, name, !is_exe);
+		off = addr[i] ? elf_vaddr_to_offset(&ef, addr[i]) : -1;
 		if (off < 0) {
 			if (hooks[i].required) {
 				err_msg("allocator %s has no %s()%s", t->allocator, name,
 					env.symbol_prefix ? "" : " (try --lib or --symbol-prefix)");
 				err = -ENOENT;
-				goto cleanup;
+				break;
 			}
 			probe_report(name, "not hooked", "not in the allocator");
 			continue;
 		}
 		for (k = 0; k < i; k++)
-			if (seen[k] == addr)
+			if (addr[k] == addr[i])
 				break;
 		if (k < i) {
 			/* glibc: memalign is aligned_alloc; one probe serves both. */
 			probe_report(name, "shares the probe of", hooks[k].func);
 			continue;
 		}
-		seen[i] = addr;
 		skip = elf_read_at(&ef, off, code, sizeof(code)) ? uprobe_fast_skip(code, sizeof(code)) : 0;
-		err = keep_link(links, bpf_program__attach_uprobe_opts(hooks[i].enter, t->pid, t->allocator,
-								       off + skip, &opts));
-		if (!err && hooks[i].ret) {
-			opts.retprobe = true;
-			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_exit, t->pid,
-									       t->allocator, off + skip, &opts));
-		}
-		if (err) {
-			err_msg("cannot attach uprobe to %s in %s: %s%s", name, t->allocator, strerror(-err),
-				err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
-						 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
-			goto cleanup;
-		}
+		st->off[st->n] = off + skip;
+		st->cookie[st->n++] = hooks[i].cookie;
+		if (hooks[i].ret)
+			st->ret_off[st->nret++] = off + skip;
 		if (verbosity) {
 			char how[PATH_MAX + 96];
 
@@ -131,8 +134,53 @@ static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct l
 						      : NULL);
 		}
 	}
-cleanup:
 	elf_file_close(&ef);
+	return err;
+}
+
+static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct links *links, bool multi)
+{
+	struct sites st;
+	unsigned int i;
+	int err, fd;
+
+	err = find_sites(t, &st);
+	if (err)
+		return err;
+	if (multi) {
+		fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_enter_any), t->allocator, st.off,
+					 st.cookie, st.n, t->pid, false);
+		if (fd >= 0)
+			links->fds[links->nfds++] = fd;
+		err = fd < 0 ? fd : 0;
+		if (!err) {
+			fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_exit), t->allocator,
+						 st.ret_off, NULL, st.nret, t->pid, true);
+			if (fd >= 0)
+				links->fds[links->nfds++] = fd;
+			err = fd < 0 ? fd : 0;
+		}
+		probe_report("malloc family", "2 uprobe_multi links", NULL);
+	} else {
+		for (i = 0; i < st.n && !err; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = st.cookie[i]);
+
+			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_enter_any, t->pid,
+									       t->allocator, st.off[i], &opts));
+		}
+		for (i = 0; i < st.nret && !err; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
+
+			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_exit, t->pid,
+									       t->allocator, st.ret_off[i], &opts));
+		}
+		probe_report("malloc family", "one perf-event uprobe per function",
+			     "no uprobe_multi links before Linux 6.6");
+	}
+	if (err)
+		err_msg("cannot attach the allocator's uprobes in %s: %s%s", t->allocator, strerror(-err),
+			err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
+					 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
 	return err;
 }
 
@@ -213,10 +261,10 @@ int cmd_user(int argc, char **argv)
 	struct memleak_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct symcache *cache = NULL;
-	struct links links = {};
+	struct links links = { .nfds = 0 };
 	struct umodules ms = {};
 	struct target t = { .release_fd = -1, .exec_err_fd = -1, .pidfd = -1 };
-	bool have_modules = false, target_running = false;
+	bool have_modules = false, target_running = false, multi;
 	unsigned long long next_report, start = now_ns();
 	long reports = 0;
 	int err, status = 0, i;
@@ -259,6 +307,11 @@ int cmd_user(int argc, char **argv)
 			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
 				bpf_program__set_autoload(p, false);
 	}
+	multi = probe_uprobe_multi();
+	if (multi) {
+		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.alloc_exit, ML_BPF_TRACE_UPROBE_MULTI);
+	}
 	err = memleak_bpf__load(skel);
 	if (err) {
 		err_msg("cannot load the BPF programs: %s (run with -vv for the verifier log)", strerror(-err));
@@ -279,7 +332,7 @@ int cmd_user(int argc, char **argv)
 		err_msg("cannot create the event buffer");
 		goto cleanup;
 	}
-	err = attach_allocator(skel, &t, &links);
+	err = attach_allocator(skel, &t, &links, multi);
 	if (!err)
 		err = attach_tracepoints(skel, &links);
 	if (err)

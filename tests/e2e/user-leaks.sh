@@ -95,3 +95,10 @@ trace "$TMP/dl" -c "$PROGS/dlopener $PROGS/libdlleak.so"
 check_eq "dlopen: bytes" 1665 "$(stack_bytes "$TMP/dl" dl_leak malloc)"
 check_eq "dlopen: line" "$(mark_line libdlleak.so.c LEAK_DL)" "$(frame_lines "$TMP/dl" dl_leak)"
 check_eq "dlopen: module name" libdlleak.so "$(tail -n 1 "$TMP/dl" | jq -r '[.stacks[].frames[] | select(.function == "dl_leak") | .module] | unique | join(",")')"
+
+# --- kernels before 6.6: one perf-event uprobe per function, same results
+MEMLEAKBPF_NO_UPROBE_MULTI=1 "$MEMLEAKBPF" -v --json -c "$PROGS/allocators" -T 0 >"$TMP/legacy" 2>"$TMP/legacy.err"
+check "pre-6.6 path selected" grep -q 'one perf-event uprobe per function' "$TMP/legacy.err"
+check_eq "pre-6.6 path: posix_memalign bytes" 512 "$(stack_bytes "$TMP/legacy" leak_posix_memalign posix_memalign)"
+check_eq "pre-6.6 path: reallocarray bytes" 1200 "$(stack_bytes "$TMP/legacy" leak_reallocarray reallocarray)"
+check_eq "pre-6.6 path: freed ones absent" 0 "$(tail -n 1 "$TMP/legacy" | jq '[.stacks[] | select(any(.frames[]; .function == "freed_everything")) | .bytes] | add // 0')"
