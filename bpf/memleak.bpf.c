@@ -13,6 +13,7 @@
 
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
+#define MREMAP_FIXED 2
 #define MREMAP_DONTUNMAP 4
 #define VM_EXEC 0x4
 #define MAX_ERRNO 4095
@@ -32,8 +33,10 @@ const volatile __u32 max_depth = MAX_FRAMES;
 __u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
 __u64 maps_gen;       /* bumped when mappings or module tables change */
 __u32 next_module_id = 1;
+__u64 snapshot_gen; /* maps_gen + 1 of the last snapshot request */
 
 #define ROW_CACHE 16
+#define STACK_COPY 1024
 
 struct vma_cache_entry {
 	__u64 start;
@@ -66,7 +69,7 @@ struct thread_state {
 	__u32 n;
 	__u64 ip, sp, bp, hash;
 	__u8 used_fp;
-	__u8 done;
+	__u8 absolute; /* a frame recorded as an absolute address */
 	struct vma_cache_entry cache[VMA_CACHE];
 	/* Rows found for recent return addresses: a loop calling malloc
 	 * from the same places skips the binary searches. */
@@ -75,6 +78,11 @@ struct thread_state {
 		struct ml_unwind_row row;
 	} rowcache[ROW_CACHE];
 	struct ml_stack stack;
+	/* The top of the user stack, copied once per unwind: most saved
+	 * return addresses and frame pointers are read from here instead of
+	 * one bpf_probe_read_user each. */
+	__u64 stack_base, stack_len;
+	__u64 stackbuf[STACK_COPY / 8];
 };
 
 struct {
@@ -141,6 +149,40 @@ struct {
 } shared_vmas SEC(".maps");
 
 __u32 shared_next;
+
+/* Every executable mapping a cache may hold (start -> end): an unmap or
+ * remap invalidates the caches only when it touches one of these, so the
+ * allocator's own munmaps (arena trimming, large frees) leave them be. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} exec_ranges SEC(".maps");
+
+struct range_ctx {
+	__u64 start, end;
+	bool hit;
+};
+
+static long range_cb(struct bpf_map *map, __u64 *start, __u64 *end, struct range_ctx *c)
+{
+	if (*start < c->end && *end > c->start) {
+		c->hit = true;
+		bpf_map_delete_elem(map, start);
+	}
+	return 0;
+}
+
+/* Called before a range is unmapped or replaced. */
+static __always_inline void maps_changing(__u64 start, __u64 len)
+{
+	struct range_ctx c = { .start = start, .end = start + len };
+
+	bpf_for_each_map_elem(&exec_ranges, range_cb, &c, 0);
+	if (c.hit)
+		__sync_fetch_and_add(&maps_gen, 1);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -232,6 +274,25 @@ static __noinline void announce_module(struct file *f, __u32 id, __u64 dev, __u6
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* Asks userspace to read /proc/PID/maps now, while the process lives, so
+ * absolute frames can be resolved after it exits: once per maps_gen. */
+static __noinline void request_snapshot(void)
+{
+	__u64 want = maps_gen + 1;
+	__u32 *ev;
+
+	if (snapshot_gen == want)
+		return;
+	snapshot_gen = want;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		drop(ML_DROP_EVENTS_FULL);
+		return;
+	}
+	*ev = ML_EVENT_MAPS_SNAPSHOT;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* Module of a file-backed mapping; registers unknown ones as pending. */
 static __always_inline struct ml_module *module_of(struct vma_result *r, struct ml_module *tmp)
 {
@@ -315,6 +376,7 @@ static __always_inline struct vma_cache_entry *vma_lookup(struct unwind_ctx *c, 
 		return NULL;
 	}
 	ts->cache_next++;
+	bpf_map_update_elem(&exec_ranges, &r.start, &r.end, BPF_ANY);
 	e->start = r.start;
 	e->end = r.end;
 	e->pgoff_bytes = r.pgoff * page_size;
@@ -372,6 +434,18 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+/* A saved word of the user stack: from the copy when it holds it. */
+static __always_inline long read_slot(struct thread_state *ts, __u64 *out, __u64 addr)
+{
+	__u64 off = addr - ts->stack_base;
+
+	if (addr >= ts->stack_base && off + 8 <= ts->stack_len && !(off & 7)) {
+		*out = ts->stackbuf[(off / 8) & (STACK_COPY / 8 - 1)];
+		return 0;
+	}
+	return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+}
+
 /* One frame: record ip, then step ip/sp/bp to the caller. */
 static long unwind_step(__u32 i, struct unwind_ctx *c)
 {
@@ -397,6 +471,7 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 		/* anonymous code, or the mapping could not be looked up now:
 		 * an absolute address, resolved by userspace from the maps */
 		frame = ip;
+		ts->absolute |= busy;
 	}
 	ts->stack.frames[n & (MAX_FRAMES - 1)] = frame;
 	ts->n = n + 1;
@@ -425,19 +500,19 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 			cfa = bp + row->cfa_off;
 		else /* ML_CFA_PLT */
 			cfa = sp + 8 + (((ip & 15) >= (__u64)row->rbp_off) ? 8 : 0);
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		if (read_slot(ts, &ra, cfa - 8))
 			return 1;
 		if (row->cfa_type != ML_CFA_PLT && row->rbp_off &&
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)row->rbp_off)))
+		    read_slot(ts, &bp, cfa + 8 * (__s64)row->rbp_off))
 			return 1;
 	} else {
 		/* No CFI: frame pointers. */
 		if (!bp || bp < sp)
 			return 1;
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(bp + 8)))
+		if (read_slot(ts, &ra, bp + 8))
 			return 1;
 		cfa = bp + 16;
-		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)bp))
+		if (read_slot(ts, &bp, bp))
 			return 1;
 		ts->used_fp = 1;
 	}
@@ -466,12 +541,20 @@ static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct 
 	ts->ip = ip;
 	ts->sp = sp;
 	ts->bp = bp;
+	ts->stack_base = sp & ~7ULL;
+	/* near the top of a stack mapping a full copy faults: then slots
+	 * are read one by one */
+	ts->stack_len = bpf_probe_read_user(ts->stackbuf, sizeof(ts->stackbuf), (void *)ts->stack_base) ? 0
+														: STACK_COPY;
 	ts->n = 0;
 	ts->used_fp = 0;
+	ts->absolute = 0;
 	ts->hash = 0xcbf29ce484222325ULL ^ kind;
 	bpf_loop(max_depth + 1, unwind_step, &c, 0);
 	if (ts->used_fp)
 		drop(ML_DROP_UNWIND_FP);
+	if (ts->absolute)
+		request_snapshot();
 	ts->stack.kind = kind;
 	/* frames past nframes are stale scratch: readers stop at nframes */
 	ts->stack.nframes = ts->n;
@@ -778,7 +861,7 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	/* Only MAP_FIXED (dlopen's segments) can replace a cached mapping;
 	 * other new mappings are simply not cached yet. */
 	if (ctx->args[3] & MAP_FIXED)
-		__sync_fetch_and_add(&maps_gen, 1);
+		maps_changing(ctx->args[0], ctx->args[1]);
 	ts = syscall_state();
 	if (!ts)
 		return 0;
@@ -818,7 +901,7 @@ int sys_enter_munmap(struct trace_event_raw_sys_enter *ctx)
 
 	if (!is_target() || !trace_mmap)
 		return 0;
-	__sync_fetch_and_add(&maps_gen, 1);
+	maps_changing(ctx->args[0], ctx->args[1]);
 	ts = thread_state(true);
 	if (!ts)
 		return 0;
@@ -853,7 +936,9 @@ int sys_enter_mremap(struct trace_event_raw_sys_enter *ctx)
 
 	if (!is_target())
 		return 0;
-	__sync_fetch_and_add(&maps_gen, 1);
+	maps_changing(ctx->args[0], ctx->args[1]);
+	if (ctx->args[3] & MREMAP_FIXED)
+		maps_changing(ctx->args[4], ctx->args[2]);
 	ts = syscall_state();
 	if (!ts)
 		return 0;

@@ -114,6 +114,7 @@ struct ml_region {
 
 enum ml_event_type {
 	ML_EVENT_NEW_MODULE = 1,
+	ML_EVENT_MAPS_SNAPSHOT, /* a bare __u32: read /proc/PID/maps now */
 };
 
 struct ml_module_event {

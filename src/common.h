@@ -40,6 +40,8 @@ bool parse_seconds(const char *s, double *out);
 unsigned long long now_ns(void);
 /* Local wall-clock "HH:MM:SS" into buf. */
 const char *wall_time(char *buf, size_t len);
+/* "123 B", "1.5 MiB", ... into buf (binary units, one decimal). */
+const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
 /* Copy `in` to `out` replacing control bytes with '?': safe for terminals. */
 void sanitize_text(char *out, size_t outlen, const char *in);
 

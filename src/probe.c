@@ -2,6 +2,7 @@
 #include "probe.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,4 +134,142 @@ bool probe_uprobe_multi(void)
 		return false;
 	close(fd);
 	return true;
+}
+
+const char *probe_fentry_any(const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (probe_fentry(names[i]))
+			return names[i];
+	return NULL;
+}
+
+/* Follows typedefs and modifiers to the underlying type id. */
+static __u32 skip_mods(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t))) {
+		id = t->type;
+		t = btf__type_by_id(btf, id);
+	}
+	return id;
+}
+
+bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	char name[256];
+	bool ok = false;
+	__s32 id;
+
+	libbpf_set_print(old);
+	if (!btf)
+		return false;
+	/* A tracepoint's tp_btf arguments are its btf_trace_<tp> typedef, a
+	 * pointer to a function whose first parameter is the context. */
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, id));
+	if (!t || !btf_is_ptr(t))
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, t->type));
+	if (!t || !btf_is_func_proto(t) || idx + 1 >= btf_vlen(t))
+		goto out;
+	t = btf__type_by_id(btf, skip_mods(btf, btf_params(t)[idx + 1].type));
+	if (!t || !btf_is_ptr(t))
+		goto out;
+	if (!struct_name) {
+		ok = true; /* any pointer will do */
+		goto out;
+	}
+	t = btf__type_by_id(btf, skip_mods(btf, t->type));
+	ok = t && btf_is_struct(t) && strcmp(btf__name_by_offset(btf, t->name_off), struct_name) == 0;
+out:
+	btf__free(btf);
+	return ok;
+}
+
+bool probe_tp_btf(const char *name)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	int id = libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP);
+
+	libbpf_set_print(old);
+	return id > 0;
+}
+
+bool probe_memcg_enabled(void)
+{
+	char line[256], name[64];
+	int hier, num, enabled;
+	bool on = false;
+	FILE *f = fopen("/proc/cgroups", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %d %d %d", name, &hier, &num, &enabled) == 4 &&
+		    strcmp(name, "memory") == 0)
+			on = enabled == 1;
+	fclose(f);
+	return on;
+}
+
+enum shmem_hookset probe_shmem_hooks(void)
+{
+	static const char *const fentry_funcs[] = {
+		"shmem_add_to_page_cache", "__filemap_remove_folio",
+	};
+	static const char *const swap_funcs[] = { "shmem_writeout", "shmem_swapin_folio" };
+	bool fentry = true, memcg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fentry_funcs); i++) {
+		bool ok = probe_fentry(fentry_funcs[i]);
+
+		probe_report(fentry_funcs[i], ok ? "fentry/fexit loads" : "refused",
+			     ok ? NULL : "fentry programs do not load on this kernel");
+		fentry = fentry && ok;
+	}
+	if (fentry) {
+		for (i = 0; i < ARRAY_SIZE(swap_funcs); i++)
+			probe_report(swap_funcs[i],
+				     probe_fentry(swap_funcs[i]) ? "in use" : "refused",
+				     "swap-out and swap-in of shmem pages");
+		probe_report("folio_migrate_mapping, split functions, shmem_evict_inode",
+			     "not needed", "pages are keyed by (dev, ino, index), which "
+			     "migration and splits keep; eviction deletes page by page");
+		return SHMEM_HOOKS_FENTRY;
+	}
+	memcg = probe_memcg_enabled();
+	if (!probe_tp_btf("mm_filemap_delete_from_page_cache")) {
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "missing", NULL);
+		return SHMEM_HOOKS_NONE;
+	}
+	if (memcg && probe_tp_btf("mod_memcg_lruvec_state") && probe_tp_btf("mm_page_alloc")) {
+		probe_report("tp_btf/mm_page_alloc + tp_btf/mod_memcg_lruvec_state (NR_SHMEM)",
+			     "in use", "adds, in the writer's context");
+		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
+		probe_report("swap-out", "not followed",
+			     "no tracepoint: swapped pages stay counted under their writer");
+		return SHMEM_HOOKS_TRACEPOINT;
+	}
+	if (probe_tp_btf("mm_lru_insertion")) {
+		probe_report("tp_btf/mm_lru_insertion", "in use (fallback)",
+			     memcg ? "memcg tracepoint missing" : "memory controller disabled");
+		return SHMEM_HOOKS_LRU;
+	}
+	return SHMEM_HOOKS_NONE;
+}
+
+bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg)
+{
+	return probe_tp_btf_arg_struct(tp, arg, NULL);
 }

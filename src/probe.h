@@ -8,6 +8,14 @@
 /* True when an fentry program on kernel function `func` loads (this
  * machine: EPERM for every function; production kernels: usually yes). */
 bool probe_fentry(const char *func);
+/* The first of `names` (a function and its renames, e.g. the 6.10+ `_noprof`
+ * variants) that an fentry program loads on, or NULL. */
+const char *probe_fentry_any(const char *const *names, int n);
+/* True when argument `idx` (from 0, after the context) of tracepoint `tp`
+ * as tp_btf is a pointer to `struct struct_name`: tracepoint prototypes
+ * change between kernels (kmem_cache_alloc gained its kmem_cache in 6.1).
+ * struct_name NULL: a pointer to anything. */
+bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name);
 /* True when kprobes exist at all (CONFIG_KPROBES) and `func` is in kallsyms. */
 bool probe_kprobe(const char *func);
 /* Classic tracepoints need tracefs: mount it if the system has not, and
@@ -20,5 +28,25 @@ bool probe_tracepoint(const char *category, const char *name);
 bool probe_uprobe_multi(void);
 /* Describe a hook decision at -v: "hook <what>: <how> (<why>)". */
 void probe_report(const char *what, const char *how, const char *why);
+/* True when argument `arg` (0-based, after the hidden context pointer) of
+ * BTF tracepoint `tp` (btf_trace_<tp> in vmlinux BTF) is a pointer: tells
+ * apart tracepoints whose prototype changed across kernel versions. */
+bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg);
 
 #endif
+
+/* True when a BTF-typed tracepoint (tp_btf/NAME) exists in kernel BTF. */
+bool probe_tp_btf(const char *name);
+/* True when the memory controller is compiled in and enabled (memcg
+ * tracepoints fire only then). */
+bool probe_memcg_enabled(void);
+
+/* memleakbpf shmem: which hook set attributes shmem pages (see
+ * bpf/shmem.bpf.c).  Decided here, reported at -v. */
+enum shmem_hookset {
+	SHMEM_HOOKS_NONE,
+	SHMEM_HOOKS_FENTRY,	/* fexit shmem_add_to_page_cache, fentry __filemap_remove_folio */
+	SHMEM_HOOKS_TRACEPOINT,	/* mm_page_alloc + NR_SHMEM at mod_memcg_lruvec_state */
+	SHMEM_HOOKS_LRU,	/* mm_lru_insertion: writer may be wrong (no memcg) */
+};
+enum shmem_hookset probe_shmem_hooks(void);

@@ -228,6 +228,8 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	if (len >= sizeof(struct ml_module_event))
 		umodules_on_event(ctx, data);
+	else if (len >= sizeof(__u32) && *(__u32 *)data == ML_EVENT_MAPS_SNAPSHOT)
+		umodules_snapshot(ctx);
 	return 0;
 }
 

@@ -43,6 +43,15 @@ int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 	return 0;
 }
 
+static void free_maps(struct map_range *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
 void umodules_free(struct umodules *ms)
 {
 	size_t i, sz;
@@ -52,7 +61,7 @@ void umodules_free(struct umodules *ms)
 		sym_module_close(ms->v[i].sym);
 	}
 	free(ms->v);
-	umodules_maps_stale(ms);
+	free_maps(ms->maps, ms->nmaps);
 	if (ms->rows) {
 		sz = (ms->rows_cap * sizeof(struct ml_unwind_row) + 4095) & ~4095UL;
 		munmap(ms->rows, sz);
@@ -259,47 +268,40 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 	load_rows(ms, m);
 }
 
-void umodules_maps_stale(struct umodules *ms)
-{
-	size_t i;
-
-	for (i = 0; i < ms->nmaps; i++)
-		free(ms->maps[i].path);
-	free(ms->maps);
-	ms->maps = NULL;
-	ms->nmaps = 0;
-	ms->maps_read = false;
-}
-
-static void read_maps(struct umodules *ms)
+void umodules_snapshot(struct umodules *ms)
 {
 	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8];
 	unsigned long long start, end, off, ino;
+	struct map_range *v = NULL, *nv;
 	unsigned int maj, min;
-	struct map_range *v;
-	size_t cap = 0;
+	size_t n = 0, cap = 0;
 	FILE *f;
 
-	ms->maps_read = true;
 	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
 	f = fopen(path, "r");
 	if (!f)
-		return; /* gone: keep nothing, frames stay absolute */
+		return; /* gone: the last snapshot stays */
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
 			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
 			continue;
-		if (ms->nmaps == cap) {
+		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
-			v = realloc(ms->maps, cap * sizeof(*v));
-			if (!v)
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
 				break;
-			ms->maps = v;
+			v = nv;
 		}
-		ms->maps[ms->nmaps++] = (struct map_range){ start, end, off, ((__u64)maj << 20) | min, ino,
-							    strdup(file) };
+		v[n++] = (struct map_range){ start, end, off, ((__u64)maj << 20) | min, ino, strdup(file) };
 	}
 	fclose(f);
+	if (!n) {
+		free(v);
+		return; /* an exiting process has no mappings left */
+	}
+	free_maps(ms->maps, ms->nmaps);
+	ms->maps = v;
+	ms->nmaps = n;
 }
 
 __u64 umodules_normalize(struct umodules *ms, __u64 addr)
@@ -309,8 +311,6 @@ __u64 umodules_normalize(struct umodules *ms, __u64 addr)
 	struct umodule *m = NULL;
 	size_t i;
 
-	if (!ms->maps_read)
-		read_maps(ms);
 	for (i = 0; i < ms->nmaps && !r; i++)
 		if (addr >= ms->maps[i].start && addr < ms->maps[i].end)
 			r = &ms->maps[i];

@@ -38,7 +38,6 @@ struct umodules {
 	size_t unresolved; /* module events whose file was not found */
 	struct map_range *maps; /* last /proc/PID/maps snapshot (executable) */
 	size_t nmaps;
-	bool maps_read;   /* snapshot taken for the current report */
 };
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
@@ -52,8 +51,9 @@ struct umodule *umodules_get(struct umodules *ms, __u32 id);
  * (the kernel records those when it could not look a mapping up), or the
  * address unchanged when no mapping holds it. */
 __u64 umodules_normalize(struct umodules *ms, __u64 addr);
-/* Forget the maps snapshot: the next normalize re-reads /proc/PID/maps. */
-void umodules_maps_stale(struct umodules *ms);
+/* Re-reads the executable mappings of the process (kept as they were when
+ * it has exited): normalize resolves absolute frames against them. */
+void umodules_snapshot(struct umodules *ms);
 /* Kernel dev_t from a userspace st_dev. */
 __u64 kernel_dev(dev_t d);
 

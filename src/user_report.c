@@ -292,7 +292,7 @@ static size_t normalize(struct umodules *ms, struct raw_stack *st, size_t n)
 	bool changed = false;
 	size_t i, k, out;
 
-	umodules_maps_stale(ms);
+	umodules_snapshot(ms);
 	for (i = 0; i < n; i++) {
 		if (st[i].s.nframes > MAX_FRAMES)
 			st[i].s.nframes = MAX_FRAMES;

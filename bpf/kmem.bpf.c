@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Outstanding kernel allocations per (kernel stack, kind, cache).
+ *
+ * Every allocation hook records the address in `allocs` and adds its size to
+ * the stack's entry in `agg`; every free hook looks the address up and takes
+ * it back out.  Userspace only reads `agg` (or walks `allocs` for --older),
+ * so a busy machine never pushes events through a ring buffer.  An address
+ * that was allocated before we started is not in `allocs`: its free is
+ * ignored and it is never reported. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "kmem.h"
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+#define PAGE_SIZE_BYTES 4096ULL
+
+/* Set by userspace before load. */
+const volatile __u32 target_tgid = 0;  /* 0: every process */
+const volatile __u32 self_tgid = 0;    /* the tracer: its map reads allocate */
+const volatile __u32 kind_mask = 0x1f; /* bit per enum kmem_kind */
+const volatile __u64 min_size = 0;
+const volatile __u64 max_size = ~0ULL;
+const volatile __u32 sample_every = 1;
+/* Reuse stack ids by fingerprint (--exact-stacks turns it off). */
+const volatile bool stack_cache = true;
+/* alloc_vmap_area sizes include the guard page that most areas carry. */
+const volatile __u64 vmap_guard = PAGE_SIZE_BYTES;
+
+/* Sizes are set from options before load; these are placeholders. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct kmem_alloc_key);
+	__type(value, struct kmem_alloc_val);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct kmem_agg_key);
+	__type(value, struct kmem_agg_val);
+} agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KMEM_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct kmem_fp_key);
+	__type(value, struct kmem_fp_val);
+} fp_cache SEC(".maps");
+
+/* Per task: our stack position at sys_enter and the syscall number; 0
+ * outside a syscall. */
+struct task_ref {
+	__u64 sp0;
+	__u64 nr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ref);
+} task_refs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KMEM_NR_STATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+/* Where a hook runs on the kernel stack, as a number.  The BPF frame itself
+ * may sit on a private per-CPU stack (6.13+ JITs), but a tp_btf context is
+ * the argument array in the tracepoint's own frame on the kernel stack.  The
+ * pointer is copied out of a stack slot by a helper, which the verifier lets
+ * root programs do. */
+static __always_inline __u64 stack_pos(void *ctx)
+{
+	void *p = ctx;
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* The kernel stack walk is most of a hook's cost (about 2 us of 2.7 here):
+ * reuse the id of an earlier walk from the same call site, depth and
+ * syscall, checking it against a real walk now and then.  Hooks without a
+ * call site (pages, vmap areas) pass 0: depth and syscall alone collide
+ * more often, which the checks catch. */
+static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
+{
+	struct kmem_fp_key fk = { .call_site = call_site, .kind = kind };
+	struct kmem_fp_val *fv = NULL, init = {};
+	struct task_ref *ref;
+	bool have_fk = false;
+	long stackid;
+	__u64 sp;
+
+	if (stack_cache) {
+		ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0, 0);
+		if (ref && ref->sp0) {
+			sp = stack_pos(ctx);
+			/* Off the task stack (an interrupt): no fingerprint. */
+			if (sp < ref->sp0 && ref->sp0 - sp < 32768) {
+				fk.depth = ref->sp0 - sp;
+				fk.nr = ref->nr;
+				have_fk = true;
+				fv = bpf_map_lookup_elem(&fp_cache, &fk);
+			}
+		}
+		if (fv && fv->stackid >= 0) {
+			/* Racy on purpose: it only paces the checks. */
+			__u32 hits = fv->hits;
+
+			fv->hits = hits + 1;
+
+			if (hits >= KMEM_FP_VALIDATE_FIRST && hits % KMEM_FP_VALIDATE_EVERY) {
+				stat_inc(KMEM_ST_STACK_CACHED);
+				return fv->stackid;
+			}
+		}
+	}
+	stackid = bpf_get_stackid(ctx, &stacks, 0);
+	stat_inc(KMEM_ST_STACK_WALKS);
+	if (!have_fk || stackid < 0)
+		return stackid;
+	if (!fv) {
+		init.stackid = stackid;
+		bpf_map_update_elem(&fp_cache, &fk, &init, BPF_NOEXIST);
+	} else if (fv->stackid != stackid && fv->stackid != KMEM_FP_AMBIGUOUS) {
+		fv->stackid = KMEM_FP_AMBIGUOUS;
+		stat_inc(KMEM_ST_STACK_CONFLICT);
+	}
+	return stackid;
+}
+
+static __always_inline void agg_sub(const struct kmem_alloc_val *a)
+{
+	struct kmem_agg_val *v = bpf_map_lookup_elem(&agg, &a->agg);
+
+	if (!v)
+		return;
+	__sync_fetch_and_add(&v->bytes, -(__s64)a->size);
+	__sync_fetch_and_add(&v->count, -1);
+}
+
+static __always_inline struct kmem_agg_val *agg_get(const struct kmem_agg_key *k,
+						    const struct kmem_cache *s)
+{
+	struct kmem_agg_val *v = bpf_map_lookup_elem(&agg, k);
+	struct kmem_agg_val init = {};
+	__u64 id;
+	int err;
+
+	if (v)
+		return v;
+	id = bpf_get_current_pid_tgid();
+	init.pid = id >> 32;
+	init.tid = (__u32)id;
+	bpf_get_current_comm(init.comm, sizeof(init.comm));
+	if (s)
+		bpf_probe_read_kernel_str(init.cache_name, sizeof(init.cache_name),
+					  BPF_CORE_READ(s, name));
+	err = bpf_map_update_elem(&agg, k, &init, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		return NULL;
+	return bpf_map_lookup_elem(&agg, k);
+}
+
+static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u64 size,
+					__u32 kind, const struct kmem_cache *s, __u64 call_site)
+{
+	struct kmem_alloc_key key = { .addr = addr, .space = space };
+	struct kmem_alloc_val val = {}, *old;
+	struct kmem_agg_val *v;
+	long stackid;
+	__u32 tgid;
+
+	if (!(kind_mask & (1U << kind)) || addr < PAGE_SIZE_BYTES)
+		return;
+	if (size < min_size || size > max_size)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if ((target_tgid && tgid != target_tgid) || tgid == self_tgid)
+		return;
+	if (sample_every > 1 && bpf_get_prandom_u32() % sample_every) {
+		stat_inc(KMEM_ST_SAMPLED_OUT);
+		return;
+	}
+	stackid = get_stackid(ctx, call_site, kind);
+	if (stackid < 0) {
+		/* Never file an allocation under another stack's id: keep it
+		 * under the negative errno, shown as "stack lost", so its bytes
+		 * and its free still balance. */
+		stat_inc(stackid == -EEXIST ? KMEM_ST_STACK_COLLISION : KMEM_ST_STACK_ERROR);
+	}
+	val.size = size;
+	val.ts = bpf_ktime_get_ns();
+	val.agg.stackid = stackid;
+	val.agg.kind = kind;
+	val.agg.cache = kind == KMEM_CACHE ? (__u64)s : 0;
+	v = agg_get(&val.agg, kind == KMEM_CACHE ? s : NULL);
+	if (!v) {
+		stat_inc(KMEM_ST_AGG_FULL);
+		return;
+	}
+	if (bpf_map_update_elem(&allocs, &key, &val, BPF_NOEXIST)) {
+		/* A tracked address handed out again means its free went
+		 * unseen (recursion, bulk frees): retire the old one. */
+		old = bpf_map_lookup_elem(&allocs, &key);
+		if (old) {
+			agg_sub(old);
+			stat_inc(KMEM_ST_STALE);
+		}
+		if (bpf_map_update_elem(&allocs, &key, &val, BPF_ANY)) {
+			stat_inc(KMEM_ST_ALLOCS_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->bytes, (__s64)size);
+	__sync_fetch_and_add(&v->count, 1);
+	stat_inc(KMEM_ST_ALLOCS);
+}
+
+static __always_inline void track_free(__u64 addr, __u32 space)
+{
+	struct kmem_alloc_key key = { .addr = addr, .space = space };
+	struct kmem_alloc_val *a, copy;
+
+	if (addr < PAGE_SIZE_BYTES)
+		return;
+	a = bpf_map_lookup_elem(&allocs, &key);
+	if (!a)
+		return; /* allocated before we started, or not tracked */
+	copy = *a;
+	/* Only the CPU whose delete succeeds gives the bytes back. */
+	if (bpf_map_delete_elem(&allocs, &key))
+		return;
+	agg_sub(&copy);
+	stat_inc(KMEM_ST_FREES);
+}
+
+/* ---- syscall boundaries, for the stack fingerprints */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_ref, struct pt_regs *regs, long id)
+{
+	struct task_ref *ref;
+
+	if (target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0,
+				   BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (ref) {
+		ref->sp0 = stack_pos(ctx);
+		ref->nr = id;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_ref, struct pt_regs *regs, long ret)
+{
+	struct task_ref *ref = bpf_task_storage_get(&task_refs, bpf_get_current_task_btf(), 0, 0);
+
+	/* Page faults and signals between syscalls have no reference. */
+	if (ref)
+		ref->sp0 = 0;
+	return 0;
+}
+
+/* ---- slab: tp_btf (typed args, no tracefs, cheaper than perf tracepoints) */
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kmalloc_tp, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp_flags, int node)
+{
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, bytes_alloc, KMEM_KMALLOC, NULL, call_site);
+	return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kfree_tp, unsigned long call_site, const void *ptr)
+{
+	track_free((__u64)ptr, KMEM_SPACE_SLAB);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(kmem_cache_alloc_tp, unsigned long call_site, const void *ptr,
+	     struct kmem_cache *s, gfp_t gfp_flags, int node)
+{
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_SLAB, BPF_CORE_READ(s, size), KMEM_CACHE, s,
+		    call_site);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kmem_cache_free_tp, unsigned long call_site, const void *ptr,
+	     const struct kmem_cache *s)
+{
+	track_free((__u64)ptr, KMEM_SPACE_SLAB);
+	return 0;
+}
+
+/* ---- percpu: bytes_alloc is size times the number of possible CPUs */
+
+SEC("tp_btf/percpu_alloc_percpu")
+int BPF_PROG(percpu_alloc_tp, unsigned long call_site, bool reserved, bool is_atomic,
+	     size_t size, size_t align, void *base_addr, int off, void *ptr,
+	     size_t bytes_alloc, gfp_t gfp_flags)
+{
+	track_alloc(ctx, (__u64)ptr, KMEM_SPACE_PERCPU, bytes_alloc, KMEM_PERCPU, NULL, call_site);
+	return 0;
+}
+
+SEC("tp_btf/percpu_free_percpu")
+int BPF_PROG(percpu_free_tp, void *base_addr, int off, void *ptr)
+{
+	track_free((__u64)ptr, KMEM_SPACE_PERCPU);
+	return 0;
+}
+
+/* ---- vmalloc by vmap area.  Approximation (see the man page): every vmap
+ * area counts (vmalloc, vmap, ioremap, execmem); its size includes a guard
+ * page, removed here; areas released through free_vmap_area() (error paths,
+ * vmap blocks) fire no tracepoint and stay outstanding until the address is
+ * reused. */
+
+SEC("tp_btf/alloc_vmap_area")
+int BPF_PROG(alloc_vmap_area_tp, unsigned long addr, unsigned long size,
+	     unsigned long align, unsigned long vstart, unsigned long vend, int failed)
+{
+	if (failed)
+		return 0;
+	if (size > vmap_guard)
+		size -= vmap_guard;
+	track_alloc(ctx, addr, KMEM_SPACE_VMALLOC, size, KMEM_VMALLOC, NULL, 0);
+	return 0;
+}
+
+SEC("tp_btf/free_vmap_area_noflush")
+int BPF_PROG(free_vmap_area_tp, unsigned long va_start, unsigned long nr_lazy,
+	     unsigned long nr_lazy_max)
+{
+	track_free(va_start, KMEM_SPACE_VMALLOC);
+	return 0;
+}
+
+/* ---- vmalloc, exact, where fentry loads: the attach target is set by
+ * userspace to __vmalloc_node_range_noprof (6.10+, memory allocation
+ * profiling series, "mm: vmalloc: enable memory allocation profiling") or
+ * __vmalloc_node_range before it. */
+
+SEC("fexit/__vmalloc_node_range")
+int vmalloc_fexit(unsigned long long *ctx)
+{
+	/* (size, align, start, end, gfp, pgprot_t prot, vm_flags, node, caller)
+	 * then the return value; pgprot_t is one 8-byte slot, which BPF_PROG
+	 * cannot cast, so read the context directly. */
+	__u64 size = ctx[0], ret = ctx[9];
+
+	track_alloc(ctx, ret, KMEM_SPACE_VMALLOC, (size + PAGE_SIZE_BYTES - 1) &
+		    ~(PAGE_SIZE_BYTES - 1), KMEM_VMALLOC, NULL, 0);
+	return 0;
+}
+
+SEC("fentry/vfree")
+int BPF_PROG(vfree_fentry, const void *addr)
+{
+	track_free((__u64)addr, KMEM_SPACE_VMALLOC);
+	return 0;
+}
+
+/* ---- pages (--pages): struct page pointers; a high-order page split and
+ * freed piecewise gives back its whole size at the first piece. */
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(mm_page_alloc_tp, struct page *page, unsigned int order, gfp_t gfp_flags,
+	     int migratetype)
+{
+	track_alloc(ctx, (__u64)page, KMEM_SPACE_PAGE, PAGE_SIZE_BYTES << (order & 31),
+		    KMEM_PAGE, NULL, 0);
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(mm_page_free_tp, struct page *page, unsigned int order)
+{
+	track_free((__u64)page, KMEM_SPACE_PAGE);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memleakbpf shmem: attribute every page added to a shmem inode (tmpfs,
+ * memfd, SysV, shared anonymous) to the task that caused it.
+ *
+ * Two hook sets, chosen by userspace (src/probe.c):
+ *  - tracepoints (this kernel refuses fentry): a task's last movable page
+ *    allocation (kmem:mm_page_alloc) is taken as the new shmem folio when
+ *    NR_SHMEM grows in that same task (memcg:mod_memcg_lruvec_state fires
+ *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
+ *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache
+ *    (all BTF-typed tracepoints: nothing needs tracefs).
+ *  - fentry/fexit on the shmem functions, where the kernel allows it.
+ * Each add or delete goes out as one ring-buffer record per folio;
+ * userspace keeps the page table (see include/shmem.h for why).
+ *
+ * Measured on 6.18 (tests/e2e/shmem-accounting.sh holds the cases):
+ *  - filemap:mm_filemap_add_to_page_cache never fires for shmem, and LRU
+ *    insertion is batched per CPU (late, often in another task), so neither
+ *    can name the writer;
+ *  - compaction within a zone moves shmem folios with no NR_SHMEM change
+ *    and no delete: keys by file position make it a non-event;
+ *  - a tmpfs huge=always file is added as order-9 folios (one NR_SHMEM
+ *    +512) and a partial truncate splits and deletes the tail pages one by
+ *    one, all of which the per-page keys follow exactly.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "shmem.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TMPFS_MAGIC 0x01021994
+/* Low bits of folio->mapping tag anon/KSM/movable-ops folios. */
+#define MAPPING_FLAGS 0x3UL
+
+const volatile bool want_stacks = false;
+
+/* Sized from options by userspace before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+/* Devices that have had shmem pages added: deletes on other filesystems
+ * are dropped here instead of crossing to userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct shmem_writer_key);
+	__type(value, struct shmem_writer_val);
+} writers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHC_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Per thread: the last movable allocation, waiting for NR_SHMEM, and the
+ * writer id of the last add, valid while comm and css_set are unchanged
+ * (interning a writer costs more than the rest of an add). */
+struct alloc_slot {
+	struct page *page;
+	__u32 order;
+	__u32 wid;
+	void *css_set;
+	__u64 comm[SHMEM_COMM_LEN / 8];
+	__u32 last_dev;		/* already in the devs table */
+	__u32 neg_pending;	/* NR_SHMEM just fell by this much here */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct alloc_slot);
+} slots SEC(".maps");
+
+/* Writer ids come from a per-CPU sequence (cpu in the low 10 bits): an
+ * atomic fetch-add needs -mcpu=v3, which the build does not assume. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wid_seq SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
+				 __u32 wid)
+{
+	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(SHC_DROP_EVENTS, nr);
+		return;
+	}
+	e->type = type;
+	e->dev = dev;
+	e->ino = ino;
+	e->index = index;
+	e->nr = nr;
+	e->wid = wid;
+	/* Userspace drains on a timer: a wakeup per page would cost more
+	 * than the record itself.  A new writer is worth one: its mappings
+	 * must be copied before it exits. */
+	bpf_ringbuf_submit(e, type == SHMEM_EV_WRITER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline __u64 memcg_v1_ino(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	int id;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	return BPF_CORE_READ(task, cgroups, subsys[id], cgroup, kn, id);
+}
+
+static __always_inline __u32 writer_id(void *ctx)
+{
+	struct shmem_writer_key k = {};
+	struct shmem_writer_val nv = {}, *v;
+	__u32 zero = 0, *seq;
+	long sid;
+
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.cgid = bpf_get_current_cgroup_id();
+	k.memcg_ino = memcg_v1_ino();
+	k.stack_id = -1;
+	if (want_stacks) {
+		sid = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+		if (sid >= 0)
+			k.stack_id = sid;
+		else
+			count(SHC_DROP_STACKS, 1);
+	}
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+
+	v = bpf_map_lookup_elem(&writers, &k);
+	if (v)
+		return v->wid;
+	seq = bpf_map_lookup_elem(&wid_seq, &zero);
+	if (!seq)
+		return SHMEM_WID_UNKNOWN;
+	*seq += 1;
+	nv.wid = (*seq << 10) | (bpf_get_smp_processor_id() & 0x3ff);
+	if (bpf_map_update_elem(&writers, &k, &nv, BPF_NOEXIST) == 0) {
+		/* Once per writer: lets userspace copy the writer's mappings
+		 * while it lives, to symbolize its stacks after it exits. */
+		if (want_stacks)
+			emit(SHMEM_EV_WRITER, 0, k.tgid, 0, 0, nv.wid);
+		return nv.wid;
+	}
+	/* Not used: a full table must not run the sequence into a wrap. */
+	*seq -= 1;
+	/* Another CPU interned the same writer first, or the table is full. */
+	v = bpf_map_lookup_elem(&writers, &k);
+	if (v)
+		return v->wid;
+	count(SHC_DROP_WRITERS, 1);
+	return SHMEM_WID_UNKNOWN;
+}
+
+static __always_inline __u32 cached_writer_id(void *ctx, struct alloc_slot *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	void *css = task->cgroups;
+	__u64 c0, c1;
+
+	/* A stack differs per add: nothing to cache. */
+	if (want_stacks)
+		return writer_id(ctx);
+	/* Plain loads from the trusted current task: a helper call each
+	 * would cost more than the whole check. */
+	c0 = *(__u64 *)&task->comm[0];
+	c1 = *(__u64 *)&task->comm[8];
+	if (s->wid && s->css_set == css && s->comm[0] == c0 && s->comm[1] == c1)
+		return s->wid;
+	s->wid = writer_id(ctx);
+	s->css_set = css;
+	s->comm[0] = c0;
+	s->comm[1] = c1;
+	return s->wid;
+}
+
+/* (dev, ino) of a folio's inode when it is a shmem inode, else false. */
+static __always_inline bool shmem_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
+					   __u64 *index)
+{
+	struct address_space *mapping = BPF_CORE_READ(folio, mapping);
+	struct super_block *sb;
+	struct inode *host;
+
+	if (!mapping || ((unsigned long)mapping & MAPPING_FLAGS))
+		return false;
+	host = BPF_CORE_READ(mapping, host);
+	if (!host)
+		return false;
+	sb = BPF_CORE_READ(host, i_sb);
+	if (BPF_CORE_READ(sb, s_magic) != TMPFS_MAGIC)
+		return false;
+	*dev = BPF_CORE_READ(sb, s_dev);
+	*ino = BPF_CORE_READ(host, i_ino);
+	*index = BPF_CORE_READ(folio, index);
+	return true;
+}
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* Same as shmem_folio_id for a folio known only as a number (kept in task
+ * storage): the kernel's read-only cast (v6.2+) turns the field reads into
+ * plain loads, each far cheaper than a bpf_probe_read_kernel call on this,
+ * the hottest path.  Only the tagged mapping word goes through the helper,
+ * since its low bits must be tested as a number. */
+static __always_inline bool shmem_folio_id_fast(struct page *page, __u32 *dev, __u64 *ino,
+						__u64 *index)
+{
+	struct folio *folio = bpf_rdonly_cast(page, bpf_core_type_id_kernel(struct folio));
+	struct address_space *mapping;
+	unsigned long m = 0;
+	struct inode *host;
+	struct super_block *sb;
+
+	if (bpf_probe_read_kernel(&m, sizeof(m), (void *)page +
+				  bpf_core_field_offset(struct folio, mapping)) ||
+	    !m || (m & MAPPING_FLAGS))
+		return false;
+	mapping = bpf_rdonly_cast((void *)m, bpf_core_type_id_kernel(struct address_space));
+	host = mapping->host;
+	if (!host)
+		return false;
+	sb = host->i_sb;
+	if (!sb || sb->s_magic != TMPFS_MAGIC)
+		return false;
+	*dev = sb->s_dev;
+	*ino = host->i_ino;
+	*index = folio->index;
+	return true;
+}
+
+/* Page count of a folio: folio->flags holds PG_head for large folios and
+ * the order sits in the low byte of the first tail's flags (_flags_1) since
+ * v6.4 (commit ebc1baf5c9b4 "mm: free up a word in the first tail page"). */
+static __always_inline __u32 folio_pages(struct folio *folio)
+{
+	unsigned long flags = 0, flags1 = 0;
+	int head = bpf_core_enum_value(enum pageflags, PG_head);
+
+	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)folio +
+			      bpf_core_field_offset(struct folio, flags));
+	if (!(flags & (1UL << head)))
+		return 1;
+	flags1 = BPF_CORE_READ(folio, _flags_1);
+	return 1u << (flags1 & 0xff);
+}
+
+/* False when the device could not be recorded (the add is then dropped:
+ * its deletes would be filtered out and the pages never leave). */
+static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+{
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&devs, &dev) &&
+	    bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
+		count(SHC_DROP_EVENTS, nr);
+		return false;
+	}
+	emit(SHMEM_EV_ADD, dev, ino, index, nr, wid);
+	return true;
+}
+
+/* ---- tracepoint design ---- */
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int migratetype)
+{
+	struct alloc_slot *s;
+
+	/* shmem folios come from GFP_HIGHUSER_MOVABLE; slab pages taken on
+	 * the way (xarray nodes) are unmovable and must not replace them. */
+	if (!page || migratetype != bpf_core_enum_value(enum migratetype, MIGRATE_MOVABLE))
+		return 0;
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	s->page = page;
+	s->order = order;
+	s->neg_pending = 0;
+	return 0;
+}
+
+SEC("tp_btf/mod_memcg_lruvec_state")
+int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
+{
+	struct alloc_slot *s;
+	struct page *page;
+	__u64 ino, index;
+	__u32 dev, order;
+
+	if (item != bpf_core_enum_value(enum node_stat_item, NR_SHMEM))
+		return 0;
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0, 0);
+	/* A folio moving to another zone or memcg (migration, swap-cache
+	 * replacement) shows as -nr then +nr in the same task with no delete
+	 * and no add: its (dev, ino, index) pages keep their writer. */
+	if (val < 0) {
+		if (s)
+			s->neg_pending = -val;
+		return 0;
+	}
+	if (s && s->neg_pending && s->neg_pending == (__u32)val) {
+		s->neg_pending = 0;
+		s->page = NULL;
+		count(SHC_MOVED, val);
+		return 0;
+	}
+	if (!s || !s->page) {
+		count(SHC_NO_ALLOC, val);
+		return 0;
+	}
+	page = s->page;
+	order = s->order;
+	/* Consume once: a later NR_SHMEM rise in this task (migration moving
+	 * a folio it did not allocate) must not reuse this page. */
+	s->page = NULL;
+	if (order > 9 || (1 << order) != val || !shmem_folio_id_fast(page, &dev, &ino, &index)) {
+		count(SHC_MISMATCH, val);
+		return 0;
+	}
+	/* The devs lookup is skipped while a thread keeps adding to the
+	 * device it added to last. */
+	if (s->last_dev == dev && dev)
+		emit(SHMEM_EV_ADD, dev, ino, index, val, cached_writer_id(ctx, s));
+	else if (emit_add(dev, ino, index, val, cached_writer_id(ctx, s)))
+		s->last_dev = dev;
+	return 0;
+}
+
+/* BTF-typed, not the classic tracepoint: no tracefs to depend on, and the
+ * device is three plain loads, enough to drop other filesystems' deletes. */
+SEC("tp_btf/mm_filemap_delete_from_page_cache")
+int BPF_PROG(tp_delete, struct folio *folio)
+{
+	struct address_space *mapping = folio->mapping;
+	struct inode *host;
+	struct super_block *sb;
+	__u32 dev;
+
+	if (!mapping)
+		return 0;
+	host = mapping->host;
+	if (!host)
+		return 0;
+	sb = host->i_sb;
+	if (!sb)
+		return 0;
+	dev = sb->s_dev;
+	if (!bpf_map_lookup_elem(&devs, &dev))
+		return 0;
+	emit(SHMEM_EV_DEL, dev, host->i_ino, folio->index, folio_pages(folio), 0);
+	return 0;
+}
+
+/* Fallback where NR_SHMEM is not traced (memory controller disabled):
+ * LRU insertion may run in another task, so the writer is recorded only
+ * when the inserting task is plausibly the writer; duplicates from
+ * re-insertion are dropped by NOEXIST. */
+SEC("tp_btf/mm_lru_insertion")
+int BPF_PROG(tp_lru_insertion, struct folio *folio)
+{
+	__u64 ino, index;
+	__u32 dev;
+
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
+		return 0;
+	count(SHC_LRU_ADDED, 1);
+	emit_add(dev, ino, index, folio_pages(folio), writer_id(ctx));
+	return 0;
+}
+
+/* ---- fentry design (kernels that allow it) ---- */
+
+SEC("fexit/shmem_add_to_page_cache")
+int BPF_PROG(fx_add_to_page_cache, struct folio *folio, struct address_space *mapping,
+	     unsigned long index, void *expected, gfp_t gfp, int ret)
+{
+	__u64 ino, idx;
+	__u32 dev;
+
+	if (ret != 0 || !shmem_folio_id(folio, &dev, &ino, &idx))
+		return 0;
+	emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+	return 0;
+}
+
+/* Entry, not exit: the folio still has its mapping here. */
+SEC("fentry/__filemap_remove_folio")
+int BPF_PROG(fe_remove_folio, struct folio *folio, void *shadow)
+{
+	__u64 ino, index;
+	__u32 dev;
+
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
+		return 0;
+	emit(SHMEM_EV_DEL, dev, ino, index, folio_pages(folio), 0);
+	return 0;
+}
+
+/* Swap-out keeps the page counted (st_blocks still includes it) but marks
+ * it, so the report can show it as swapped rather than resident. */
+SEC("fentry/shmem_writeout")
+int BPF_PROG(fe_writeout, struct folio *folio)
+{
+	__u64 ino, index;
+	__u32 dev, nr = folio_pages(folio);
+
+	if (!shmem_folio_id(folio, &dev, &ino, &index))
+		return 0;
+	count(SHC_SWAPPED, nr);
+	emit(SHMEM_EV_SWAP_OUT, dev, ino, index, nr, 0);
+	return 0;
+}
+
+SEC("fexit/shmem_swapin_folio")
+int BPF_PROG(fx_swapin_folio, struct inode *inode, unsigned long index, struct folio **foliop,
+	     int sgp, gfp_t gfp, struct vm_area_struct *vma, void *fault_type, int ret)
+{
+	struct folio *folio;
+	__u64 ino, idx;
+	__u32 dev;
+
+	if (ret != 0 || bpf_probe_read_kernel(&folio, sizeof(folio), foliop) || !folio)
+		return 0;
+	if (!shmem_folio_id(folio, &dev, &ino, &idx))
+		return 0;
+	emit(SHMEM_EV_SWAP_IN, dev, ino, idx, folio_pages(folio), 0);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* Shared between bpf/shmem.bpf.c and src/shmem*.c: plain types only. */
+#ifndef MEMLEAKBPF_SHMEM_H
+#define MEMLEAKBPF_SHMEM_H
+
+#define SHMEM_COMM_LEN 16
+/* A PMD-sized folio on x86-64: the largest folio one add or delete
+ * touches page by page. */
+#define SHMEM_MAX_FOLIO_PAGES 512
+/* Writer id 0 means "writer not known" (a full writer table). */
+#define SHMEM_WID_UNKNOWN 0
+
+/* One change to the page cache of a shmem inode, in the order the kernel
+ * made them (adds and deletes of one file happen under its i_pages lock,
+ * where the events are reserved).  Userspace keeps the page table: a BPF
+ * hash insert per page costs ~10x a ring buffer record.  Pages are keyed by
+ * (dev, ino, index), so migration and folio splits, which keep the file
+ * position, need no event at all. */
+enum shmem_event_type {
+	SHMEM_EV_ADD = 1,	/* nr pages from index: new, writer wid */
+	SHMEM_EV_DEL,		/* nr pages from index left the page cache */
+	SHMEM_EV_SWAP_OUT,	/* still counted, now in swap (fentry only) */
+	SHMEM_EV_SWAP_IN,
+	SHMEM_EV_WRITER,	/* a new writer: wid, its tgid in ino (once each) */
+};
+
+struct shmem_event {
+	__u64 ino;
+	__u64 index;
+	__u32 dev;	/* kernel dev_t: major << 20 | minor */
+	__u32 wid;
+	__u32 nr;
+	__u32 type;
+};
+
+#define SHMEM_PF_SWAPPED 1u
+
+/* Who caused an add: interned in a BPF table, so an event carries a small
+ * id (and a stack is walked once per writer, not per page). */
+struct shmem_writer_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 cgid;	/* cgroup v2 id (bpf_get_current_cgroup_id) */
+	__u64 memcg_ino; /* cgroup v1 memory hierarchy kernfs id, 0 if none */
+	__s64 stack_id;	/* user stack with --stacks, else -1 */
+	char comm[SHMEM_COMM_LEN];
+};
+
+struct shmem_writer_val {
+	__u32 wid;
+	__u32 pad;
+};
+
+/* Counters, summed over CPUs by userspace; every drop is reported.  The
+ * BPF side counts what it could not record, userspace what it could not
+ * keep. */
+enum shmem_counter {
+	SHC_ADDED_PAGES,	/* userspace: pages attributed to a writer */
+	SHC_REMOVED_PAGES,	/* userspace: tracked pages deleted */
+	SHC_DROP_PAGES,		/* userspace: page table full, page not tracked */
+	SHC_DROP_EVENTS,	/* BPF: ring buffer full, event lost */
+	SHC_DROP_WRITERS,	/* BPF: writer table full, page's writer unknown */
+	SHC_DROP_STACKS,	/* BPF: stack map full or collision */
+	SHC_NO_ALLOC,		/* BPF: NR_SHMEM grew with no fresh page to match */
+	SHC_MISMATCH,		/* BPF: the fresh page did not fit the NR_SHMEM delta */
+	SHC_LRU_ADDED,		/* BPF: pages added by the LRU fallback */
+	SHC_SWAPPED,		/* BPF: pages seen leaving for swap (fentry only) */
+	SHC_MOVED,		/* BPF: pages moved between zones/memcgs, kept */
+	SHC_NR,
+};
+
+#endif

@@ -1,0 +1,227 @@
+/* cgroup id -> path (see cgroup.h). */
+#define _GNU_SOURCE
+#include "cgroup.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+
+struct cg_entry {
+	unsigned long long id;
+	char *path;
+};
+
+struct cg_hier {
+	char root[PATH_MAX];	/* mount point, "" when not mounted */
+	struct cg_entry *ents;
+	size_t n, cap;
+	unsigned long long scanned_ns;
+	bool found_root;
+};
+
+static struct cg_hier hiers[CGROUP_NR_HIER];
+static bool roots_known;
+
+/* mountinfo escapes blanks in paths as \040 etc. */
+static void unescape_octal(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+static bool has_option(const char *opts, const char *opt)
+{
+	size_t n = strlen(opt);
+	const char *p = opts;
+
+	while ((p = strstr(p, opt))) {
+		if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void find_roots(void)
+{
+	char line[4096], mnt[PATH_MAX], fstype[64], superopts[1024];
+	FILE *f;
+
+	if (roots_known)
+		return;
+	roots_known = true;
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
+			continue;
+		unescape_octal(mnt);
+		if (strcmp(fstype, "cgroup2") == 0 && !hiers[CGROUP_V2].root[0])
+			snprintf(hiers[CGROUP_V2].root, PATH_MAX, "%s", mnt);
+		else if (strcmp(fstype, "cgroup") == 0 && has_option(superopts, "memory") &&
+			 !hiers[CGROUP_V1_MEMORY].root[0])
+			snprintf(hiers[CGROUP_V1_MEMORY].root, PATH_MAX, "%s", mnt);
+	}
+	fclose(f);
+}
+
+static struct cg_hier *walking;
+
+static int walk_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct cg_hier *h = walking;
+	const char *rel;
+	struct cg_entry *e;
+
+	if (type != FTW_D)
+		return 0;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		void *p = realloc(h->ents, cap * sizeof(*h->ents));
+
+		if (!p)
+			return -1;
+		h->ents = p;
+		h->cap = cap;
+	}
+	rel = fpath + strlen(h->root);
+	e = &h->ents[h->n];
+	e->id = st->st_ino;
+	e->path = strdup(*rel ? rel : "/");
+	if (!e->path)
+		return -1;
+	h->n++;
+	return 0;
+}
+
+static void rescan(struct cg_hier *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		free(h->ents[i].path);
+	h->n = 0;
+	h->scanned_ns = now_ns();
+	walking = h;
+	/* FTW_PHYS: never follow links out of the hierarchy. */
+	nftw(h->root, walk_one, 16, FTW_PHYS | FTW_MOUNT);
+	walking = NULL;
+}
+
+const char *cgroup_path(enum cgroup_hier which, unsigned long long id)
+{
+	struct cg_hier *h;
+	size_t i;
+	int pass;
+
+	if (which >= CGROUP_NR_HIER || !id)
+		return NULL;
+	find_roots();
+	h = &hiers[which];
+	if (!h->root[0])
+		return NULL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < h->n; i++)
+			if (h->ents[i].id == id)
+				return h->ents[i].path;
+		/* A new cgroup since the last scan; an exited one stays a miss,
+		 * so rescan at most once a second. */
+		if (pass == 0 && (!h->scanned_ns || now_ns() - h->scanned_ns > 1000000000ULL))
+			rescan(h);
+		else
+			break;
+	}
+	return NULL;
+}
+
+int cgroup_normalize(const char *arg, char *rel, size_t len)
+{
+	char full[PATH_MAX * 2];
+	struct stat st;
+	int i;
+
+	find_roots();
+	for (i = 0; i < CGROUP_NR_HIER; i++) {
+		const char *root = hiers[i].root;
+		size_t n = strlen(root);
+
+		if (!n)
+			continue;
+		if (strncmp(arg, root, n) == 0 && (arg[n] == '/' || arg[n] == '\0')) {
+			if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
+				return -ENOENT;
+			snprintf(rel, len, "%s", arg[n] ? arg + n : "/");
+			goto trim;
+		}
+	}
+	for (i = 0; i < CGROUP_NR_HIER; i++) {
+		if (!hiers[i].root[0])
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", hiers[i].root,
+			     arg[0] == '/' ? arg + 1 : arg) >= (int)sizeof(full))
+			continue;
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(rel, len, "%s%s", arg[0] == '/' ? "" : "/", arg);
+			goto trim;
+		}
+	}
+	return -ENOENT;
+trim:
+	/* "/foo/" and "/foo" name the same cgroup. */
+	for (size_t n = strlen(rel); n > 1 && rel[n - 1] == '/'; n--)
+		rel[n - 1] = '\0';
+	return 0;
+}
+
+bool cgroup_path_within(const char *path, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	if (!path)
+		return false;
+	if (strcmp(rel, "/") == 0)
+		return true;
+	return strncmp(path, rel, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+const char *cgroup_root(enum cgroup_hier h)
+{
+	if (h >= CGROUP_NR_HIER)
+		return NULL;
+	find_roots();
+	return hiers[h].root[0] ? hiers[h].root : NULL;
+}
+
+void cgroup_cache_free(void)
+{
+	size_t i;
+	int h;
+
+	for (h = 0; h < CGROUP_NR_HIER; h++) {
+		for (i = 0; i < hiers[h].n; i++)
+			free(hiers[h].ents[i].path);
+		free(hiers[h].ents);
+		memset(&hiers[h], 0, sizeof(hiers[h]));
+	}
+	roots_known = false;
+}

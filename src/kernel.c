@@ -1,0 +1,519 @@
+/* memleakbpf kernel: outstanding kernel allocations per kernel stack. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "kmem.h"
+#include "kmem.skel.h"
+#include "kmem_meminfo.h"
+#include "kmem_report.h"
+#include "ksyms.h"
+#include "modes.h"
+#include "probe.h"
+
+#define DEFAULT_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE) | (1U << KMEM_VMALLOC) | \
+		       (1U << KMEM_PERCPU))
+
+static struct env {
+	double interval;
+	unsigned long long count; /* 0: until Ctrl-C */
+	unsigned int pid;
+	unsigned int top;
+	unsigned long long min_size, max_size;
+	double older;
+	unsigned int kinds;
+	unsigned int sample;
+	unsigned long long max_allocs, max_stacks;
+	bool json;
+	bool exact_stacks;
+} env = {
+	.interval = 5,
+	.top = 10,
+	.max_size = ~0ULL,
+	.kinds = DEFAULT_KINDS,
+	.sample = 1,
+	.max_allocs = 262144,
+	.max_stacks = 16384,
+};
+
+enum {
+	OPT_OLDER = 0x100,
+	OPT_JSON,
+	OPT_PAGES,
+	OPT_MAX_ALLOCS,
+	OPT_MAX_STACKS,
+	OPT_EXACT_STACKS,
+};
+
+static const char usage[] =
+"Usage: memleakbpf kernel [OPTIONS] [INTERVAL [COUNT]]\n"
+"\n"
+"Outstanding kernel allocations (kmalloc, kmem_cache, vmalloc, percpu, and\n"
+"pages with --pages) per kernel call stack, every INTERVAL seconds (default\n"
+"5), COUNT times or until Ctrl-C.  Only allocations made after start count:\n"
+"memory allocated before is never reported.\n"
+"\n"
+"Options:\n"
+"  -p, --pid PID        only allocations made by process PID\n"
+"  -T, --top N          stacks per report (default 10, 0: all)\n"
+"  -z, --min-size SIZE  only allocations of at least SIZE bytes (4k, 1M)\n"
+"  -Z, --max-size SIZE  only allocations of at most SIZE bytes\n"
+"      --older SEC      only allocations older than SEC seconds\n"
+"  -k, --kind LIST      kinds to trace, comma-separated: kmalloc, kmem_cache,\n"
+"                       vmalloc, percpu, page (default: all but page)\n"
+"      --pages          also trace page allocations (same as adding 'page')\n"
+"  -s, --sample N       track one allocation in N (default 1: all)\n"
+"      --max-allocs N   live allocations tracked at once (default 262144)\n"
+"      --max-stacks N   distinct stacks kept (default 16384)\n"
+"      --exact-stacks   walk the stack at every allocation instead of reusing\n"
+"                       the stack of an identical call site, depth and syscall\n"
+"      --json           one JSON object per report\n"
+"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
+"  -h, --help           this help\n"
+"\n"
+"Examples:\n"
+"  memleakbpf kernel                   # every 5 s, top 10 stacks\n"
+"  memleakbpf kernel -T 5 10 6         # every 10 s, 6 reports\n"
+"  memleakbpf kernel --kind kmem_cache --older 60\n"
+"  memleakbpf kernel -p 1234 --json 1  # what process 1234 makes the kernel hold\n"
+"  memleakbpf kernel --pages -s 10     # pages too, one in ten tracked\n";
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "top", required_argument, NULL, 'T' },
+		{ "min-size", required_argument, NULL, 'z' },
+		{ "max-size", required_argument, NULL, 'Z' },
+		{ "older", required_argument, NULL, OPT_OLDER },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "pages", no_argument, NULL, OPT_PAGES },
+		{ "sample", required_argument, NULL, 's' },
+		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	unsigned long long v;
+	bool pages = false;
+	char bad[64];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:T:z:Z:k:s:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_u64(optarg, &v) || v == 0 || v > 0x7fffffff) {
+				err_msg("invalid PID '%s'", optarg);
+				return -1;
+			}
+			env.pid = v;
+			break;
+		case 'T':
+			if (!parse_u64(optarg, &v) || v > 1000000) {
+				err_msg("invalid --top '%s': a count from 0 to 1000000", optarg);
+				return -1;
+			}
+			env.top = v;
+			break;
+		case 'z':
+		case 'Z':
+			if (!parse_size(optarg, &v)) {
+				err_msg("invalid size '%s' (examples: 64, 4k, 1M)", optarg);
+				return -1;
+			}
+			if (c == 'z')
+				env.min_size = v;
+			else
+				env.max_size = v;
+			break;
+		case OPT_OLDER:
+			if (!parse_seconds(optarg, &env.older)) {
+				err_msg("invalid --older '%s': seconds, 0 or more", optarg);
+				return -1;
+			}
+			break;
+		case 'k':
+			if (!kmem_parse_kinds(optarg, &env.kinds, bad, sizeof(bad))) {
+				err_msg("unknown kind '%s' (kinds: kmalloc, kmem_cache, vmalloc, "
+					"percpu, page)", bad);
+				return -1;
+			}
+			break;
+		case OPT_PAGES:
+			pages = true;
+			break;
+		case 's':
+			if (!parse_u64(optarg, &v) || v == 0 || v > 1000000) {
+				err_msg("invalid --sample '%s': 1 to 1000000", optarg);
+				return -1;
+			}
+			env.sample = v;
+			break;
+		case OPT_MAX_ALLOCS:
+		case OPT_MAX_STACKS:
+			if (!parse_u64(optarg, &v) || v < 16 || v > (1ULL << 24)) {
+				err_msg("invalid map size '%s': 16 to 16777216", optarg);
+				return -1;
+			}
+			if (c == OPT_MAX_ALLOCS)
+				env.max_allocs = v;
+			else
+				env.max_stacks = v;
+			break;
+		case OPT_JSON:
+			env.json = true;
+			break;
+		case OPT_EXACT_STACKS:
+			env.exact_stacks = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'memleakbpf kernel --help'.\n");
+			return -1;
+		}
+	}
+	if (pages)
+		env.kinds |= 1U << KMEM_PAGE;
+	if (env.min_size > env.max_size) {
+		err_msg("--min-size is larger than --max-size");
+		return -1;
+	}
+	if (optind < argc) {
+		if (!parse_seconds(argv[optind], &env.interval) || env.interval < 0.1) {
+			err_msg("invalid interval '%s': seconds, at least 0.1", argv[optind]);
+			return -1;
+		}
+		optind++;
+	}
+	if (optind < argc) {
+		if (!parse_u64(argv[optind], &env.count) || env.count == 0) {
+			err_msg("invalid count '%s': a positive number of reports", argv[optind]);
+			return -1;
+		}
+		optind++;
+	}
+	if (optind < argc) {
+		err_msg("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* One hook: the program, the kinds it serves, and where its link goes. */
+struct hook {
+	const char *name;
+	struct bpf_program *prog;
+	struct bpf_link **link;
+	unsigned int kinds;
+	bool used;
+};
+
+#define SLAB_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE))
+#define ALL_KINDS ((1U << KMEM_NR_KINDS) - 1)
+#define HOOK(n, field, k) { n, skel->progs.field, &skel->links.field, k, false }
+
+static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks)
+{
+	static const char *const vmalloc_names[] = { "__vmalloc_node_range_noprof",
+						     "__vmalloc_node_range" };
+	const char *valloc = NULL;
+	bool vfree_ok = false;
+	int i;
+
+	if (env.kinds & (1U << KMEM_VMALLOC)) {
+		valloc = probe_fentry_any(vmalloc_names, ARRAY_SIZE(vmalloc_names));
+		vfree_ok = probe_fentry("vfree");
+	}
+	for (i = 0; i < nhooks; i++) {
+		struct hook *h = &hooks[i];
+
+		h->used = (h->kinds & env.kinds) != 0;
+		if (h->used && strncmp(h->name, "sys_", 4) == 0 && env.exact_stacks) {
+			bpf_program__set_autoload(h->prog, false);
+			h->used = false;
+			vlog(1, "hook %s: off (--exact-stacks)", h->name);
+			continue;
+		}
+		if (h->used && h->kinds == (1U << KMEM_VMALLOC)) {
+			bool fentry = strncmp(h->name, "fentry", 6) == 0 ||
+				      strncmp(h->name, "fexit", 5) == 0;
+			bool exact = valloc && vfree_ok;
+
+			/* Both exact hooks or neither: a vmap-area alloc paired
+			 * with vfree would never see vunmap/iounmap frees. */
+			h->used = fentry == exact;
+			if (!h->used) {
+				bpf_program__set_autoload(h->prog, false);
+				if (fentry)
+					probe_report(h->name, "refused",
+						     valloc ? "fentry vfree does not load here"
+							    : "fentry does not load on "
+							      "__vmalloc_node_range(_noprof) here");
+				else
+					probe_report(h->name, "off", "exact fentry/fexit hooks in use");
+				continue;
+			}
+		}
+		if (h->used && strcmp(h->name, "fexit __vmalloc_node_range") == 0) {
+			int err = bpf_program__set_attach_target(h->prog, 0, valloc);
+
+			if (err) {
+				err_msg("cannot target %s: %s", valloc, strerror(-err));
+				return err;
+			}
+			probe_report(h->name, "fexit", valloc);
+			h->name = valloc;
+			continue;
+		}
+		bpf_program__set_autoload(h->prog, h->used);
+		if (h->used)
+			probe_report(h->name, strncmp(h->name, "fentry", 6) ? "tp_btf" : "fentry", NULL);
+		else
+			vlog(1, "hook %s: off (kind not selected)", h->name);
+	}
+	return 0;
+}
+
+static unsigned long long sum_percpu(int fd, __u32 key, unsigned long long *vals, int ncpu)
+{
+	unsigned long long t = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		t += vals[i];
+	return t;
+}
+
+static int collect(struct kmem_bpf *skel, struct hook *hooks, int nhooks, struct kmem_report *r)
+{
+	int agg_fd = bpf_map__fd(skel->maps.agg), allocs_fd = bpf_map__fd(skel->maps.allocs);
+	int ncpu = libbpf_num_possible_cpus(), i, err;
+	struct kmem_agg_key key, next, *prev = NULL;
+	struct kmem_alloc_key akey, anext, *aprev = NULL;
+	struct kmem_alloc_val aval;
+	struct kmem_agg_val val;
+	unsigned long long *vals;
+	size_t n;
+
+	kmem_report_reset(r);
+	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < KMEM_NR_STATS; i++)
+		r->stats[i] = sum_percpu(bpf_map__fd(skel->maps.stats), i, vals, ncpu);
+	free(vals);
+
+	if (r->older <= 0) {
+		while (bpf_map_get_next_key(agg_fd, prev, &next) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(agg_fd, &key, &val))
+				continue; /* deleted under us */
+			if (val.count <= 0)
+				continue;
+			if ((err = kmem_report_add(r, &key, val.bytes, val.count)))
+				return err;
+			memcpy(r->rows[r->n - 1].comm, val.comm, sizeof(val.comm));
+		}
+	} else {
+		unsigned long long now = now_ns(), age = (unsigned long long)(r->older * 1e9);
+		/* Older than the machine's uptime: nothing can qualify. */
+		unsigned long long cutoff = now > age ? now - age : 0;
+
+		while (bpf_map_get_next_key(allocs_fd, aprev, &anext) == 0) {
+			akey = anext;
+			aprev = &akey;
+			if (bpf_map_lookup_elem(allocs_fd, &akey, &aval) || aval.ts > cutoff)
+				continue;
+			if ((err = kmem_report_add(r, &aval.agg, aval.size, 1)))
+				return err;
+		}
+	}
+	kmem_report_finish(r);
+	/* Names (first allocator, cache) live in the aggregation entry. */
+	for (n = 0; n < r->n; n++) {
+		if (bpf_map_lookup_elem(agg_fd, &r->rows[n].key, &val))
+			continue;
+		memcpy(r->rows[n].comm, val.comm, sizeof(val.comm));
+		memcpy(r->rows[n].cache_name, val.cache_name, sizeof(val.cache_name));
+		r->rows[n].comm[KMEM_COMM_LEN - 1] = '\0';
+		r->rows[n].cache_name[KMEM_CACHE_NAME_LEN - 1] = '\0';
+		r->rows[n].pid = val.pid;
+	}
+
+	for (i = 0; i < nhooks && r->nmisses < KMEM_MAX_HOOKS; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!hooks[i].used)
+			continue;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(hooks[i].prog), &info, &len))
+			continue;
+		r->misses[r->nmisses].hook = hooks[i].name;
+		r->misses[r->nmisses].misses = info.recursion_misses;
+		r->nmisses++;
+	}
+	kmem_sysinfo_read(&r->now);
+	return 0;
+}
+
+int cmd_kernel(int argc, char **argv)
+{
+	struct kmem_report rep = {};
+	struct kmem_bpf *skel = NULL;
+	struct ksyms *ks = NULL;
+	struct hook hooks[14];
+	unsigned long long start, printed = 0;
+	int nhooks = 0, err, i, ret = EXIT_RUNTIME;
+	char kinds[128] = "";
+
+	err = parse_args(argc, argv);
+	if (err)
+		return err > 0 ? EXIT_OK : EXIT_USAGE;
+	if (!check_bpf_prereqs())
+		return EXIT_RUNTIME;
+	setup_libbpf_logging();
+	if (env.pid && kill(env.pid, 0) != 0 && errno == ESRCH) {
+		err_msg("no process with PID %u", env.pid);
+		return EXIT_RUNTIME;
+	}
+	/* The hooks read the 6.1+ prototypes ("mm/slab_common: unify NUMA and
+	 * UMA version of tracepoints" gave kmem_cache_alloc its cache); an
+	 * older kernel would load them and read garbage. */
+	if ((env.kinds & (1U << KMEM_CACHE)) &&
+	    !probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "kmem_cache")) {
+		err_msg("kmem:kmem_cache_alloc has no struct kmem_cache argument on this kernel "
+			"(before Linux 6.1?): not supported");
+		return EXIT_RUNTIME;
+	}
+	if ((env.kinds & (1U << KMEM_PAGE)) && !probe_tp_btf_arg_struct("mm_page_alloc", 0, "page")) {
+		err_msg("kmem:mm_page_alloc has no struct page argument on this kernel: "
+			"--pages not supported");
+		return EXIT_RUNTIME;
+	}
+	skel = kmem_bpf__open();
+	if (!skel) {
+		err_msg("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->target_tgid = env.pid;
+	skel->rodata->self_tgid = getpid();
+	skel->rodata->kind_mask = env.kinds;
+	skel->rodata->min_size = env.min_size;
+	skel->rodata->max_size = env.max_size;
+	skel->rodata->sample_every = env.sample;
+	skel->rodata->vmap_guard = sysconf(_SC_PAGESIZE);
+	skel->rodata->stack_cache = !env.exact_stacks;
+	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
+	    /* one stack may hold several kinds or caches */
+	    (err = bpf_map__set_max_entries(skel->maps.agg, env.max_stacks * 2)) ||
+	    /* fingerprints outnumber stacks: one per (site, depth, syscall) */
+	    (err = bpf_map__set_max_entries(skel->maps.fp_cache, env.max_stacks * 4))) {
+		err_msg("cannot size the maps: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, ALL_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("sys_exit", sys_exit_ref, ALL_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("kmalloc", kmalloc_tp, 1U << KMEM_KMALLOC);
+	/* kfree() frees kmem_cache objects too, and the reverse is legal. */
+	hooks[nhooks++] = (struct hook)HOOK("kfree", kfree_tp, SLAB_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("kmem_cache_alloc", kmem_cache_alloc_tp, 1U << KMEM_CACHE);
+	hooks[nhooks++] = (struct hook)HOOK("kmem_cache_free", kmem_cache_free_tp, SLAB_KINDS);
+	hooks[nhooks++] = (struct hook)HOOK("percpu_alloc_percpu", percpu_alloc_tp, 1U << KMEM_PERCPU);
+	hooks[nhooks++] = (struct hook)HOOK("percpu_free_percpu", percpu_free_tp, 1U << KMEM_PERCPU);
+	hooks[nhooks++] = (struct hook)HOOK("alloc_vmap_area", alloc_vmap_area_tp, 1U << KMEM_VMALLOC);
+	hooks[nhooks++] = (struct hook)HOOK("free_vmap_area_noflush", free_vmap_area_tp,
+					    1U << KMEM_VMALLOC);
+	hooks[nhooks++] = (struct hook)HOOK("fexit __vmalloc_node_range", vmalloc_fexit,
+					    1U << KMEM_VMALLOC);
+	hooks[nhooks++] = (struct hook)HOOK("fentry vfree", vfree_fentry, 1U << KMEM_VMALLOC);
+	hooks[nhooks++] = (struct hook)HOOK("mm_page_alloc", mm_page_alloc_tp, 1U << KMEM_PAGE);
+	hooks[nhooks++] = (struct hook)HOOK("mm_page_free", mm_page_free_tp, 1U << KMEM_PAGE);
+	if ((err = select_hooks(skel, hooks, nhooks)))
+		goto cleanup;
+
+	err = kmem_bpf__load(skel);
+	if (err) {
+		err_msg("cannot load the BPF programs: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto cleanup;
+	}
+	kmem_sysinfo_read(&rep.start);
+	for (i = 0; i < nhooks; i++) {
+		if (!hooks[i].used)
+			continue;
+		*hooks[i].link = bpf_program__attach(hooks[i].prog);
+		if (!*hooks[i].link) {
+			err = -errno;
+			err_msg("cannot attach hook %s: %s", hooks[i].name, strerror(-err));
+			goto cleanup;
+		}
+	}
+	/* After attaching, so our own programs (frames of allocations made
+	 * by BPF, e.g. task storage) are in kallsyms under their names. */
+	ks = ksyms_load(NULL);
+	if (!ks) {
+		err_msg("cannot read /proc/kallsyms: %s", strerror(errno));
+		goto cleanup;
+	}
+	for (i = 0; i < KMEM_NR_KINDS; i++)
+		if (env.kinds & (1U << i))
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 kinds[0] ? ", " : "", kmem_kind_name(i));
+
+	rep.kinds = env.kinds;
+	rep.top = env.top;
+	rep.older = env.older;
+	rep.sample = env.sample;
+	rep.stacks_fd = bpf_map__fd(skel->maps.stacks);
+	rep.ksyms = ks;
+	install_signal_handlers();
+	start = now_ns();
+	vlog(0, "tracing kernel allocations (%s)%s... Ctrl-C to end", kinds,
+	     env.pid ? " by the given PID" : "");
+
+	while (!exiting) {
+		unsigned long long deadline = now_ns() + (unsigned long long)(env.interval * 1e9);
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		while (!exiting && now_ns() < deadline)
+			nanosleep(&ts, NULL);
+		rep.elapsed = (now_ns() - start) / 1e9;
+		err = collect(skel, hooks, nhooks, &rep);
+		if (err) {
+			err_msg("cannot read the BPF maps: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (env.json)
+			kmem_print_json(&rep, stdout);
+		else
+			kmem_print_text(&rep, stdout);
+		if (env.count && ++printed >= env.count)
+			break;
+	}
+	ret = EXIT_OK;
+cleanup:
+	kmem_bpf__destroy(skel);
+	kmem_report_free(&rep);
+	ksyms_free(ks);
+	return ret;
+}

@@ -1,0 +1,514 @@
+/* The kernel mode's report (see kmem_report.h). */
+#include "kmem_report.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "json.h"
+
+static const char *const kind_names[KMEM_NR_KINDS] = {
+	[KMEM_KMALLOC] = "kmalloc",
+	[KMEM_CACHE] = "kmem_cache",
+	[KMEM_VMALLOC] = "vmalloc",
+	[KMEM_PERCPU] = "percpu",
+	[KMEM_PAGE] = "page",
+};
+
+const char *kmem_kind_name(unsigned int kind)
+{
+	return kind < KMEM_NR_KINDS ? kind_names[kind] : "unknown";
+}
+
+bool kmem_parse_kinds(const char *list, unsigned int *mask, char *bad, size_t badlen)
+{
+	const char *p = list, *end;
+	unsigned int m = 0, k;
+	size_t len;
+
+	if (!list || !*list) {
+		snprintf(bad, badlen, "%s", "");
+		return false;
+	}
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (k = 0; k < KMEM_NR_KINDS; k++)
+			if (strlen(kind_names[k]) == len && strncmp(p, kind_names[k], len) == 0)
+				break;
+		if (k == KMEM_NR_KINDS) {
+			snprintf(bad, badlen, "%.*s", (int)len, p);
+			return false;
+		}
+		m |= 1U << k;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*mask = m;
+	return true;
+}
+
+int kmem_report_add(struct kmem_report *r, const struct kmem_agg_key *key, long long bytes,
+		    long long count)
+{
+	struct kmem_row *row;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct kmem_row *n = realloc(r->rows, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		r->rows = n;
+		r->cap = cap;
+	}
+	row = &r->rows[r->n++];
+	memset(row, 0, sizeof(*row));
+	row->key = *key;
+	row->bytes = bytes;
+	row->count = count;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct kmem_row *x = a, *y = b;
+
+	if (x->key.stackid != y->key.stackid)
+		return x->key.stackid < y->key.stackid ? -1 : 1;
+	if (x->key.kind != y->key.kind)
+		return x->key.kind < y->key.kind ? -1 : 1;
+	if (x->key.cache != y->key.cache)
+		return x->key.cache < y->key.cache ? -1 : 1;
+	return 0;
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	const struct kmem_row *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return cmp_key(a, b);
+}
+
+void kmem_report_finish(struct kmem_report *r)
+{
+	size_t i, out = 0;
+
+	memset(r->kind_bytes, 0, sizeof(r->kind_bytes));
+	memset(r->kind_count, 0, sizeof(r->kind_count));
+	if (r->n)
+		qsort(r->rows, r->n, sizeof(*r->rows), cmp_key);
+	/* Merge rows of one key (the --older path adds one per allocation),
+	 * keeping the first non-empty names. */
+	for (i = 0; i < r->n; i++) {
+		if (out && cmp_key(&r->rows[out - 1], &r->rows[i]) == 0) {
+			struct kmem_row *dst = &r->rows[out - 1];
+
+			dst->bytes += r->rows[i].bytes;
+			dst->count += r->rows[i].count;
+			if (!dst->comm[0])
+				memcpy(dst->comm, r->rows[i].comm, sizeof(dst->comm));
+			continue;
+		}
+		r->rows[out++] = r->rows[i];
+	}
+	r->n = out;
+	/* A stack whose memory all came back has nothing to report; a negative
+	 * count cannot happen from the BPF side and is dropped, not shown. */
+	for (i = 0, out = 0; i < r->n; i++)
+		if (r->rows[i].count > 0 && r->rows[i].bytes > 0)
+			r->rows[out++] = r->rows[i];
+	r->n = out;
+	if (r->n)
+		qsort(r->rows, r->n, sizeof(*r->rows), cmp_bytes);
+	for (i = 0; i < r->n; i++) {
+		unsigned int k = r->rows[i].key.kind;
+
+		if (k < KMEM_NR_KINDS) {
+			r->kind_bytes[k] += r->rows[i].bytes;
+			r->kind_count[k] += r->rows[i].count;
+		}
+	}
+}
+
+void kmem_report_reset(struct kmem_report *r)
+{
+	r->n = 0;
+	r->nmisses = 0;
+	memset(r->stats, 0, sizeof(r->stats));
+}
+
+void kmem_report_free(struct kmem_report *r)
+{
+	if (!r)
+		return;
+	free(r->rows);
+	r->rows = NULL;
+	r->n = r->cap = 0;
+}
+
+bool kmem_is_tracing_frame(const char *fn)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "__bpf_", "___bpf_", "__traceiter_", "trace_", "__probestub_",
+		"perf_", "__perf_",
+	};
+	size_t i;
+
+	if (!fn)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(fn, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr)
+{
+	const struct ksym *s = ksyms_lookup(ks, addr);
+
+	/* Past the last symbol of a region (e.g. _einittext before the BPF
+	 * JIT area) the nearest symbol is not the function. */
+	return s && addr - s->addr < KMEM_MAX_FUNC_SIZE ? s : NULL;
+}
+
+int kmem_stack_frames(const struct kmem_report *r, int stackid, __u64 *ips, int max)
+{
+	__u64 raw[KMEM_STACK_DEPTH] = {};
+	int i, n = 0, start = 0;
+
+	if (stackid < 0 || bpf_map_lookup_elem(r->stacks_fd, &stackid, raw))
+		return 0;
+	/* The BPF program itself (not in kallsyms without bpf_jit_kallsyms,
+	 * else a bpf_prog_ symbol) and bpf_trace_runN sit on top. */
+	while (start < KMEM_STACK_DEPTH && raw[start]) {
+		const struct ksym *s = kmem_ksym(r->ksyms, raw[start]);
+
+		if (s && !kmem_is_tracing_frame(s->name))
+			break;
+		start++;
+	}
+	for (i = start; i < KMEM_STACK_DEPTH && raw[i] && n < max; i++)
+		ips[n++] = raw[i];
+	return n;
+}
+
+const char *kmem_stack_lost(int stackid)
+{
+	if (stackid >= 0)
+		return NULL;
+	return stackid == -EEXIST ? "hash collision in the stack map: raise --max-stacks"
+				  : "stack walk failed";
+}
+
+static const char *human(char *buf, size_t len, long long v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = v < 0 ? -(double)v : (double)v;
+	size_t u = 0;
+
+	while (d >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%s%lld B", v < 0 ? "-" : "", v < 0 ? -v : v);
+	else
+		snprintf(buf, len, "%s%.1f %s", v < 0 ? "-" : "", d, units[u]);
+	return buf;
+}
+
+static long long meminfo_delta(const struct kmem_report *r, int f, bool *ok)
+{
+	*ok = r->start.valid[f] && r->now.valid[f];
+	return *ok ? r->now.meminfo[f] - r->start.meminfo[f] : 0;
+}
+
+/* Drop counters, in the order both outputs print them. */
+static const struct {
+	const char *json, *text;
+	int stat;
+} drop_names[] = {
+	{ "allocs_map_full", "allocs map full", KMEM_ST_ALLOCS_FULL },
+	{ "stacks_map_full", "stacks map full", KMEM_ST_AGG_FULL },
+	{ "stack_collisions", "stack collisions", KMEM_ST_STACK_COLLISION },
+	{ "stack_errors", "stack errors", KMEM_ST_STACK_ERROR },
+	{ "missed_frees", "missed frees", KMEM_ST_STALE },
+};
+
+static unsigned long long total_misses(const struct kmem_report *r)
+{
+	unsigned long long t = 0;
+	int i;
+
+	for (i = 0; i < r->nmisses; i++)
+		t += r->misses[i].misses;
+	return t;
+}
+
+static size_t rows_shown(const struct kmem_report *r)
+{
+	return r->top && r->top < r->n ? r->top : r->n;
+}
+
+static bool traced(const struct kmem_report *r, int kind)
+{
+	return r->kinds & (1U << kind);
+}
+
+static long long slab_tracked(const struct kmem_report *r)
+{
+	return r->kind_bytes[KMEM_KMALLOC] + r->kind_bytes[KMEM_CACHE];
+}
+
+static void text_share(FILE *out, long long tracked, long long delta)
+{
+	if (delta > 0)
+		fprintf(out, " (%.0f%%)", 100.0 * (double)tracked / (double)delta);
+}
+
+void kmem_print_text(const struct kmem_report *r, FILE *out)
+{
+	char tb[32], b1[32], b2[32], b3[32];
+	__u64 ips[KMEM_STACK_DEPTH];
+	bool ok, ok2;
+	long long d;
+	size_t i;
+	int k, n, s;
+
+	fprintf(out, "[%s] outstanding kernel allocations since start (%.0fs", wall_time(tb, sizeof(tb)),
+		r->elapsed);
+	if (r->older > 0)
+		fprintf(out, ", older than %gs", r->older);
+	if (r->sample > 1)
+		fprintf(out, ", sampled 1 in %u", r->sample);
+	fprintf(out, "):");
+	for (k = 0; k < KMEM_NR_KINDS; k++) {
+		if (traced(r, k))
+			fprintf(out, " %s %s/%lld", kind_names[k],
+				human(b1, sizeof(b1), r->kind_bytes[k]), r->kind_count[k]);
+		else
+			fprintf(out, " %s off", kind_names[k]);
+		fputs(k + 1 < KMEM_NR_KINDS ? "," : "\n", out);
+	}
+
+	/* The summary: what share of the kernel's growth the stacks explain. */
+	fprintf(out, "summary: slab tracked %s", human(b1, sizeof(b1), slab_tracked(r)));
+	if (r->start.slab_valid && r->now.slab_valid) {
+		d = r->now.slab_objects - r->start.slab_objects;
+		fprintf(out, " of %s slabinfo object growth", human(b2, sizeof(b2), d));
+		text_share(out, slab_tracked(r), d);
+	}
+	d = meminfo_delta(r, KMI_SLAB, &ok);
+	meminfo_delta(r, KMI_SUNRECLAIM, &ok2);
+	if (ok && ok2)
+		fprintf(out, ", Slab %s, SUnreclaim %s", human(b2, sizeof(b2), d),
+			human(b3, sizeof(b3), meminfo_delta(r, KMI_SUNRECLAIM, &ok2)));
+	fprintf(out, "; vmalloc tracked %s", human(b1, sizeof(b1), r->kind_bytes[KMEM_VMALLOC]));
+	d = meminfo_delta(r, KMI_VMALLOC_USED, &ok);
+	if (ok) {
+		fprintf(out, " of VmallocUsed %s", human(b2, sizeof(b2), d));
+		text_share(out, r->kind_bytes[KMEM_VMALLOC], d);
+	}
+	fprintf(out, "; percpu tracked %s", human(b1, sizeof(b1), r->kind_bytes[KMEM_PERCPU]));
+	d = meminfo_delta(r, KMI_PERCPU, &ok);
+	if (ok) {
+		fprintf(out, " of Percpu %s", human(b2, sizeof(b2), d));
+		text_share(out, r->kind_bytes[KMEM_PERCPU], d);
+	}
+	fprintf(out, "\n");
+
+	fprintf(out, "dropped:");
+	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
+		fprintf(out, " %s %llu,", drop_names[i].text, r->stats[drop_names[i].stat]);
+	fprintf(out, " recursion misses %llu; stacks walked %llu, reused %llu, fingerprint conflicts %llu\n",
+		total_misses(r), r->stats[KMEM_ST_STACK_WALKS], r->stats[KMEM_ST_STACK_CACHED],
+		r->stats[KMEM_ST_STACK_CONFLICT]);
+
+	for (i = 0; i < rows_shown(r); i++) {
+		const struct kmem_row *row = &r->rows[i];
+		char comm[KMEM_COMM_LEN], cache[KMEM_CACHE_NAME_LEN];
+
+		sanitize_text(comm, sizeof(comm), row->comm);
+		sanitize_text(cache, sizeof(cache), row->cache_name);
+		fprintf(out, "\t%lld bytes in %lld allocations, %s", row->bytes, row->count,
+			kmem_kind_name(row->key.kind));
+		if (row->key.kind == KMEM_CACHE)
+			fprintf(out, " %s", cache[0] ? cache : "?");
+		if (row->key.stackid < 0) {
+			fprintf(out, ", first by %s[%u], stack lost (%s)\n", comm, row->pid,
+				kmem_stack_lost(row->key.stackid));
+			continue;
+		}
+		fprintf(out, ", first by %s[%u], stack %d:\n", comm, row->pid, row->key.stackid);
+		n = kmem_stack_frames(r, row->key.stackid, ips, KMEM_STACK_DEPTH);
+		for (s = 0; s < n; s++) {
+			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
+
+			if (!sym) {
+				fprintf(out, "\t\t0x%llx\n", (unsigned long long)ips[s]);
+				continue;
+			}
+			fprintf(out, "\t\t%s+0x%llx%s%s%s\n", sym->name,
+				(unsigned long long)(ips[s] - sym->addr), sym->module ? " [" : "",
+				sym->module ? sym->module : "", sym->module ? "]" : "");
+		}
+	}
+	if (rows_shown(r) < r->n)
+		fprintf(out, "\t... %zu more stacks (raise -T)\n", r->n - rows_shown(r));
+	fflush(out);
+}
+
+static void json_delta(struct json *j, const char *key, const struct kmem_report *r, int f)
+{
+	bool ok;
+	long long d = meminfo_delta(r, f, &ok);
+
+	if (ok)
+		json_ki64(j, key, d);
+	else
+		json_knull(j, key);
+}
+
+void kmem_print_json(const struct kmem_report *r, FILE *out)
+{
+	__u64 ips[KMEM_STACK_DEPTH];
+	char buf[64], tb[32];
+	struct json j;
+	size_t i;
+	int k, n, s;
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kstr(&j, "mode", "kernel");
+	json_kstr(&j, "time", wall_time(tb, sizeof(tb)));
+	json_key(&j, "elapsed");
+	json_double(&j, r->elapsed);
+	json_key(&j, "older");
+	if (r->older > 0)
+		json_double(&j, r->older);
+	else
+		json_null(&j);
+	json_ku64(&j, "sample", r->sample);
+
+	json_key(&j, "totals");
+	json_obj_begin(&j);
+	for (k = 0; k < KMEM_NR_KINDS; k++) {
+		json_key(&j, kind_names[k]);
+		if (!traced(r, k)) {
+			json_null(&j);
+			continue;
+		}
+		json_obj_begin(&j);
+		json_ki64(&j, "bytes", r->kind_bytes[k]);
+		json_ki64(&j, "count", r->kind_count[k]);
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+
+	json_key(&j, "summary");
+	json_obj_begin(&j);
+	if (traced(r, KMEM_KMALLOC) || traced(r, KMEM_CACHE))
+		json_ki64(&j, "slab_tracked", slab_tracked(r));
+	else
+		json_knull(&j, "slab_tracked");
+	if (traced(r, KMEM_VMALLOC))
+		json_ki64(&j, "vmalloc_tracked", r->kind_bytes[KMEM_VMALLOC]);
+	else
+		json_knull(&j, "vmalloc_tracked");
+	if (traced(r, KMEM_PERCPU))
+		json_ki64(&j, "percpu_tracked", r->kind_bytes[KMEM_PERCPU]);
+	else
+		json_knull(&j, "percpu_tracked");
+	if (r->start.slab_valid && r->now.slab_valid)
+		json_ki64(&j, "slabinfo_objects_delta", r->now.slab_objects - r->start.slab_objects);
+	else
+		json_knull(&j, "slabinfo_objects_delta");
+	json_key(&j, "meminfo_delta");
+	json_obj_begin(&j);
+	for (k = 0; k < KMI_NR; k++)
+		json_delta(&j, kmem_meminfo_name(k), r, k);
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	json_key(&j, "stacks");
+	json_arr_begin(&j);
+	for (i = 0; i < rows_shown(r); i++) {
+		const struct kmem_row *row = &r->rows[i];
+		char text[KMEM_CACHE_NAME_LEN];
+
+		json_obj_begin(&j);
+		json_ki64(&j, "bytes", row->bytes);
+		json_ki64(&j, "count", row->count);
+		json_kstr(&j, "kind", kmem_kind_name(row->key.kind));
+		if (row->key.kind == KMEM_CACHE && row->cache_name[0]) {
+			sanitize_text(text, sizeof(text), row->cache_name);
+			json_kstr(&j, "cache", text);
+		} else {
+			json_knull(&j, "cache");
+		}
+		sanitize_text(text, sizeof(text), row->comm);
+		json_kstr(&j, "comm", text);
+		json_ku64(&j, "pid", row->pid);
+		if (row->key.stackid >= 0) {
+			json_ki64(&j, "stack_id", row->key.stackid);
+			json_knull(&j, "stack_lost");
+		} else {
+			json_knull(&j, "stack_id");
+			json_kstr(&j, "stack_lost", kmem_stack_lost(row->key.stackid));
+		}
+		json_key(&j, "frames");
+		json_arr_begin(&j);
+		n = kmem_stack_frames(r, row->key.stackid, ips, KMEM_STACK_DEPTH);
+		for (s = 0; s < n; s++) {
+			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
+
+			json_obj_begin(&j);
+			json_kstr(&j, "function", sym ? sym->name : NULL);
+			if (sym)
+				json_ku64(&j, "offset", ips[s] - sym->addr);
+			else
+				json_knull(&j, "offset");
+			json_kstr(&j, "module", sym ? sym->module : NULL);
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[s]);
+			json_kstr(&j, "address", buf);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_ku64(&j, "stacks_total", r->n);
+
+	json_key(&j, "dropped");
+	json_obj_begin(&j);
+	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
+		json_ku64(&j, drop_names[i].json, r->stats[drop_names[i].stat]);
+	json_ku64(&j, "recursion_misses", total_misses(r));
+	json_key(&j, "recursion_misses_by_hook");
+	json_obj_begin(&j);
+	for (k = 0; k < r->nmisses; k++)
+		json_ku64(&j, r->misses[k].hook, r->misses[k].misses);
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	json_key(&j, "tracked");
+	json_obj_begin(&j);
+	json_ku64(&j, "allocs", r->stats[KMEM_ST_ALLOCS]);
+	json_ku64(&j, "frees", r->stats[KMEM_ST_FREES]);
+	json_ku64(&j, "sampled_out", r->stats[KMEM_ST_SAMPLED_OUT]);
+	json_ku64(&j, "stack_walks", r->stats[KMEM_ST_STACK_WALKS]);
+	json_ku64(&j, "stacks_reused", r->stats[KMEM_ST_STACK_CACHED]);
+	json_ku64(&j, "fingerprint_conflicts", r->stats[KMEM_ST_STACK_CONFLICT]);
+	json_obj_end(&j);
+
+	json_obj_end(&j);
+	json_end_line(&j);
+}

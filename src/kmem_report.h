@@ -1,0 +1,76 @@
+/* The kernel mode's report: one structure filled from the BPF maps, printed
+ * as text or JSON by twin functions that never compute numbers themselves. */
+#ifndef MEMLEAKBPF_KMEM_REPORT_H
+#define MEMLEAKBPF_KMEM_REPORT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "kmem.h"
+#include "kmem_meminfo.h"
+#include "ksyms.h"
+
+#define KMEM_MAX_HOOKS 16
+
+struct kmem_row {
+	long long bytes, count;
+	struct kmem_agg_key key;
+	char cache_name[KMEM_CACHE_NAME_LEN];
+	char comm[KMEM_COMM_LEN];
+	unsigned int pid;
+};
+
+struct kmem_hook_misses {
+	const char *hook;
+	unsigned long long misses;
+};
+
+struct kmem_report {
+	/* Every stack with outstanding bytes, largest first. */
+	struct kmem_row *rows;
+	size_t n, cap;
+	/* Outstanding per kind over every row, not only the top ones. */
+	long long kind_bytes[KMEM_NR_KINDS], kind_count[KMEM_NR_KINDS];
+	unsigned long long stats[KMEM_NR_STATS];
+	struct kmem_hook_misses misses[KMEM_MAX_HOOKS];
+	int nmisses;
+	struct kmem_sysinfo start, now;
+	unsigned int kinds;   /* traced kinds (bit per enum kmem_kind) */
+	/* Presentation. */
+	unsigned int top;     /* 0: all */
+	double older;         /* seconds, 0: off */
+	unsigned int sample;  /* 1 in N */
+	double elapsed;       /* seconds since tracing started */
+	int stacks_fd;
+	const struct ksyms *ksyms;
+};
+
+const char *kmem_kind_name(unsigned int kind);
+/* "kmalloc,kmem_cache" -> bit mask; false (and *bad = the word) on an
+ * unknown kind. */
+bool kmem_parse_kinds(const char *list, unsigned int *mask, char *bad, size_t badlen);
+
+/* Add `bytes`/`count` to the row of `key`, creating it. -ENOMEM on failure. */
+int kmem_report_add(struct kmem_report *r, const struct kmem_agg_key *key, long long bytes,
+		    long long count);
+/* Drop empty rows, sort largest first, fill the per-kind totals. */
+void kmem_report_finish(struct kmem_report *r);
+void kmem_report_reset(struct kmem_report *r);
+void kmem_report_free(struct kmem_report *r);
+
+/* Frames of a stack: tracing plumbing on top (the BPF trampoline, the
+ * tracepoint's own functions) is dropped.  Returns the number kept. */
+int kmem_stack_frames(const struct kmem_report *r, int stackid, __u64 *ips, int max);
+/* Symbol of a kernel address, NULL when unknown or implausibly far. */
+#define KMEM_MAX_FUNC_SIZE (1ULL << 20)
+const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr);
+/* Why a row has no stack (its stackid is a negative errno), or NULL. */
+const char *kmem_stack_lost(int stackid);
+/* True for a frame that belongs to the tracing machinery, not the caller. */
+bool kmem_is_tracing_frame(const char *function);
+
+void kmem_print_text(const struct kmem_report *r, FILE *out);
+void kmem_print_json(const struct kmem_report *r, FILE *out);
+
+#endif

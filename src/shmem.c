@@ -1,0 +1,772 @@
+/* memleakbpf shmem: who wrote the memory sitting in tmpfs, memfd, SysV shm
+ * and shared anonymous mappings, per inode, after the writer is gone. */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "common.h"
+#include "modes.h"
+#include "probe.h"
+#include "shmem.skel.h"
+#include "shmem_int.h"
+
+static struct env {
+	double interval;		/* 0: one report at exit */
+	unsigned long long count;	/* 0: until Ctrl-C */
+	pid_t pid;
+	const char *cgroup;
+	char cgroup_rel[PATH_MAX];
+	const char *mount;
+	dev_t mount_dev;
+	unsigned long long min_bytes;
+	bool stacks;
+	bool json;
+	unsigned long long max_pages;
+	unsigned long long max_writers;
+	unsigned long long max_stacks;
+	unsigned long long ring_size;
+	int hooks;			/* 0: decided by probe_shmem_hooks */
+} env = {
+	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
+	.max_writers = 65536,
+	.max_stacks = 16384,
+	.ring_size = 8ULL << 20,
+};
+
+enum { OPT_CGROUP = 256, OPT_MOUNT, OPT_MIN_BYTES, OPT_STACKS, OPT_JSON, OPT_MAX_PAGES,
+       OPT_MAX_WRITERS, OPT_MAX_STACKS, OPT_RING_SIZE, OPT_HOOKS };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "min-bytes", required_argument, NULL, OPT_MIN_BYTES },
+	{ "stacks", no_argument, NULL, OPT_STACKS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
+	{ "max-writers", required_argument, NULL, OPT_MAX_WRITERS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{}
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: memleakbpf shmem [OPTIONS] [INTERVAL [COUNT]]\n"
+"\n"
+"Attribute every page added to tmpfs, memfd, SysV shm and shared anonymous\n"
+"memory, system-wide from start, to the process that caused it.  The\n"
+"attribution survives close() and the writer's exit.  Reports per inode,\n"
+"per writer and per tmpfs mount, largest first; without INTERVAL, one\n"
+"report at Ctrl-C.\n"
+"\n"
+"Options:\n"
+"  -p, --pid PID         only writers with this process id\n"
+"      --cgroup PATH     only writers in this cgroup or below it\n"
+"      --mount PATH      only inodes on the tmpfs mounted at PATH\n"
+"      --min-bytes N     hide inodes and writers below N bytes (4k, 1M, ...)\n"
+"      --stacks          record the writer's user stack per page add\n"
+"      --json            one JSON object per report, one per line\n"
+"      --max-pages N     pages tracked at once (default %llu); more are dropped\n"
+"      --max-writers N   distinct writers (default %llu)\n"
+"      --max-stacks N    distinct stacks with --stacks (default %llu)\n"
+"      --ring-size N     BPF-to-userspace event buffer (default %lluM); a full\n"
+"                        buffer loses events, counted as drops\n"
+"      --hooks SET       force a hook set: fentry, tracepoint or lru (default:\n"
+"                        the most precise one that loads)\n"
+"  -v, --verbose         say which hooks are in use (-vv: libbpf debug)\n"
+"  -h, --help            this text\n"
+"\n"
+"EXAMPLES:\n"
+"  memleakbpf shmem                    # trace until Ctrl-C, then report\n"
+"  memleakbpf shmem 10                 # a report every 10 seconds\n"
+"  memleakbpf shmem --mount /run 60 1  # who fills /run, one report after 60 s\n"
+"  memleakbpf shmem --json --min-bytes 1M\n",
+		env.max_pages, env.max_writers, env.max_stacks, env.ring_size >> 20);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	unsigned long long v;
+	struct stat st;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+p:vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (!parse_u64(optarg, &v) || v == 0 || v > INT_MAX) {
+				err_msg("invalid pid '%s'", optarg);
+				return -EINVAL;
+			}
+			env.pid = (pid_t)v;
+			break;
+		case OPT_CGROUP:
+			env.cgroup = optarg;
+			err = cgroup_normalize(optarg, env.cgroup_rel, sizeof(env.cgroup_rel));
+			if (err) {
+				err_msg("no such cgroup '%s' under any mounted cgroup hierarchy", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MOUNT:
+			env.mount = optarg;
+			break;
+		case OPT_MIN_BYTES:
+			if (!parse_size(optarg, &env.min_bytes)) {
+				err_msg("invalid size '%s' for --min-bytes", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_STACKS:
+			env.stacks = true;
+			break;
+		case OPT_JSON:
+			env.json = true;
+			break;
+		case OPT_MAX_PAGES:
+		case OPT_MAX_WRITERS:
+		case OPT_MAX_STACKS:
+			if (!parse_size(optarg, &v) || v == 0 || v > (1ULL << 30)) {
+				err_msg("invalid table size '%s' (1 .. 1G)", optarg);
+				return -EINVAL;
+			}
+			if (opt == OPT_MAX_PAGES)
+				env.max_pages = v;
+			else if (opt == OPT_MAX_WRITERS)
+				env.max_writers = v;
+			else
+				env.max_stacks = v;
+			break;
+		case OPT_RING_SIZE:
+			if (!parse_size(optarg, &v) || v < 4096 || v > (1ULL << 30)) {
+				err_msg("invalid ring size '%s' (4k .. 1G)", optarg);
+				return -EINVAL;
+			}
+			/* The kernel wants a power-of-two number of pages. */
+			for (env.ring_size = 4096; env.ring_size < v; env.ring_size <<= 1)
+				;
+			break;
+		case OPT_HOOKS:
+			if (strcmp(optarg, "fentry") == 0)
+				env.hooks = SHMEM_HOOKS_FENTRY;
+			else if (strcmp(optarg, "tracepoint") == 0)
+				env.hooks = SHMEM_HOOKS_TRACEPOINT;
+			else if (strcmp(optarg, "lru") == 0)
+				env.hooks = SHMEM_HOOKS_LRU;
+			else {
+				err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'memleakbpf shmem --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		if (!parse_seconds(argv[optind], &env.interval) || env.interval <= 0) {
+			err_msg("invalid interval '%s'", argv[optind]);
+			return -EINVAL;
+		}
+		optind++;
+	}
+	if (optind < argc) {
+		if (!parse_u64(argv[optind], &env.count) || env.count == 0) {
+			err_msg("invalid count '%s'", argv[optind]);
+			return -EINVAL;
+		}
+		optind++;
+	}
+	if (optind < argc) {
+		err_msg("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (env.mount) {
+		struct sh_mount *m = NULL;
+		size_t n = 0, i = 0;
+		bool found = false;
+
+		if (stat(env.mount, &st) != 0) {
+			err_msg("--mount %s: %s", env.mount, strerror(errno));
+			return -EINVAL;
+		}
+		env.mount_dev = st.st_dev;
+		if (sh_read_mounts("/proc/self/mountinfo", &m, &n) == 0)
+			for (i = 0; i < n; i++)
+				found = found || m[i].dev == st.st_dev;
+		free(m);
+		if (!found) {
+			err_msg("--mount %s: not on a tmpfs mount", env.mount);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- collecting one report from the maps ---- */
+
+/* qsort and bsearch must not see NULL, even for zero elements. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+struct page_rec {
+	dev_t dev;
+	unsigned long long ino;
+	__u32 wid;
+	__u32 flags;
+};
+
+static int cmp_page_rec(const void *a, const void *b)
+{
+	const struct page_rec *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->wid != y->wid)
+		return x->wid < y->wid ? -1 : 1;
+	return 0;
+}
+
+static int cmp_writer_wid(const void *a, const void *b)
+{
+	const struct sh_writer *x = a, *y = b;
+
+	return x->wid < y->wid ? -1 : x->wid > y->wid;
+}
+
+/* Show the cgroup that accounts the memory: the v2 one when the memory
+ * controller lives there, else the v1 memory hierarchy's. */
+static bool memcg_on_v2(void)
+{
+	static int cached = -1;
+	char path[PATH_MAX + 32], line[1024];
+	const char *root;
+	FILE *f;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	root = cgroup_root(CGROUP_V2);
+	if (!root)
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f))
+		for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n"))
+			if (strcmp(t, "memory") == 0)
+				cached = 1;
+	if (f)
+		fclose(f);
+	return cached;
+}
+
+/* The writer table only grows: read it whole each report. */
+static int read_writers(int fd, struct sh_writer **out, size_t *n)
+{
+	struct shmem_writer_key k, next, *prev = NULL;
+	struct shmem_writer_val v;
+	struct sh_writer *w = NULL, *p;
+	size_t cnt = 0, cap = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v) != 0)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			p = realloc(w, cap * sizeof(*w));
+			if (!p) {
+				free(w);
+				return -ENOMEM;
+			}
+			w = p;
+		}
+		memset(&w[cnt], 0, sizeof(w[cnt]));
+		w[cnt].wid = v.wid;
+		w[cnt].tgid = k.tgid;
+		memcpy(w[cnt].comm, k.comm, sizeof(k.comm));
+		w[cnt].comm[SHMEM_COMM_LEN - 1] = '\0';
+		w[cnt].stack_id = k.stack_id;
+		w[cnt].cgroup_v2 = cgroup_path(CGROUP_V2, k.cgid);
+		w[cnt].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k.memcg_ino);
+		w[cnt].cgroup = memcg_on_v2() || !w[cnt].cgroup_v1 ? w[cnt].cgroup_v2
+								     : w[cnt].cgroup_v1;
+		cnt++;
+	}
+	sort(w, cnt, sizeof(*w), cmp_writer_wid);
+	*out = w;
+	*n = cnt;
+	return 0;
+}
+
+/* The event stream: the page table lives here (see include/shmem.h). */
+static struct sh_table table;
+static unsigned long long ucounters[SHC_NR];
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	const struct shmem_event *e = data;
+	struct sh_page *p;
+	__u32 i, nr;
+	int err;
+
+	if (len < sizeof(*e))
+		return 0;
+	if (e->type == SHMEM_EV_WRITER) {
+		sh_stacks_note_writer((pid_t)e->ino);
+		return 0;
+	}
+	nr = e->nr > SHMEM_MAX_FOLIO_PAGES ? SHMEM_MAX_FOLIO_PAGES : e->nr;
+	for (i = 0; i < nr; i++) {
+		switch (e->type) {
+		case SHMEM_EV_ADD:
+			err = sh_table_add(&table, e->dev, e->ino, e->index + i, e->wid);
+			if (err > 0)
+				ucounters[SHC_ADDED_PAGES]++;
+			else if (err < 0)
+				ucounters[SHC_DROP_PAGES]++;
+			break;
+		case SHMEM_EV_DEL:
+			if (sh_table_del(&table, e->dev, e->ino, e->index + i))
+				ucounters[SHC_REMOVED_PAGES]++;
+			break;
+		case SHMEM_EV_SWAP_OUT:
+		case SHMEM_EV_SWAP_IN:
+			p = sh_table_find(&table, e->dev, e->ino, e->index + i);
+			if (p && e->type == SHMEM_EV_SWAP_OUT)
+				p->flags |= SHMEM_PF_SWAPPED;
+			else if (p)
+				p->flags &= ~SHMEM_PF_SWAPPED;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int read_pages(struct page_rec **out, size_t *n)
+{
+	struct page_rec *recs = calloc(table.n ? table.n : 1, sizeof(*recs));
+	size_t i, cnt = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	for (i = 0; i < table.cap && cnt < table.n; i++) {
+		const struct sh_page *p = &table.slots[i];
+
+		if (!p->used)
+			continue;
+		recs[cnt].dev = sh_dev_from_kernel(p->dev);
+		recs[cnt].ino = p->ino;
+		recs[cnt].wid = p->wid;
+		recs[cnt].flags = p->flags;
+		cnt++;
+	}
+	sort(recs, cnt, sizeof(*recs), cmp_page_rec);
+	*out = recs;
+	*n = cnt;
+	return 0;
+}
+
+static void read_counters(int fd, unsigned long long *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 i;
+	int cpu;
+
+	memset(c, 0, SHC_NR * sizeof(*c));
+	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
+		return;
+	for (i = 0; i < SHC_NR; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals) != 0)
+			continue;
+		for (cpu = 0; cpu < ncpu; cpu++)
+			c[i] += vals[cpu];
+	}
+	free(vals);
+}
+
+static struct sh_writer unknown_writer = { .wid = SHMEM_WID_UNKNOWN, .stack_id = -1 };
+
+static struct sh_writer *find_writer(struct sh_writer *w, size_t n, __u32 wid)
+{
+	struct sh_writer key = { .wid = wid };
+	struct sh_writer *hit;
+
+	if (wid == SHMEM_WID_UNKNOWN || !n)
+		return &unknown_writer;
+	hit = bsearch(&key, w, n, sizeof(*w), cmp_writer_wid);
+	return hit ? hit : &unknown_writer;
+}
+
+static bool writer_passes(const struct sh_writer *w)
+{
+	if (env.pid && (!w || (pid_t)w->tgid != env.pid))
+		return false;
+	if (env.cgroup && (!w || (!cgroup_path_within(w->cgroup_v2, env.cgroup_rel) &&
+				   !cgroup_path_within(w->cgroup_v1, env.cgroup_rel))))
+		return false;
+	return true;
+}
+
+static unsigned long long inode_bytes(const struct sh_inode *in)
+{
+	return in->bytes_tracked + in->bytes_before;
+}
+
+static int cmp_inode_bytes(const void *a, const void *b)
+{
+	unsigned long long x = inode_bytes(a), y = inode_bytes(b);
+
+	return x > y ? -1 : x < y;
+}
+
+static int cmp_iw_bytes(const void *a, const void *b)
+{
+	const struct sh_inode_writer *x = a, *y = b;
+
+	return x->bytes > y->bytes ? -1 : x->bytes < y->bytes;
+}
+
+static int cmp_writer_bytes(const void *a, const void *b)
+{
+	const struct sh_writer *x = *(struct sh_writer *const *)a;
+	const struct sh_writer *y = *(struct sh_writer *const *)b;
+
+	return x->bytes > y->bytes ? -1 : x->bytes < y->bytes;
+}
+
+static void free_report(struct sh_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ninodes; i++)
+		free(r->inodes[i].writers);
+	free(r->inodes);
+	free(r->writers);
+	free(r->mounts);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool swap_known;
+
+static bool swap_active(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n > 1; /* past the header */
+}
+
+/* Group the page records into inodes, then name, filter and sort. */
+static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_writer *w,
+			size_t nw)
+{
+	struct page_rec *recs = NULL;
+	size_t nrecs = 0, i, j, k, kept;
+	struct sh_inode *in;
+	int err;
+
+	read_counters(bpf_map__fd(skel->maps.counters), r->counters);
+	for (i = 0; i < SHC_NR; i++)
+		r->counters[i] += ucounters[i];
+	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
+		     r->counters[SHC_DROP_WRITERS] + r->counters[SHC_DROP_STACKS] +
+		     r->counters[SHC_NO_ALLOC] + r->counters[SHC_MISMATCH];
+	wall_time(r->time, sizeof(r->time));
+	r->show_stacks = env.stacks;
+	r->swap_known = swap_known;
+	r->swap_active = swap_active();
+
+	err = read_pages(&recs, &nrecs);
+	if (err)
+		return err;
+	err = sh_read_mounts("/proc/self/mountinfo", &r->mounts, &r->nmounts);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < r->nmounts; i++)
+		r->mounts[i].shown = !env.mount || r->mounts[i].dev == env.mount_dev;
+
+	/* One inode per (dev, ino) run; one writer entry per wid run. */
+	for (i = 0; i < nrecs; i = j) {
+		struct sh_inode *p = realloc(r->inodes, (r->ninodes + 1) * sizeof(*p));
+
+		if (!p) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		r->inodes = p;
+		in = &r->inodes[r->ninodes++];
+		memset(in, 0, sizeof(*in));
+		in->dev = recs[i].dev;
+		in->ino = recs[i].ino;
+		for (j = i; j < nrecs && recs[j].dev == in->dev && recs[j].ino == in->ino; j = k) {
+			struct sh_inode_writer *iw;
+
+			for (k = j; k < nrecs && recs[k].dev == in->dev && recs[k].ino == in->ino &&
+				    recs[k].wid == recs[j].wid; k++)
+				if (recs[k].flags & SHMEM_PF_SWAPPED)
+					in->swapped += 4096;
+			iw = realloc(in->writers, (in->nwriters + 1) * sizeof(*iw));
+			if (!iw) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			in->writers = iw;
+			iw[in->nwriters].w = find_writer(w, nw, recs[j].wid);
+			iw[in->nwriters].bytes = (unsigned long long)(k - j) * 4096;
+			in->bytes_tracked += iw[in->nwriters].bytes;
+			in->nwriters++;
+		}
+	}
+	free(recs);
+	recs = NULL;
+
+	sh_resolve_paths(r);
+
+	for (i = 0; i < r->nmounts; i++)
+		for (j = 0; j < r->ninodes; j++)
+			if (r->inodes[j].dev == r->mounts[i].dev)
+				r->mounts[i].bytes_tracked += r->inodes[j].bytes_tracked;
+
+	/* Filters: drop inodes, and writers inside kept inodes. */
+	for (i = 0; i < nw; i++)
+		w[i].bytes = 0;
+	unknown_writer.bytes = 0;
+	for (i = 0, kept = 0; i < r->ninodes; i++) {
+		struct sh_inode cur = r->inodes[i];
+		size_t nk = 0;
+
+		for (j = 0; j < cur.nwriters; j++)
+			if (writer_passes(cur.writers[j].w))
+				cur.writers[nk++] = cur.writers[j];
+		/* Bytes from before tracing have no writer: a pid or cgroup
+		 * filter cannot claim them. */
+		if (cur.bytes_before && !env.pid && !env.cgroup)
+			; /* kept as the writer-less entry the printers add */
+		else if (!nk)
+			goto drop;
+		if (env.mount && cur.dev != env.mount_dev)
+			goto drop;
+		if (inode_bytes(&cur) < env.min_bytes || !inode_bytes(&cur))
+			goto drop;
+		cur.nwriters = nk;
+		sort(cur.writers, cur.nwriters, sizeof(*cur.writers), cmp_iw_bytes);
+		for (j = 0; j < cur.nwriters; j++)
+			cur.writers[j].w->bytes += cur.writers[j].bytes;
+		r->inodes[kept++] = cur;
+		continue;
+drop:
+		free(cur.writers);
+	}
+	r->ninodes = kept;
+	sort(r->inodes, r->ninodes, sizeof(*r->inodes), cmp_inode_bytes);
+
+	r->writers = calloc(nw + 1, sizeof(*r->writers));
+	if (!r->writers) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nw; i++)
+		if (w[i].bytes && w[i].bytes >= env.min_bytes)
+			r->writers[r->nwriters++] = &w[i];
+	if (unknown_writer.bytes && unknown_writer.bytes >= env.min_bytes)
+		r->writers[r->nwriters++] = &unknown_writer;
+	sort(r->writers, r->nwriters, sizeof(*r->writers), cmp_writer_bytes);
+cleanup:
+	free(recs);
+	return err;
+}
+
+static int report(struct shmem_bpf *skel)
+{
+	struct sh_writer *w = NULL;
+	struct sh_report r = {};
+	size_t nw = 0;
+	int err;
+
+	err = read_writers(bpf_map__fd(skel->maps.writers), &w, &nw);
+	if (!err)
+		err = build_report(skel, &r, w, nw);
+	if (err) {
+		err_msg("cannot read the BPF maps: %s", strerror(-err));
+	} else {
+		if (env.json)
+			sh_print_json(stdout, &r);
+		else
+			sh_print_text(stdout, &r);
+		fflush(stdout);
+	}
+	free_report(&r);
+	free(w);
+	return err;
+}
+
+/* open -> size -> choose programs -> load -> attach, for one hook set. */
+static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks)
+{
+	struct shmem_bpf *skel;
+	int err;
+
+	*out = NULL;
+	skel = shmem_bpf__open();
+	if (!skel) {
+		err = -errno;
+		err_msg("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	skel->rodata->want_stacks = env.stacks;
+	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
+	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
+	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
+
+	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
+	bpf_program__set_autoload(skel->progs.tp_delete, hooks == SHMEM_HOOKS_TRACEPOINT ||
+							  hooks == SHMEM_HOOKS_LRU);
+	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
+	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
+	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
+	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && swap_known);
+	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
+				  hooks == SHMEM_HOOKS_FENTRY && swap_known);
+
+	err = shmem_bpf__load(skel);
+	if (err) {
+		err_msg("cannot load the BPF programs: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto fail;
+	}
+	err = shmem_bpf__attach(skel);
+	if (err) {
+		err_msg("cannot attach the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	*out = skel;
+	return 0;
+fail:
+	shmem_bpf__destroy(skel);
+	return err;
+}
+
+/* Stack ids in writers refer to this map; the printers look them up. */
+int sh_stack_fd = -1;
+
+int cmd_shmem(int argc, char **argv)
+{
+	struct shmem_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	enum shmem_hookset hooks;
+	unsigned long long reports = 0, next_ns;
+	int err;
+
+	err = parse_args(argc, argv);
+	if (err)
+		return EXIT_USAGE;
+	if (!check_bpf_prereqs())
+		return EXIT_RUNTIME;
+	setup_libbpf_logging();
+
+	if (env.hooks) {
+		hooks = env.hooks;
+		probe_report("set", "forced by --hooks", NULL);
+	} else {
+		hooks = probe_shmem_hooks();
+	}
+	swap_known = hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_writeout") &&
+		     probe_fentry("shmem_swapin_folio");
+	if (hooks == SHMEM_HOOKS_NONE) {
+		err_msg("no usable hook: neither fentry on shmem_add_to_page_cache nor the "
+			"mm_page_alloc/mod_memcg_lruvec_state/filemap tracepoints load here");
+		err = -ENOENT;
+		goto cleanup;
+	}
+
+	table.max = env.max_pages;
+	err = start_hooks(&skel, hooks);
+	/* fentry loading in the probe does not promise that these programs
+	 * verify on this kernel's function signatures: fall back. */
+	if (err && hooks == SHMEM_HOOKS_FENTRY && !env.hooks) {
+		warn_msg("falling back to the tracepoint hooks");
+		swap_known = false;
+		hooks = SHMEM_HOOKS_TRACEPOINT;
+		err = start_hooks(&skel, hooks);
+	}
+	if (err)
+		goto cleanup;
+	sh_stack_fd = bpf_map__fd(skel->maps.stacks);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
+	if (!rb) {
+		err = -errno;
+		err_msg("cannot set up the event ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (hooks == SHMEM_HOOKS_LRU)
+		warn_msg("writers are taken at LRU insertion (no NR_SHMEM tracepoint): "
+			 "they may be the wrong task");
+
+	install_signal_handlers();
+	fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)...%s\n",
+		env.interval > 0 ? "" : " Hit Ctrl-C to end.");
+	next_ns = now_ns() + (unsigned long long)(env.interval * 1e9);
+	while (!exiting) {
+		/* Page events are submitted without wakeups (cheaper for the
+		 * writer): drain on a short timer; a new writer wakes us. */
+		err = ring_buffer__poll(rb, 20);
+		if (err < 0 && err != -EINTR) {
+			err_msg("reading the event ring buffer: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = 0;
+		ring_buffer__consume(rb);
+		if (env.interval <= 0 || now_ns() < next_ns)
+			continue;
+		err = report(skel);
+		if (err)
+			goto cleanup;
+		next_ns += (unsigned long long)(env.interval * 1e9);
+		if (env.count && ++reports >= env.count)
+			goto cleanup;
+	}
+	ring_buffer__consume(rb);
+	err = report(skel);
+cleanup:
+	ring_buffer__free(rb);
+	shmem_bpf__destroy(skel);
+	sh_table_free(&table);
+	sh_stacks_free();
+	cgroup_cache_free();
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}

@@ -1,0 +1,135 @@
+/* memleakbpf shmem, userspace side: the one report structure that both
+ * the text and the JSON printer read, and the path resolver. */
+#ifndef MEMLEAKBPF_SHMEM_INT_H
+#define MEMLEAKBPF_SHMEM_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "shmem.h"
+
+enum sh_kind { SH_TMPFS, SH_MEMFD, SH_SYSV, SH_SHARED_ANON };
+
+struct sh_writer {
+	__u32 wid;
+	__u32 tgid;			/* 0: unknown (before tracing, fallback) */
+	char comm[SHMEM_COMM_LEN];
+	const char *cgroup;		/* the one shown: NULL when unknown */
+	const char *cgroup_v2;		/* both, for --cgroup matching */
+	const char *cgroup_v1;
+	__s64 stack_id;
+	unsigned long long bytes;	/* over the inodes shown */
+};
+
+struct sh_inode_writer {
+	struct sh_writer *w;		/* NULL: existed before tracing */
+	unsigned long long bytes;
+};
+
+#define SH_MAX_HOLDERS 8
+
+struct sh_inode {
+	dev_t dev;			/* userspace encoding (makedev) */
+	unsigned long long ino;
+	enum sh_kind kind;
+	char path[PATH_MAX];
+	bool deleted;
+	bool resolved;
+	int nholders;			/* pids holding it open or mapped */
+	pid_t holders[SH_MAX_HOLDERS];
+	long long sysv_shmid;		/* -1 unless SH_SYSV */
+	unsigned long long sysv_key;
+	uid_t uid;			/* owner from stat, when resolved */
+	unsigned long long bytes_tracked;
+	unsigned long long bytes_before; /* resident but older than tracing */
+	unsigned long long swapped;
+	struct sh_inode_writer *writers;
+	size_t nwriters;
+};
+
+struct sh_mount {
+	char mountpoint[PATH_MAX];
+	dev_t dev;
+	unsigned long long bytes_tracked;
+	unsigned long long bytes_used;	/* statvfs */
+	bool shown;
+};
+
+struct sh_report {
+	char time[16];
+	struct sh_inode *inodes;
+	size_t ninodes;
+	struct sh_writer **writers;	/* sorted by bytes, the shown ones */
+	size_t nwriters;
+	struct sh_mount *mounts;
+	size_t nmounts;
+	unsigned long long counters[SHC_NR];
+	unsigned long long dropped;	/* sum of every drop counter */
+	bool show_stacks;
+	/* Swap-out is followed only by the fentry hooks: otherwise swapped
+	 * pages stay counted as resident and bytes_swapped is unknown. */
+	bool swap_known;
+	bool swap_active;	/* /proc/swaps lists a device */
+};
+
+/* shmem_table.c: pages currently in the page cache of shmem inodes */
+struct sh_page {
+	__u64 ino;
+	__u64 index;
+	__u32 dev;	/* kernel encoding, as in the events */
+	__u32 wid;
+	__u8 flags;	/* SHMEM_PF_* */
+	__u8 used;
+};
+
+struct sh_table {
+	struct sh_page *slots;
+	size_t cap;	/* power of two */
+	size_t n;
+	size_t max;	/* --max-pages */
+};
+
+/* 1 added, 0 already tracked (first writer kept), -ENOSPC at max, -ENOMEM. */
+int sh_table_add(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u32 wid);
+/* True when the page was tracked and is now gone. */
+bool sh_table_del(struct sh_table *t, __u32 dev, __u64 ino, __u64 index);
+struct sh_page *sh_table_find(const struct sh_table *t, __u32 dev, __u64 ino, __u64 index);
+void sh_table_free(struct sh_table *t);
+
+/* shmem_paths.c */
+/* Kernel dev_t (MKDEV: major << 20 | minor) to the userspace encoding. */
+dev_t sh_dev_from_kernel(__u32 kdev);
+/* Tmpfs mounts from /proc/self/mountinfo (first mount of each device). */
+int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
+/* One mountinfo line: mount point (unescaped) and fstype; false if malformed. */
+bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
+			     size_t fslen, unsigned int *major, unsigned int *minor);
+/* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
+void sh_resolve_paths(struct sh_report *r);
+/* A /proc/PID/maps line's device and inode; false if malformed. */
+bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
+			unsigned long long *ino, const char **path);
+/* A /proc/sysvipc/shm line: key, shmid, rss; false for the header/malformed. */
+bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
+			unsigned long long *rss);
+
+/* shmem_stacks.c (--stacks) */
+/* Copy a new writer's executable mappings while it still lives. */
+void sh_stacks_note_writer(pid_t tgid);
+/* "function (file:line) [module]", or what is known of frame `ip`. */
+void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
+			 size_t len);
+/* An executable file mapping from a /proc/PID/maps line; false otherwise. */
+bool sh_parse_xmap_line(const char *line, unsigned long long *start, unsigned long long *end,
+			unsigned long long *off, const char **path);
+void sh_stacks_free(void);
+
+/* shmem_report.c */
+void sh_print_text(FILE *out, const struct sh_report *r);
+void sh_print_json(FILE *out, const struct sh_report *r);
+const char *sh_kind_name(enum sh_kind k);
+
+#endif

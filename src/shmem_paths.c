@@ -1,0 +1,410 @@
+/* memleakbpf shmem: (dev, ino) -> a name a user recognises.
+ *
+ * Files on mounted tmpfs are found by walking the mount; what is left
+ * (unlinked files, memfd, SysV segments, shared anonymous regions, all of
+ * which live on the kernel's internal shm mount) is named from the
+ * /proc/PID/fd links and /proc/PID/maps lines that still reference it, and
+ * SysV segments nobody attaches from /proc/sysvipc/shm (the kernel gives a
+ * segment's inode the shmid as its number). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "shmem_int.h"
+
+dev_t sh_dev_from_kernel(__u32 kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+static void unescape_octal(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
+			     size_t fslen, unsigned int *major, unsigned int *minor)
+{
+	char m[PATH_MAX], fs[64];
+	const char *sep = strstr(line, " - ");
+
+	if (!sep || sscanf(line, "%*s %*s %u:%u %*s %4095s", major, minor, m) != 3 ||
+	    sscanf(sep + 3, "%63s", fs) != 1)
+		return false;
+	unescape_octal(m);
+	snprintf(mnt, mntlen, "%s", m);
+	snprintf(fstype, fslen, "%s", fs);
+	return true;
+}
+
+int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
+{
+	char line[8192], mnt[PATH_MAX], fstype[64];
+	struct sh_mount *m = NULL, *p;
+	unsigned int maj, min;
+	size_t cnt = 0, i;
+	struct statvfs sv;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(mountinfo, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		dev_t dev;
+
+		if (!sh_parse_mountinfo_line(line, mnt, sizeof(mnt), fstype, sizeof(fstype), &maj,
+					     &min) ||
+		    strcmp(fstype, "tmpfs") != 0)
+			continue;
+		dev = makedev(maj, min);
+		for (i = 0; i < cnt; i++)
+			if (m[i].dev == dev)
+				break;
+		if (i < cnt)
+			continue; /* a bind mount of a tmpfs already listed */
+		p = realloc(m, (cnt + 1) * sizeof(*m));
+		if (!p) {
+			err = -ENOMEM;
+			break;
+		}
+		m = p;
+		memset(&m[cnt], 0, sizeof(m[cnt]));
+		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", mnt);
+		m[cnt].dev = dev;
+		if (statvfs(mnt, &sv) == 0)
+			m[cnt].bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+		cnt++;
+	}
+	fclose(f);
+	if (err) {
+		free(m);
+		return err;
+	}
+	*out = m;
+	*n = cnt;
+	return 0;
+}
+
+bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
+			unsigned long long *ino, const char **path)
+{
+	int off = 0;
+
+	if (sscanf(line, "%*x-%*x %*4s %*x %x:%x %llu %n", major, minor, ino, &off) != 3 || !off)
+		return false;
+	*path = line + off;
+	return true;
+}
+
+bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
+			unsigned long long *rss)
+{
+	long long k;
+
+	/* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime
+	 * ctime rss swap: the key is printed as a signed decimal. */
+	if (sscanf(line, "%lld %lld %*o %*u %*d %*d %*u %*u %*u %*u %*u %*d %*d %*d %llu", &k,
+		   shmid, rss) != 3)
+		return false;
+	*key = (unsigned long long)(unsigned int)k;
+	return true;
+}
+
+/* ---- lookup of a report's inodes by (dev, ino) ---- */
+
+static struct sh_inode **by_id;
+static size_t nby_id;
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct sh_inode *x = *(struct sh_inode *const *)a, *y = *(struct sh_inode *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+static struct sh_inode *find_inode(dev_t dev, unsigned long long ino)
+{
+	struct sh_inode key = { .dev = dev, .ino = ino }, *kp = &key, **hit;
+
+	hit = bsearch(&kp, by_id, nby_id, sizeof(*by_id), cmp_id);
+	return hit ? *hit : NULL;
+}
+
+/* ---- walking mounted tmpfs ---- */
+
+/* Inodes resident before tracing started, found by the walk. */
+static struct sh_inode *extra;
+static size_t nextra;
+static dev_t walk_dev;
+
+static int walk_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
+{
+	unsigned long long resident;
+	struct sh_inode *in, *p;
+
+	if (type != FTW_F || st->st_dev != walk_dev)
+		return 0;
+	resident = (unsigned long long)st->st_blocks * 512;
+	in = find_inode(st->st_dev, st->st_ino);
+	if (in) {
+		if (!in->resolved) {
+			snprintf(in->path, sizeof(in->path), "%s", fpath);
+			in->resolved = true;
+			in->kind = SH_TMPFS;
+			in->uid = st->st_uid;
+		}
+		if (resident > in->bytes_tracked)
+			in->bytes_before = resident - in->bytes_tracked;
+		return 0;
+	}
+	if (!resident)
+		return 0;
+	p = realloc(extra, (nextra + 1) * sizeof(*extra));
+	if (!p)
+		return 0;
+	extra = p;
+	in = &extra[nextra++];
+	memset(in, 0, sizeof(*in));
+	in->dev = st->st_dev;
+	in->ino = st->st_ino;
+	in->kind = SH_TMPFS;
+	in->resolved = true;
+	in->uid = st->st_uid;
+	in->sysv_shmid = -1;
+	in->bytes_before = resident;
+	snprintf(in->path, sizeof(in->path), "%s", fpath);
+	return 0;
+}
+
+/* ---- /proc holders ---- */
+
+static void add_holder(struct sh_inode *in, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < in->nholders; i++)
+		if (in->holders[i] == pid)
+			return;
+	if (in->nholders < SH_MAX_HOLDERS)
+		in->holders[in->nholders++] = pid;
+}
+
+/* Name an internal-mount or unlinked inode from the text the kernel shows
+ * for it: "/memfd:NAME (deleted)", "/SYSV0000abcd (deleted)",
+ * "/dev/zero (deleted)" (shared anonymous), "/mnt/f (deleted)". */
+static void name_from_link(struct sh_inode *in, const char *link, bool on_mount)
+{
+	char buf[PATH_MAX];
+	size_t n;
+	char *d;
+
+	if (in->path[0] && in->resolved)
+		return;
+	snprintf(buf, sizeof(buf), "%s", link);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	d = strstr(buf, " (deleted)");
+	if (d && d[10] == '\0')
+		*d = '\0';
+	in->deleted = d != NULL || !on_mount;
+	in->resolved = true;
+	if (!on_mount && strncmp(buf, "/memfd:", 7) == 0) {
+		in->kind = SH_MEMFD;
+		snprintf(in->path, sizeof(in->path), "%s", buf + 1);
+		in->deleted = false;
+	} else if (!on_mount && strncmp(buf, "/SYSV", 5) == 0) {
+		in->kind = SH_SYSV;
+		in->sysv_key = strtoull(buf + 5, NULL, 16);
+		in->deleted = false;
+	} else if (!on_mount && strcmp(buf, "/dev/zero") == 0) {
+		in->kind = SH_SHARED_ANON;
+		snprintf(in->path, sizeof(in->path), "shared-anon");
+		in->deleted = false;
+	} else {
+		in->kind = on_mount ? SH_TMPFS : SH_MEMFD;
+		snprintf(in->path, sizeof(in->path), "%s", buf);
+	}
+}
+
+static bool dev_mounted(const struct sh_report *r, dev_t dev)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmounts; i++)
+		if (r->mounts[i].dev == dev)
+			return true;
+	return false;
+}
+
+static void scan_proc(struct sh_report *r)
+{
+	char path[64], fdpath[400], link[PATH_MAX], line[PATH_MAX + 128];
+	struct dirent *de, *fe;
+	DIR *proc, *fds;
+	struct sh_inode *in;
+	struct stat st;
+	const char *name;
+	unsigned int maj, min;
+	unsigned long long ino;
+	ssize_t n;
+	FILE *f;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while ((de = readdir(proc))) {
+		pid_t pid = atoi(de->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && (fe = readdir(fds))) {
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
+			n = readlink(fdpath, link, sizeof(link) - 1);
+			if (n <= 0 || link[0] != '/')
+				continue;
+			link[n] = '\0';
+			if (stat(fdpath, &st) != 0 || !(in = find_inode(st.st_dev, st.st_ino)))
+				continue;
+			name_from_link(in, link, dev_mounted(r, in->dev));
+			add_holder(in, pid);
+		}
+		if (fds)
+			closedir(fds);
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!sh_parse_maps_line(line, &maj, &min, &ino, &name) || !ino || !*name)
+				continue;
+			in = find_inode(makedev(maj, min), ino);
+			if (!in)
+				continue;
+			name_from_link(in, name, dev_mounted(r, in->dev));
+			add_holder(in, pid);
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(proc);
+}
+
+static void scan_sysv(struct sh_report *r)
+{
+	char line[512];
+	unsigned long long key, rss;
+	long long shmid;
+	size_t i;
+	FILE *f = fopen("/proc/sysvipc/shm", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!sh_parse_sysv_line(line, &key, &shmid, &rss))
+			continue;
+		for (i = 0; i < r->ninodes; i++) {
+			struct sh_inode *in = &r->inodes[i];
+
+			if (dev_mounted(r, in->dev) || in->ino != (unsigned long long)shmid ||
+			    (in->resolved && in->kind != SH_SYSV))
+				continue;
+			in->kind = SH_SYSV;
+			in->resolved = true;
+			in->sysv_key = key;
+			in->sysv_shmid = shmid;
+		}
+	}
+	if (f)
+		fclose(f);
+	for (i = 0; i < r->ninodes; i++) {
+		struct sh_inode *in = &r->inodes[i];
+
+		if (in->kind != SH_SYSV)
+			continue;
+		if (in->sysv_shmid >= 0)
+			snprintf(in->path, sizeof(in->path), "SYSV key=0x%08llx shmid=%lld",
+				 in->sysv_key, in->sysv_shmid);
+		else
+			snprintf(in->path, sizeof(in->path), "SYSV key=0x%08llx shmid=?",
+				 in->sysv_key);
+	}
+}
+
+void sh_resolve_paths(struct sh_report *r)
+{
+	struct sh_inode *p;
+	size_t i;
+
+	by_id = calloc(r->ninodes ? r->ninodes : 1, sizeof(*by_id));
+	if (!by_id)
+		return;
+	for (i = 0; i < r->ninodes; i++) {
+		by_id[i] = &r->inodes[i];
+		r->inodes[i].sysv_shmid = -1;
+	}
+	nby_id = r->ninodes;
+	qsort(by_id, nby_id, sizeof(*by_id), cmp_id);
+
+	for (i = 0; i < r->nmounts; i++) {
+		if (!r->mounts[i].shown)
+			continue;
+		walk_dev = r->mounts[i].dev;
+		nftw(r->mounts[i].mountpoint, walk_one, 32, FTW_PHYS | FTW_MOUNT);
+	}
+	for (i = 0; i < r->ninodes; i++)
+		if (!r->inodes[i].resolved)
+			break;
+	if (i < r->ninodes)
+		scan_proc(r);
+	scan_sysv(r);
+	for (i = 0; i < r->ninodes; i++) {
+		struct sh_inode *in = &r->inodes[i];
+
+		if (in->resolved)
+			continue;
+		in->kind = SH_TMPFS;
+		in->deleted = true;
+		snprintf(in->path, sizeof(in->path), "(no name: dev %u:%u ino %llu)",
+			 major(in->dev), minor(in->dev), in->ino);
+	}
+	free(by_id);
+	by_id = NULL;
+	nby_id = 0;
+
+	if (nextra) {
+		p = realloc(r->inodes, (r->ninodes + nextra) * sizeof(*p));
+		if (p) {
+			memcpy(p + r->ninodes, extra, nextra * sizeof(*p));
+			r->inodes = p;
+			r->ninodes += nextra;
+		}
+	}
+	free(extra);
+	extra = NULL;
+	nextra = 0;
+}

@@ -1,0 +1,268 @@
+/* memleakbpf shmem: the text and JSON printers, twins over one sh_report. */
+#include <bpf/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "common.h"
+#include "json.h"
+#include "shmem_int.h"
+
+extern int sh_stack_fd;
+
+#define MAX_STACK_DEPTH 127
+
+static const char *const counter_names[SHC_NR] = {
+	[SHC_ADDED_PAGES] = "added_pages",
+	[SHC_REMOVED_PAGES] = "removed_pages",
+	[SHC_DROP_PAGES] = "drop_page_table_full",
+	[SHC_DROP_EVENTS] = "drop_events",
+	[SHC_DROP_WRITERS] = "drop_writer_table_full",
+	[SHC_DROP_STACKS] = "drop_stacks",
+	[SHC_NO_ALLOC] = "drop_no_matching_alloc",
+	[SHC_MISMATCH] = "drop_alloc_mismatch",
+	[SHC_LRU_ADDED] = "lru_added_pages",
+	[SHC_SWAPPED] = "swapped_pages",
+	[SHC_MOVED] = "moved_pages",
+};
+
+const char *sh_kind_name(enum sh_kind k)
+{
+	switch (k) {
+	case SH_MEMFD: return "memfd";
+	case SH_SYSV: return "sysv";
+	case SH_SHARED_ANON: return "shared_anon";
+	default: return "tmpfs";
+	}
+}
+
+static const char *human(char *buf, size_t len, unsigned long long b)
+{
+	return fmt_bytes(buf, len, b);
+}
+
+static int read_stack(__s64 id, __u64 *ips)
+{
+	int n;
+
+	if (id < 0 || sh_stack_fd < 0)
+		return 0;
+	memset(ips, 0, MAX_STACK_DEPTH * sizeof(*ips));
+	if (bpf_map_lookup_elem(sh_stack_fd, &(__u32){ (__u32)id }, ips) != 0)
+		return 0;
+	for (n = 0; n < MAX_STACK_DEPTH && ips[n]; n++)
+		;
+	return n;
+}
+
+/* ---- text ---- */
+
+static void text_writer(FILE *out, const char *indent, const struct sh_writer *w,
+			unsigned long long bytes, bool show_stacks)
+{
+	char sz[32], comm[SHMEM_COMM_LEN * 4], cg[PATH_MAX], frame[PATH_MAX], safe[PATH_MAX];
+	__u64 ips[MAX_STACK_DEPTH];
+	int i, n;
+
+	human(sz, sizeof(sz), bytes);
+	if (!w->tgid) {
+		fprintf(out, "%s%10s  writer unknown\n", indent, sz);
+		return;
+	}
+	sanitize_text(comm, sizeof(comm), w->comm);
+	sanitize_text(cg, sizeof(cg), w->cgroup ? w->cgroup : "?");
+	fprintf(out, "%s%10s  pid %u %s  cgroup %s\n", indent, sz, w->tgid, comm, cg);
+	if (!show_stacks)
+		return;
+	n = read_stack(w->stack_id, ips);
+	for (i = 0; i < n; i++) {
+		sh_stack_frame_name(w->tgid, ips[i], i > 0, frame, sizeof(frame));
+		sanitize_text(safe, sizeof(safe), frame);
+		fprintf(out, "%s              #%d %s\n", indent, i, safe);
+	}
+}
+
+void sh_print_text(FILE *out, const struct sh_report *r)
+{
+	char sz[32], sz2[32], sz3[32], path[PATH_MAX];
+	unsigned long long total = 0;
+	size_t i, j;
+	int h;
+
+	for (i = 0; i < r->ninodes; i++)
+		total += r->inodes[i].bytes_tracked;
+	fprintf(out, "%s shmem: %zu inodes, %s attributed\n", r->time, r->ninodes,
+		human(sz, sizeof(sz), total));
+	fprintf(out, "INODES\n");
+	for (i = 0; i < r->ninodes; i++) {
+		const struct sh_inode *in = &r->inodes[i];
+
+		sanitize_text(path, sizeof(path), in->path);
+		fprintf(out, "  %10s  %-11s %s%s", human(sz, sizeof(sz), in->bytes_tracked +
+							  in->bytes_before),
+			sh_kind_name(in->kind), path, in->deleted && in->kind == SH_TMPFS ?
+			" (deleted)" : "");
+		for (h = 0; h < in->nholders; h++)
+			fprintf(out, "%s%d", h ? "," : "  held by pid ", in->holders[h]);
+		fputc('\n', out);
+		for (j = 0; j < in->nwriters; j++)
+			text_writer(out, "    ", in->writers[j].w, in->writers[j].bytes,
+				    r->show_stacks);
+		if (in->bytes_before)
+			fprintf(out, "    %10s  before tracing (owner uid %u, writer unknown)\n",
+				human(sz, sizeof(sz), in->bytes_before), (unsigned int)in->uid);
+		if (in->swapped)
+			fprintf(out, "    %10s  of it swapped out\n",
+				human(sz, sizeof(sz), in->swapped));
+	}
+	fprintf(out, "WRITERS\n");
+	for (i = 0; i < r->nwriters; i++)
+		text_writer(out, "  ", r->writers[i], r->writers[i]->bytes, r->show_stacks);
+	fprintf(out, "MOUNTS\n");
+	for (i = 0; i < r->nmounts; i++) {
+		const struct sh_mount *m = &r->mounts[i];
+
+		if (!m->shown || (!m->bytes_used && !m->bytes_tracked))
+			continue;
+		sanitize_text(path, sizeof(path), m->mountpoint);
+		fprintf(out, "  %-24s tracked %10s  used %10s  before tracing %10s\n", path,
+			human(sz, sizeof(sz), m->bytes_tracked), human(sz2, sizeof(sz2), m->bytes_used),
+			human(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked ?
+				m->bytes_used - m->bytes_tracked : 0));
+	}
+	if (r->swap_active && !r->swap_known)
+		fprintf(out, "swap: active; shmem pages swapped out cannot be followed with these "
+			"hooks and stay counted as resident under their writer\n");
+	fprintf(out, "dropped: %llu", r->dropped);
+	if (r->dropped) {
+		const char *sep = " (";
+
+		for (i = SHC_DROP_PAGES; i < SHC_NR; i++) {
+			if (i == SHC_LRU_ADDED || i == SHC_SWAPPED || i == SHC_MOVED ||
+			    !r->counters[i])
+				continue;
+			fprintf(out, "%s%s %llu", sep, counter_names[i], r->counters[i]);
+			sep = ", ";
+		}
+		fputc(')', out);
+	}
+	fputc('\n', out);
+}
+
+/* ---- JSON ---- */
+
+static void json_writer(struct json *j, const struct sh_writer *w, unsigned long long bytes,
+			bool show_stacks)
+{
+	__u64 ips[MAX_STACK_DEPTH];
+	char buf[PATH_MAX];
+	int i, n;
+
+	json_obj_begin(j);
+	if (w->tgid) {
+		json_ku64(j, "pid", w->tgid);
+		json_kstr(j, "comm", w->comm);
+		json_kstr(j, "cgroup", w->cgroup);
+	} else {
+		json_knull(j, "pid");
+		json_knull(j, "comm");
+		json_knull(j, "cgroup");
+	}
+	json_ku64(j, "bytes", bytes);
+	/* Present even without --stacks: a missing value is null. */
+	json_key(j, "stack");
+	n = show_stacks ? read_stack(w->stack_id, ips) : 0;
+	{
+		if (!n) {
+			json_null(j);
+		} else {
+			json_arr_begin(j);
+			for (i = 0; i < n; i++) {
+				sh_stack_frame_name(w->tgid, ips[i], i > 0, buf, sizeof(buf));
+				json_str(j, buf);
+			}
+			json_arr_end(j);
+		}
+	}
+	json_obj_end(j);
+}
+
+void sh_print_json(FILE *out, const struct sh_report *r)
+{
+	char buf[64];
+	struct json j;
+	size_t i, k;
+	int h;
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kstr(&j, "mode", "shmem");
+	json_kstr(&j, "time", r->time);
+	json_key(&j, "inodes");
+	json_arr_begin(&j);
+	for (i = 0; i < r->ninodes; i++) {
+		const struct sh_inode *in = &r->inodes[i];
+
+		json_obj_begin(&j);
+		json_kstr(&j, "path", in->path);
+		snprintf(buf, sizeof(buf), "%u:%u", major(in->dev), minor(in->dev));
+		json_kstr(&j, "dev", buf);
+		json_ku64(&j, "ino", in->ino);
+		json_kstr(&j, "kind", sh_kind_name(in->kind));
+		json_ku64(&j, "bytes", in->bytes_tracked + in->bytes_before);
+		json_ku64(&j, "bytes_before_tracing", in->bytes_before);
+		json_key(&j, "uid");
+		if (in->bytes_before)
+			json_u64(&j, in->uid);
+		else
+			json_null(&j);
+		if (r->swap_known)
+			json_ku64(&j, "bytes_swapped", in->swapped);
+		else
+			json_knull(&j, "bytes_swapped");
+		json_key(&j, "deleted");
+		json_bool(&j, in->deleted);
+		json_key(&j, "sysv_shmid");
+		if (in->kind == SH_SYSV && in->sysv_shmid >= 0)
+			json_i64(&j, in->sysv_shmid);
+		else
+			json_null(&j);
+		json_key(&j, "holders");
+		json_arr_begin(&j);
+		for (h = 0; h < in->nholders; h++)
+			json_i64(&j, in->holders[h]);
+		json_arr_end(&j);
+		json_key(&j, "writers");
+		json_arr_begin(&j);
+		for (k = 0; k < in->nwriters; k++)
+			json_writer(&j, in->writers[k].w, in->writers[k].bytes, r->show_stacks);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_key(&j, "writers");
+	json_arr_begin(&j);
+	for (i = 0; i < r->nwriters; i++)
+		json_writer(&j, r->writers[i], r->writers[i]->bytes, r->show_stacks);
+	json_arr_end(&j);
+	json_key(&j, "mounts");
+	json_arr_begin(&j);
+	for (i = 0; i < r->nmounts; i++) {
+		if (!r->mounts[i].shown)
+			continue;
+		json_obj_begin(&j);
+		json_kstr(&j, "mountpoint", r->mounts[i].mountpoint);
+		json_ku64(&j, "bytes_tracked", r->mounts[i].bytes_tracked);
+		json_ku64(&j, "bytes_used", r->mounts[i].bytes_used);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_ku64(&j, "dropped", r->dropped);
+	json_key(&j, "counters");
+	json_obj_begin(&j);
+	for (i = 0; i < SHC_NR; i++)
+		json_ku64(&j, counter_names[i], r->counters[i]);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	json_end_line(&j);
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# memleakbpf shmem: command line, filters (--cgroup v1 and v2, -p,
+# --min-bytes, --mount), --stacks, and one clear line for bad input.
+. "$(dirname "$0")/../lib.sh"
+
+W=$PROGS/shmem_writer
+MNT=$TMP/mnt
+mkdir -p "$MNT"
+
+check "--help exits 0 with EXAMPLES" bash -c "'$MEMLEAKBPF' shmem --help | grep -q EXAMPLES"
+check_fails "unknown option" "Try 'memleakbpf shmem --help'" "$MEMLEAKBPF" shmem --bogus
+check_fails "bad interval" "invalid interval 'abc'" "$MEMLEAKBPF" shmem abc
+check_fails "bad count" "invalid count '0'" "$MEMLEAKBPF" shmem 1 0
+check_fails "extra argument" "unexpected argument 'x'" "$MEMLEAKBPF" shmem 1 1 x
+check_fails "bad pid" "invalid pid 'abc'" "$MEMLEAKBPF" shmem -p abc
+check_fails "bad size" "invalid size 'lots' for --min-bytes" "$MEMLEAKBPF" shmem --min-bytes lots
+check_fails "zero table size" "invalid table size '0'" "$MEMLEAKBPF" shmem --max-pages 0
+check_fails "--mount on a non-tmpfs" "not on a tmpfs mount" "$MEMLEAKBPF" shmem --mount /proc
+check_fails "--mount missing" "--mount /nonexistent-x: No such file" "$MEMLEAKBPF" shmem --mount /nonexistent-x
+check_fails "--cgroup missing" "no such cgroup '/nonexistent-cg-x'" "$MEMLEAKBPF" shmem --cgroup /nonexistent-cg-x
+check_fails "unknown hook set" "unknown hook set 'x'" "$MEMLEAKBPF" shmem --hooks x
+if ! "$MEMLEAKBPF" shmem -v 0.1 1 2>&1 >/dev/null | grep -q 'fentry/fexit loads'; then
+	check_fails "--hooks fentry where fentry is refused: one clear line" \
+		"cannot load the BPF programs" "$MEMLEAKBPF" shmem --hooks fentry 0.1 1
+fi
+check "--hooks lru loads and warns that writers may be wrong" \
+	bash -c "'$MEMLEAKBPF' shmem --hooks lru 0.1 1 2>&1 >/dev/null | grep -q 'may be the wrong task'"
+check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLEAKBPF" shmem
+
+mount -t tmpfs -o size=64m tmpfs "$MNT" || { fail "mount tmpfs"; exit 1; }
+on_exit "umount -l '$MNT'"
+
+# A v1 memory cgroup and a v2 cgroup holding one writer.
+CG=mlbpf-test-$$
+V1=/sys/fs/cgroup/memory/$CG
+V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/$CG
+mkdir "$V1" "$V2" || { fail "create cgroups"; exit 1; }
+on_exit "rmdir '$V1' '$V2'"
+
+mkfifo "$TMP/go"
+# The -p target: its pid is known before it writes anything.
+(read -r _ <"$TMP/go"; exec "$W" write "$MNT/bypid" 12288 >/dev/null) &
+PID=$!
+
+start() { # NAME ARGS...
+	local n=$1
+	shift
+	"$MEMLEAKBPF" shmem --json "$@" >"$TMP/$n.json" 2>"$TMP/$n.err" &
+	eval "$n=$!"
+	on_exit "kill -KILL $!"
+}
+start V1T --cgroup "$V1" --mount "$MNT"
+start V2T --cgroup "$V2" --mount "$MNT"
+start PT -p "$PID" --mount "$MNT"
+start MT --min-bytes 100k --mount "$MNT"
+start ST --stacks --mount "$MNT"
+start WT --max-writers 1 --mount "$MNT"
+for f in V1T V2T PT MT ST WT; do
+	for _ in $(seq 100); do grep -q '^Tracing' "$TMP/$f.err" && break; sleep 0.1; done
+done
+
+bash -c "echo \$\$ >'$V1/cgroup.procs' && echo \$\$ >'$V2/cgroup.procs' && exec '$W' write '$MNT/incg' 65536" >/dev/null
+# -l: the writer stays 300 ms, time enough to copy its mappings.
+"$W" -l write "$MNT/big" 204800 >/dev/null
+echo go >"$TMP/go"
+wait "$PID"
+
+for n in V1T V2T PT MT ST WT; do kill -INT "${!n}"; wait "${!n}"; done
+paths() { jq_get "$TMP/$1.json" '[.inodes[].path | split("/") | last] | sort | join(",")'; }
+check_eq "--cgroup (v1 memory path) keeps only that cgroup's writer" incg "$(paths V1T)"
+check_eq "--cgroup (v2 path) keeps only that cgroup's writer" incg "$(paths V2T)"
+check_eq "the cgroup is shown hierarchy-relative" "/$CG" \
+	"$(jq_get "$TMP/V1T.json" '.writers[0].cgroup')"
+check_eq "-p keeps only that process" "bypid $PID" \
+	"$(jq_get "$TMP/PT.json" '"\([.inodes[].path | split("/") | last] | join(",")) \(.writers[0].pid)"')"
+check_eq "--min-bytes hides smaller inodes and writers" "big 1" \
+	"$(jq_get "$TMP/MT.json" '"\([.inodes[].path | split("/") | last] | join(",")) \(.writers | length)"')"
+check_eq "--mount: only that mount" "$MNT" "$(jq_get "$TMP/ST.json" '[.mounts[].mountpoint] | join(",")')"
+check_ge "--stacks: every writer has a user stack" 1 \
+	"$(jq_get "$TMP/ST.json" '[.writers[] | .stack | length] | min')"
+# The writer has exited: its frames are named from the mappings copied
+# when it first wrote.  The frame-pointer walk from write() skips write_all
+# (libc keeps no frame), so main's call site is the named frame.
+line=$(grep -n 'write_all(fd, atoll(argv\[3\]));' "$(dirname "$0")/../progs/shmem_writer.c" | head -n 1 | cut -d: -f1)
+check_eq "--stacks: the exited writer's frame is symbolized to file:line" 1 \
+	"$(jq_get "$TMP/ST.json" '[.inodes[] | select(.path | endswith("/big")) | .writers[0].stack[] | select(test("^main \\(.*shmem_writer.c:'"$line"'\\) \\[shmem_writer\\]$"))] | length')"
+check_eq "without --stacks the stack is null, not absent" "true null" \
+	"$(jq_get "$TMP/MT.json" '"\(.writers[0] | has("stack")) \(.writers[0].stack)"')"
+check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_swapped","deleted","dev","holders","ino","kind","path","sysv_shmid","uid","writers"]' \
+	"$(jq_get "$TMP/MT.json" '.inodes[0] | keys' | jq -c .)"
+check_eq "keys of the report" '["counters","dropped","inodes","mode","mounts","time","writers"]' \
+	"$(jq_get "$TMP/MT.json" 'keys' | jq -c .)"
+check_ge "full writer table: drops counted" 1 "$(jq_get "$TMP/WT.json" .counters.drop_writer_table_full)"
+check_ge "full writer table: pages kept with an unknown writer" 1 \
+	"$(jq_get "$TMP/WT.json" '[.inodes[].writers[] | select(.pid == null)] | length')"
+check_eq "full writer table: bytes still exact" "$(($(stat -c %b "$MNT/big") * 512))" \
+	"$(jq_get "$TMP/WT.json" '.inodes[] | select(.path | endswith("/big")) | .bytes')"
+check_eq "mode" shmem "$(jq_get "$TMP/MT.json" .mode)"
+
+# COUNT reports, then exit on its own.
+timeout 20 "$MEMLEAKBPF" shmem --json --mount "$MNT" 0.3 2 >"$TMP/count.json" 2>/dev/null
+check_eq "INTERVAL COUNT: two reports, exit 0" "0 2" "$? $(wc -l <"$TMP/count.json")"
+check_eq "swap is not followed by tracepoints: bytes_swapped unknown (null)" null \
+	"$(jq_get "$TMP/MT.json" '.inodes[0].bytes_swapped')"

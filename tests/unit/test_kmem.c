@@ -1,0 +1,179 @@
+/* Unit tests: kernel mode parsers (/proc/meminfo, /proc/slabinfo, --kind),
+ * report merging and the JSON/text twins on a report built by hand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kmem_meminfo.h"
+#include "kmem_report.h"
+#include "probe.h"
+#include "unit.h"
+
+static FILE *text(const char *s)
+{
+	return fmemopen((void *)s, strlen(s), "r");
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+UNIT_SUITE(kmem_meminfo)
+{
+	struct kmem_sysinfo si = {};
+	FILE *f;
+
+	f = text("MemTotal:       16384000 kB\n"
+		 "Slab:              68216 kB\n"
+		 "SReclaimable:      46852 kB\n"
+		 "SUnreclaim:        21364 kB\n"
+		 "VmallocUsed:       14284 kB\n"
+		 "Percpu:              688 kB\n");
+	CHECK("meminfo: four fields", kmem_parse_meminfo(f, &si) == 4);
+	fclose(f);
+	CHECK("meminfo: Slab in bytes", si.valid[KMI_SLAB] && si.meminfo[KMI_SLAB] == 68216LL * 1024);
+	CHECK("meminfo: SUnreclaim not SReclaimable", si.meminfo[KMI_SUNRECLAIM] == 21364LL * 1024);
+	CHECK("meminfo: Percpu", si.meminfo[KMI_PERCPU] == 688LL * 1024);
+	CHECK_STR("meminfo: names", "VmallocUsed", kmem_meminfo_name(KMI_VMALLOC_USED));
+
+	f = text("Slab: lots kB\nSlabby: 5 kB\nSUnreclaim: 12 MB\nPercpu: -4 kB\nVmallocUsed: 8 kB\n");
+	CHECK("meminfo: malformed lines are skipped", kmem_parse_meminfo(f, &si) == 1);
+	fclose(f);
+	CHECK("meminfo: bad value leaves field invalid", !si.valid[KMI_SLAB] && !si.valid[KMI_SUNRECLAIM]);
+	CHECK("meminfo: negative is invalid", !si.valid[KMI_PERCPU]);
+	CHECK("meminfo: good line still parsed", si.valid[KMI_VMALLOC_USED] && si.meminfo[KMI_VMALLOC_USED] == 8192);
+}
+
+UNIT_SUITE(kmem_slabinfo)
+{
+	struct kmem_sysinfo si = {};
+	FILE *f;
+
+	f = text("slabinfo - version: 2.1\n"
+		 "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
+		 "filp                 100    120    192   21    1 : tunables    0    0    0 : slabdata      6      6      0\n"
+		 "kmalloc-64            10     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n");
+	CHECK("slabinfo: parses", kmem_parse_slabinfo(f, &si));
+	fclose(f);
+	CHECK("slabinfo: active bytes", si.slab_valid && si.slab_objects == 100 * 192 + 10 * 64);
+
+	f = text("slabinfo - version: 1.1\nfilp 1 1 1\n");
+	CHECK("slabinfo: unknown version refused", !kmem_parse_slabinfo(f, &si) && !si.slab_valid);
+	fclose(f);
+	f = text("slabinfo - version: 2.1\nfilp 100 junk\n");
+	CHECK("slabinfo: malformed line refused", !kmem_parse_slabinfo(f, &si) && !si.slab_valid);
+	fclose(f);
+	f = text("slabinfo - version: 2.1\nfilp 200 100 64 1 1\n");
+	CHECK("slabinfo: active above total refused", !kmem_parse_slabinfo(f, &si));
+	fclose(f);
+	f = text("");
+	CHECK("slabinfo: empty refused", !kmem_parse_slabinfo(f, &si));
+	fclose(f);
+}
+
+UNIT_SUITE(kmem_kinds)
+{
+	unsigned int m = 0;
+	char bad[32];
+
+	CHECK("kinds: one", kmem_parse_kinds("vmalloc", &m, bad, sizeof(bad)) && m == 1U << KMEM_VMALLOC);
+	CHECK("kinds: list", kmem_parse_kinds("kmalloc,kmem_cache,page", &m, bad, sizeof(bad)) &&
+			     m == ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE) | (1U << KMEM_PAGE)));
+	CHECK("kinds: unknown", !kmem_parse_kinds("kmalloc,slab", &m, bad, sizeof(bad)));
+	CHECK_STR("kinds: names the bad word", "slab", bad);
+	CHECK("kinds: prefix is not a kind", !kmem_parse_kinds("kmem", &m, bad, sizeof(bad)));
+	CHECK("kinds: empty item", !kmem_parse_kinds("kmalloc,", &m, bad, sizeof(bad)));
+	CHECK("kinds: empty", !kmem_parse_kinds("", &m, bad, sizeof(bad)));
+	CHECK_STR("kinds: names", "kmem_cache", kmem_kind_name(KMEM_CACHE));
+}
+
+UNIT_SUITE(kmem_report)
+{
+	struct kmem_agg_key a = { .stackid = 7, .kind = KMEM_KMALLOC };
+	struct kmem_agg_key b = { .stackid = 3, .kind = KMEM_CACHE, .cache = 0x1234 };
+	struct kmem_agg_key c = { .stackid = -17, .kind = KMEM_VMALLOC };
+	struct kmem_agg_key d = { .stackid = 9, .kind = KMEM_PERCPU };
+	struct kmem_report r = { .top = 2, .sample = 1, .stacks_fd = -1,
+				 .kinds = ~(1U << KMEM_PAGE) };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* The --older path adds one row per allocation. */
+	kmem_report_add(&r, &a, 100, 1);
+	kmem_report_add(&r, &b, 500, 1);
+	kmem_report_add(&r, &a, 100, 1);
+	kmem_report_add(&r, &c, 4096, 1);
+	kmem_report_add(&r, &d, 0, 0); /* everything came back */
+	strcpy(r.rows[1].cache_name, "filp");
+	kmem_report_finish(&r);
+	CHECK("report: rows merged by key, empty dropped", r.n == 3);
+	CHECK("report: largest first", r.n == 3 && r.rows[0].bytes == 4096 && r.rows[1].bytes == 500);
+	CHECK("report: merged bytes and count", r.n == 3 && r.rows[2].bytes == 200 && r.rows[2].count == 2);
+	CHECK("report: kind totals", r.kind_bytes[KMEM_KMALLOC] == 200 && r.kind_count[KMEM_KMALLOC] == 2 &&
+				     r.kind_bytes[KMEM_CACHE] == 500 && r.kind_bytes[KMEM_PERCPU] == 0);
+	r.stats[KMEM_ST_STACK_COLLISION] = 3;
+	r.misses[0].hook = "kfree";
+	r.misses[0].misses = 5;
+	r.nmisses = 1;
+
+	f = open_memstream(&buf, &len);
+	kmem_print_json(&r, f);
+	fclose(f);
+	CHECK("json: mode", strstr(buf, "\"mode\":\"kernel\"") != NULL);
+	CHECK("json: -T 2 limits stacks", strstr(buf, "\"stacks_total\":3") && count_of(buf, "\"kind\":") == 2);
+	CHECK("json: cache name", strstr(buf, "\"cache\":\"filp\"") != NULL);
+	CHECK("json: lost stack is null id with a reason", strstr(buf, "\"stack_id\":null,\"stack_lost\":\"hash collision") != NULL);
+	CHECK("json: dropped", strstr(buf, "\"stack_collisions\":3") && strstr(buf, "\"recursion_misses\":5"));
+	CHECK("json: per-hook misses", strstr(buf, "\"recursion_misses_by_hook\":{\"kfree\":5}") != NULL);
+	CHECK("json: unread meminfo is null", strstr(buf, "\"Slab\":null") != NULL);
+	CHECK("json: an untraced kind is null", strstr(buf, "\"page\":null") != NULL);
+	CHECK("json: a traced kind has numbers", strstr(buf, "\"percpu\":{\"bytes\":0,\"count\":0}") != NULL);
+	CHECK("json: one line", strchr(buf, '\n') == buf + len - 1);
+	free(buf);
+	buf = NULL;
+
+	f = open_memstream(&buf, &len);
+	kmem_print_text(&r, f);
+	fclose(f);
+	CHECK("text: dropped line", strstr(buf, "dropped: allocs map full 0, stacks map full 0, stack collisions 3") != NULL);
+	CHECK("text: recursion misses", strstr(buf, "recursion misses 5;") != NULL);
+	CHECK("text: lost stack explained", strstr(buf, "stack lost (hash collision") != NULL);
+	CHECK("text: untraced kind off", strstr(buf, "page off\n") != NULL);
+	CHECK("text: more stacks hint", strstr(buf, "1 more stacks") != NULL);
+	free(buf);
+	kmem_report_free(&r);
+}
+
+UNIT_SUITE(kmem_frames)
+{
+	CHECK("tracing frame: bpf_trace_run6", kmem_is_tracing_frame("bpf_trace_run6"));
+	CHECK("tracing frame: __traceiter_kmalloc", kmem_is_tracing_frame("__traceiter_kmalloc"));
+	CHECK("not tracing: __kmalloc_noprof", !kmem_is_tracing_frame("__kmalloc_noprof"));
+	CHECK("not tracing: alloc_vmap_area", !kmem_is_tracing_frame("alloc_vmap_area"));
+	CHECK("lost reason: none for a real id", kmem_stack_lost(4) == NULL);
+	CHECK_STR("lost reason: other errors", "stack walk failed", kmem_stack_lost(-14));
+}
+
+UNIT_SUITE(kmem_probe)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		printf("SKIP: unit: tp_btf prototype probes (no kernel BTF)\n");
+		return;
+	}
+	CHECK("tp_btf arg: kmem_cache_alloc has its kmem_cache",
+	      probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "kmem_cache"));
+	CHECK("tp_btf arg: mm_page_alloc has its page", probe_tp_btf_arg_struct("mm_page_alloc", 0, "page"));
+	CHECK("tp_btf arg: kmalloc's third is a size", !probe_tp_btf_arg_struct("kmalloc", 2, "kmem_cache"));
+	CHECK("tp_btf arg: wrong struct", !probe_tp_btf_arg_struct("kmem_cache_alloc", 2, "page"));
+	CHECK("tp_btf arg: past the last", !probe_tp_btf_arg_struct("kfree", 5, "kmem_cache"));
+	CHECK("tp_btf arg: no such tracepoint", !probe_tp_btf_arg_struct("no_such_tp", 0, "page"));
+}
