@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "procfs.h"
 
 struct cg_entry {
 	unsigned long long id;
@@ -27,23 +28,6 @@ struct cg_hier {
 
 static struct cg_hier hiers[CGROUP_NR_HIER];
 static bool roots_known;
-
-/* mountinfo escapes blanks in paths as \040 etc. */
-static void unescape_octal(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-}
 
 static bool has_option(const char *opts, const char *opt)
 {
@@ -75,7 +59,7 @@ static void find_roots(void)
 		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
 			continue;
-		unescape_octal(mnt);
+		procfs_unescape_octal_inplace(mnt);
 		if (strcmp(fstype, "cgroup2") == 0 && !hiers[CGROUP_V2].root[0])
 			snprintf(hiers[CGROUP_V2].root, PATH_MAX, "%s", mnt);
 		else if (strcmp(fstype, "cgroup") == 0 && has_option(superopts, "memory") &&

@@ -136,6 +136,8 @@ void mountinfo_free(struct mountinfo *mi);
 /* Decodes the kernel's octal escapes (\ooo) of mountinfo fields into a new
  * string; any other backslash is kept literally. */
 char *procfs_unescape_octal(const char *s, size_t len);
+/* The same, in place, for a NUL-terminated field. */
+void procfs_unescape_octal_inplace(char *s);
 
 /* ---- /proc/vmallocinfo ---- */
 struct vmalloc_caller {

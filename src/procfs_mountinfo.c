@@ -36,6 +36,17 @@ char *procfs_unescape_octal(const char *s, size_t len)
 	return out;
 }
 
+void procfs_unescape_octal_inplace(char *s)
+{
+	char *d = procfs_unescape_octal(s, strlen(s));
+
+	/* decoding never lengthens: the copy fits where it came from */
+	if (d) {
+		strcpy(s, d);
+		free(d);
+	}
+}
+
 static void entry_free(struct mount_entry *m)
 {
 	free(m->root);

@@ -19,26 +19,11 @@
 
 #include "common.h"
 #include "shmem_int.h"
+#include "procfs.h"
 
 dev_t sh_dev_from_kernel(__u32 kdev)
 {
 	return makedev(kdev >> 20, kdev & 0xfffff);
-}
-
-static void unescape_octal(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
 }
 
 bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
@@ -50,7 +35,7 @@ bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *f
 	if (!sep || sscanf(line, "%*s %*s %u:%u %*s %4095s", major, minor, m) != 3 ||
 	    sscanf(sep + 3, "%63s", fs) != 1)
 		return false;
-	unescape_octal(m);
+	procfs_unescape_octal_inplace(m);
 	snprintf(mnt, mntlen, "%s", m);
 	snprintf(fstype, fslen, "%s", fs);
 	return true;

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "memleak.skel.h"
+#include "procfs.h"
 #include "unwind_table.h"
 
 __u64 kernel_dev(dev_t d)
@@ -235,6 +236,8 @@ static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t l
 			continue;
 		if ((((__u64)maj << 20) | min) != ev->dev)
 			continue;
+		procfs_unescape_octal_inplace(root);
+		procfs_unescape_octal_inplace(mnt);
 		rl = strlen(root);
 		if (strcmp(root, "/") == 0)
 			rl = 0;
