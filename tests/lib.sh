@@ -53,3 +53,23 @@ bpf_link_count() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
 # Programs of a mode still loaded (links keep programs alive): names given
 # as an extended regex, e.g. 'malloc_enter|alloc_exit'.
 progs_loaded() { bpftool prog list 2>/dev/null | grep -cE "name ($1) " || true; }
+
+# wait_line FILE REGEX [SECONDS]: until a line of FILE matches (default 10 s).
+wait_line() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_reports FILE N: until FILE has N more lines than now (at most 10 s).
+wait_reports() {
+	local want=$(($(wc -l <"$1") + $2)) i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l <"$1")" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -4,27 +4,12 @@
 # create them must show at least N outstanding objects each (ground truth:
 # one eventfd context, two pipe kmallocs, one socket inode, one vmalloc'ed
 # kernel stack per object); after release they must be gone.
+# flaky: retry once (about 1 run in 10 on a loaded 2-CPU machine one
+# held category -- eventfd contexts or files, socket inodes -- reads 0;
+# cause not yet found, see the issue notes)
 source "$(dirname "$0")/../lib.sh"
 N=64
 
-# wait_line FILE REGEX [SECONDS]: until a line of FILE matches.
-wait_line() {
-	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# wait_reports FILE N: until FILE has N more lines than now.
-wait_reports() {
-	local want=$(($(wc -l <"$1") + $2)) i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l <"$1")" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # count FILE KIND FUNCTION: outstanding allocations of KIND whose stack
 # holds FUNCTION, in the last report.
 count() {

@@ -4,23 +4,6 @@
 source "$(dirname "$0")/../lib.sh"
 N=32
 
-wait_line() {
-	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_reports() {
-	local want=$(($(wc -l <"$1") + $2)) i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(wc -l <"$1")" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 "$PROGS/kernel_hold" $N >"$TMP/hold" &
 HPID=$!
 on_exit "kill -9 $HPID"
