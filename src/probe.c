@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "uprobe_multi.h"
 
 /* Silence libbpf while probing: failures are the expected answer here. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -122,9 +123,15 @@ bool probe_uprobe_multi(void)
 		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
 		{ .code = 0x95 },                         /* exit */
 	};
-	/* 48: BPF_TRACE_UPROBE_MULTI (Linux 6.6); older kernels refuse it. */
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = 48);
-	int fd;
+	/* BPF_TRACE_UPROBE_MULTI (Linux 6.6).  Loading is not a test: before
+	 * 6.6 a kprobe program's expected_attach_type is not checked, so 6.1
+	 * loads it and only refuses the link.  Creating a link on "/" (not a
+	 * regular file) fails with EBADF where uprobe_multi links exist and
+	 * with EINVAL where the attach type is unknown, without probing
+	 * anything (libbpf's own probe does the same). */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = ML_BPF_TRACE_UPROBE_MULTI);
+	unsigned long offset = 0;
+	int fd, link;
 
 	/* Tests force the per-probe path that older kernels take. */
 	if (getenv("MEMLEAKBPF_NO_UPROBE_MULTI"))
@@ -132,8 +139,11 @@ bool probe_uprobe_multi(void)
 	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "probe_umulti", "GPL", insns, ARRAY_SIZE(insns), &opts);
 	if (fd < 0)
 		return false;
+	link = uprobe_multi_attach(fd, "/", &offset, NULL, 1, 0, false);
+	if (link >= 0)
+		close(link);
 	close(fd);
-	return true;
+	return link == -EBADF;
 }
 
 const char *probe_fentry_any(const char *const *names, int n)
