@@ -184,15 +184,63 @@ const char *wall_time(char *buf, size_t len)
 	return buf;
 }
 
+int utf8_len(const unsigned char *p)
+{
+	int n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 void sanitize_text(char *out, size_t outlen, const char *in)
 {
-	size_t i;
+	const unsigned char *p = (const unsigned char *)(in ? in : "");
+	size_t o = 0;
+	char esc[8];
+	int n;
 
 	if (!outlen)
 		return;
-	for (i = 0; in && in[i] && i + 1 < outlen; i++)
-		out[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
-	out[i] = '\0';
+	for (; *p; p++) {
+		n = *p >= 0x80 ? utf8_len(p) : 0;
+		/* U+0080..U+009F (C2 80..C2 9F) are C1 controls: a terminal may
+		 * act on them (CSI) just as on raw 0x9b, so they are escaped too. */
+		if (n > 0 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, p, n);
+			o += n;
+			p += n - 1;
+			continue;
+		}
+		switch (*p) {
+		case '\n': strcpy(esc, "\\n"); break;
+		case '\t': strcpy(esc, "\\t"); break;
+		case '\r': strcpy(esc, "\\r"); break;
+		case '\\': strcpy(esc, "\\\\"); break;
+		default:
+			if (*p < 0x20 || *p >= 0x7f)
+				snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			else
+				esc[0] = (char)*p, esc[1] = '\0';
+		}
+		n = (int)strlen(esc);
+		if (o + n >= outlen)
+			break;	/* never half an escape */
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	out[o] = '\0';
 }
 
 const char *fmt_bytes(char *buf, size_t len, unsigned long long b)

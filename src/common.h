@@ -42,7 +42,13 @@ unsigned long long now_ns(void);
 const char *wall_time(char *buf, size_t len);
 /* "123 B", "1.5 MiB", ... into buf (binary units, one decimal). */
 const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
-/* Copy `in` to `out` replacing control bytes with '?': safe for terminals. */
+/* Copy `in` to `out` with visible, unambiguous escapes, as `ls -b` does:
+ * \n \t \r \\ and \xNN for other control bytes (C0, DEL, C1 in raw or
+ * UTF-8 form) and invalid UTF-8; valid UTF-8 text is kept.  A control
+ * byte cannot reach the terminal or forge a line; truncation never cuts
+ * an escape or a character in half. */
 void sanitize_text(char *out, size_t outlen, const char *in);
+/* Length of the valid UTF-8 sequence starting at p (2..4), or 0. */
+int utf8_len(const unsigned char *p);
 
 #endif

@@ -1,6 +1,8 @@
 /* Minimal streaming JSON writer (see json.h). */
 #include "json.h"
 
+#include "common.h"
+
 #include <math.h>
 
 void json_init(struct json *j, FILE *out)
@@ -43,25 +45,6 @@ void json_obj_begin(struct json *j) { open(j, '{'); }
 void json_obj_end(struct json *j) { close_(j, '}'); }
 void json_arr_begin(struct json *j) { open(j, '['); }
 void json_arr_end(struct json *j) { close_(j, ']'); }
-
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static int utf8_len(const unsigned char *p)
-{
-	int n, i;
-
-	if (*p >= 0xc2 && *p <= 0xdf)
-		n = 2;
-	else if (*p >= 0xe0 && *p <= 0xef)
-		n = 3;
-	else if (*p >= 0xf0 && *p <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
 
 static void write_escaped(FILE *out, const char *s)
 {

@@ -442,20 +442,17 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	json_arr_begin(&j);
 	for (i = 0; i < rows_shown(r); i++) {
 		const struct kmem_row *row = &r->rows[i];
-		char text[KMEM_CACHE_NAME_LEN];
 
 		json_obj_begin(&j);
 		json_ki64(&j, "bytes", row->bytes);
 		json_ki64(&j, "count", row->count);
 		json_kstr(&j, "kind", kmem_kind_name(row->key.kind));
-		if (row->key.kind == KMEM_CACHE && row->cache_name[0]) {
-			sanitize_text(text, sizeof(text), row->cache_name);
-			json_kstr(&j, "cache", text);
-		} else {
+		/* JSON escaping is lossless: names go out as they are. */
+		if (row->key.kind == KMEM_CACHE && row->cache_name[0])
+			json_kstr(&j, "cache", row->cache_name);
+		else
 			json_knull(&j, "cache");
-		}
-		sanitize_text(text, sizeof(text), row->comm);
-		json_kstr(&j, "comm", text);
+		json_kstr(&j, "comm", row->comm);
 		json_ku64(&j, "pid", row->pid);
 		if (row->key.stackid >= 0) {
 			json_ki64(&j, "stack_id", row->key.stackid);

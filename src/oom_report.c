@@ -161,14 +161,11 @@ static void json_src(struct json *j, const char *key, enum oom_source s)
 
 static void json_opt_str(struct json *j, const char *key, const char *s)
 {
-	char buf[OOM_PATH_LEN];
-
-	if (!s || !*s) {
+	/* JSON escaping is lossless: the text goes out as it is. */
+	if (!s || !*s)
 		json_knull(j, key);
-		return;
-	}
-	sanitize_text(buf, sizeof(buf), s);
-	json_kstr(j, key, buf);
+	else
+		json_kstr(j, key, s);
 }
 
 void oom_report_print_json(FILE *out, const struct oom_report *r)

@@ -99,7 +99,7 @@ check "missing values are null, never absent" jq -e \
 check_eq "text report exit 0" 0 $?
 check "text report names the next commands" grep -q "next: ipcrm -m $SHMID" "$TMP/snap.txt"
 check_eq "text report has no escape bytes" 0 "$(grep -c $'\033' "$TMP/snap.txt")"
-check "text report shows the hostile file name sanitized" grep -q "big file?" "$TMP/snap.txt"
+check "text report shows the hostile file name sanitized" grep -qF 'big file\n\x1b[31mred' "$TMP/snap.txt"
 
 # --watch: growth per category and trend findings.
 # A file on the tmpfs grows by 48 MiB while watching.

@@ -9,7 +9,7 @@ UNIT_SUITE(common)
 {
 	unsigned long long v;
 	double d;
-	char buf[16];
+	char buf[16], big[64];
 
 	CHECK("parse_u64 decimal", parse_u64("1234", &v) && v == 1234);
 	CHECK("parse_u64 hex", parse_u64("0x10", &v) && v == 16);
@@ -25,10 +25,20 @@ UNIT_SUITE(common)
 	CHECK("parse_seconds fraction", parse_seconds("0.5", &d) && d == 0.5);
 	CHECK("parse_seconds rejects negative", !parse_seconds("-1", &d));
 	CHECK("parse_seconds rejects junk", !parse_seconds("1s", &d));
-	sanitize_text(buf, sizeof(buf), "a\x1b[31mb\n");
-	CHECK_STR("sanitize_text replaces control bytes", "a?[31mb?", buf);
+	sanitize_text(big, sizeof(big), "a\x1b[31mb\n");
+	CHECK_STR("sanitize_text escapes control bytes visibly", "a\\x1b[31mb\\n", big);
+	sanitize_text(big, sizeof(big), "a?b\\c");
+	CHECK_STR("sanitize_text: a real '?' and a backslash stay distinct", "a?b\\\\c", big);
+	sanitize_text(big, sizeof(big), "x\x9b" "2Jy\xc2\x9b" "z");
+	CHECK_STR("sanitize_text escapes raw and UTF-8 C1 controls", "x\\x9b2Jy\\xc2\\x9bz", big);
+	sanitize_text(big, sizeof(big), "caf\xc3\xa9 \xe2\x82\xac");
+	CHECK_STR("sanitize_text keeps valid UTF-8", "caf\xc3\xa9 \xe2\x82\xac", big);
+	sanitize_text(big, sizeof(big), "t\tr\r\x7f");
+	CHECK_STR("sanitize_text escapes tab, CR and DEL", "t\\tr\\r\\x7f", big);
 	sanitize_text(buf, 4, "abcdef");
 	CHECK_STR("sanitize_text truncates", "abc", buf);
+	sanitize_text(buf, 5, "ab\x01" "cd");
+	CHECK_STR("sanitize_text never cuts an escape", "ab", buf);
 }
 
 UNIT_SUITE(json)

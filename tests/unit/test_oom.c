@@ -79,7 +79,7 @@ UNIT_SUITE(oom_report_json)
 						 strstr(s, "\"stack\":null") &&
 						 strstr(s, "\"constraint\":null") &&
 						 strstr(s, "\"memcg\":null"));
-	CHECK("json: comm escaped and sanitized", s && strstr(s, "\"comm\":\"we\\\"ird?\""));
+	CHECK("json: comm escaped losslessly", s && strstr(s, "\"comm\":\"we\\\"ird\\n\""));
 	CHECK("json: candidates present as []", s && strstr(s, "\"candidates\":[]"));
 	CHECK("json: one line", s && strchr(s, '\n') == s + strlen(s) - 1);
 	free(s);
