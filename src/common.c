@@ -67,7 +67,36 @@ void install_signal_handlers(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* EPIPE instead of death: report_flush() then stops the mode, which
+	 * detaches its probes and exits 1. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static int output_errno;
+
+bool report_flush(FILE *out)
+{
+	if (fflush(out) == 0 && !ferror(out))
+		return true;
+	if (!output_errno)
+		output_errno = errno ? errno : EIO;
+	exiting = 1;
+	return false;
+}
+
+int finish_output(int rc)
+{
+	/* A report nobody can read is a failure, never a silent rc 0. */
+	if (fflush(stdout) != 0 && !output_errno)
+		output_errno = errno ? errno : EIO;
+	if (!output_errno && ferror(stdout))
+		output_errno = EIO;
+	if (output_errno) {
+		err_msg("cannot write the report to standard output: %s", strerror(output_errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_RUNTIME;
+	}
+	return rc;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

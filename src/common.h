@@ -26,6 +26,13 @@ void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 
 /* SIGINT/SIGTERM set `exiting`; a second signal kills (handler resets). */
 void install_signal_handlers(void);
+/* Flush a report.  On a write error (reader gone: EPIPE; disk full) it
+ * sets `exiting`, so the mode's loop ends and detaches its probes, and
+ * remembers the error for finish_output(); false then. */
+bool report_flush(FILE *out);
+/* A mode's exit status after its output: 1 with one message when any
+ * report could not be written, else rc. */
+int finish_output(int rc);
 /* libbpf messages go through vlog: warnings always, debug with -vv. */
 void setup_libbpf_logging(void);
 /* Root or CAP_BPF+CAP_PERFMON, and kernel BTF: one clear line and false. */

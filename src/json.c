@@ -110,7 +110,7 @@ void json_double(struct json *j, double v)
 void json_end_line(struct json *j)
 {
 	fputc('\n', j->out);
-	fflush(j->out);
+	report_flush(j->out);
 	json_init(j, j->out);
 }
 

@@ -363,7 +363,7 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	}
 	if (rows_shown(r) < r->n)
 		fprintf(out, "\t... %zu more stacks (raise -T)\n", r->n - rows_shown(r));
-	fflush(out);
+	report_flush(out);
 }
 
 static void json_delta(struct json *j, const char *key, const struct kmem_report *r, int f)

@@ -6,18 +6,6 @@
 #include "common.h"
 #include "modes.h"
 
-/* Modes not built yet fall back to these weak definitions. */
-#define MODE_STUB(fn, name)                                                  \
-	__attribute__((weak)) int fn(int argc, char **argv)                  \
-	{                                                                    \
-		err_msg("mode '%s' is not available in this build", name);   \
-		return EXIT_USAGE;                                           \
-	}
-MODE_STUB(cmd_shmem, "shmem")
-MODE_STUB(cmd_kernel, "kernel")
-MODE_STUB(cmd_oom, "oom")
-MODE_STUB(cmd_why, "why")
-
 static const struct mode {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -36,11 +24,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && argv[1][0] != '-') {
 		for (i = 0; i < ARRAY_SIZE(modes); i++)
 			if (strcmp(argv[1], modes[i].name) == 0)
-				return modes[i].run(argc - 1, argv + 1);
+				return finish_output(modes[i].run(argc - 1, argv + 1));
 		/* "memleakbpf 1234" is a common slip for "-p 1234". */
 		err_msg("unknown mode '%s' (modes: user, shmem, kernel, oom, why; "
 			"see 'memleakbpf --help')", argv[1]);
 		return EXIT_USAGE;
 	}
-	return cmd_user(argc, argv);
+	return finish_output(cmd_user(argc, argv));
 }

@@ -151,7 +151,7 @@ void oom_report_print_text(FILE *out, const struct oom_report *r)
 	for (i = 0; i < r->nnotes; i++)
 		fprintf(out, "  note: %s\n", r->notes[i]);
 	fputc('\n', out);
-	fflush(out);
+	report_flush(out);
 }
 
 static void json_src(struct json *j, const char *key, enum oom_source s)

@@ -627,7 +627,7 @@ static int report(struct shmem_bpf *skel)
 			sh_print_json(stdout, &r);
 		else
 			sh_print_text(stdout, &r);
-		fflush(stdout);
+		report_flush(stdout);
 	}
 	free_report(&r);
 	free(w);

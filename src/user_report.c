@@ -470,7 +470,7 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 	if (r->unresolved_modules)
 		fprintf(out, "\tnote: %zu modules could not be found on disk: their frames are unsymbolized\n",
 			r->unresolved_modules);
-	fflush(out);
+	report_flush(out);
 }
 
 static void print_json(const struct user_report *r, const struct report_opts *o, FILE *out)
@@ -570,7 +570,7 @@ static void print_folded(const struct user_report *r, const struct report_opts *
 		}
 		fprintf(out, ";%s %lld\n", kind_name(s->kind), s->bytes);
 	}
-	fflush(out);
+	report_flush(out);
 }
 
 void user_report_print(const struct user_report *r, const struct report_opts *o, FILE *out)

@@ -273,7 +273,7 @@ void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *
 		for (i = 0; i < r->nunreadable; i++)
 			fprintf(out, "  %s: %s\n", r->unreadable[i].what, r->unreadable[i].detail);
 	}
-	fflush(out);
+	report_flush(out);
 }
 
 /* ---- JSON ---- */
