@@ -54,6 +54,21 @@ bpf_link_count() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
 # as an extended regex, e.g. 'malloc_enter|alloc_exit'.
 progs_loaded() { bpftool prog list 2>/dev/null | grep -cE "name ($1) " || true; }
 
+# progs_settled REGEX N: the count of loaded programs matching REGEX once it
+# is back to N, or after 5 s whatever it is then.  The kernel frees a program
+# after its last fd and link are gone, from deferred work (RCU, workqueue), so
+# a count taken the instant the tracer exits can still see it; a program
+# really left behind is still there after 5 s.
+progs_settled() {
+	local i n
+	for ((i = 0; i < 50; i++)); do
+		n=$(progs_loaded "$1")
+		[ "$n" = "$2" ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
 # wait_line FILE REGEX [SECONDS]: until a line of FILE matches (default 10 s).
 wait_line() {
 	local i

@@ -14,7 +14,7 @@ closed_pipe() {
 	check_ge "$name | head -1: gone within 10 s (seconds to spare)" 0 $((10 - (SECONDS - t0)))
 	check_eq "$name | head -1: tracer exits with status 1" 1 "$(cat "$TMP/pipe.rc" 2>/dev/null || echo still-running)"
 	check "$name | head -1: says why" grep -q 'cannot write the report.*Broken pipe' "$TMP/pipe.err"
-	check_eq "$name | head -1: no programs left" "$before" "$(progs_loaded "$re")"
+	check_eq "$name | head -1: no programs left" "$before" "$(progs_settled "$re" "$before")"
 	rm -f "$TMP/pipe.rc"
 }
 

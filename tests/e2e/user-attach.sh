@@ -22,7 +22,7 @@ check_eq "-p: realloc bytes" 6000 "$(stack_bytes "$TMP/p" leak_realloc realloc)"
 check_eq "-p: mmap bytes" 131072 "$(stack_bytes "$TMP/p" leak_mmap mmap)"
 check_eq "-p: malloc line" "$(mark_line leaky.c LEAK_MALLOC)" "$(frame_lines "$TMP/p" leak_malloc)"
 check_eq "-p: pid in report" "$pid" "$(jq_get "$TMP/p" .pid)"
-check_eq "-p: no probes left after exit" "$PROGS_BEFORE" "$(progs_loaded "$USER_PROGS")"
+check_eq "-p: no probes left after exit" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 
 # COUNT: exactly N reports, then exit while the target still runs
 "$PROGS/leaky" 0 30 &
@@ -33,7 +33,7 @@ trace "$TMP/count" -p "$pid" 0.5 2
 check_eq "-p INTERVAL COUNT: exactly 2 reports" 2 "$(wc -l <"$TMP/count")"
 check "-p INTERVAL COUNT: target still running" kill -0 "$pid"
 check_eq "-p INTERVAL COUNT: not final" false "$(jq_get "$TMP/count" .final)"
-check_eq "-p INTERVAL COUNT: no probes left" "$PROGS_BEFORE" "$(progs_loaded "$USER_PROGS")"
+check_eq "-p INTERVAL COUNT: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 
 # SIGINT and SIGTERM: a final report, exit 0, no probes left
 for sig in INT TERM; do
@@ -45,6 +45,6 @@ for sig in INT TERM; do
 	check_eq "SIG$sig: exit status" 0 "$?"
 	check_eq "SIG$sig: one final report" 1 "$(wc -l <"$TMP/sig")"
 	check_eq "SIG$sig: report is valid JSON with mode user" user "$(jq_get "$TMP/sig" .mode)"
-	check_eq "SIG$sig: no probes left" "$PROGS_BEFORE" "$(progs_loaded "$USER_PROGS")"
+	check_eq "SIG$sig: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 done
 kill "$pid"

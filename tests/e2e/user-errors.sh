@@ -38,5 +38,5 @@ check_fails "kernel thread has no user memory" 'cannot read /proc/2/exe' "$MEMLE
 "$MEMLEAKBPF" --help >"$TMP/help"
 check_eq "--help exits 0" 0 "$?"
 check "--help has examples" grep -q '^Examples:' "$TMP/help"
-check_eq "no probes left after errors" "$PROGS_BEFORE" "$(progs_loaded "$USER_PROGS")"
+check_eq "no probes left after errors" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 check_eq "no held child left behind" 0 "$(pgrep -fc "$PROGS/leak_n 1 1" || true)"
