@@ -90,7 +90,8 @@ static __always_inline void stat_inc(__u32 which)
 }
 
 /* Where a hook runs on the kernel stack, as a number.  The BPF frame itself
- * may sit on a private per-CPU stack (6.13+ JITs), but a tp_btf context is
+ * may sit on a private per-CPU stack (6.13+ JITs), but a tp_btf or raw_tp
+ * context is
  * the argument array in the tracepoint's own frame on the kernel stack.  The
  * pointer is copied out of a stack slot by a helper, which the verifier lets
  * root programs do. */
@@ -290,9 +291,12 @@ int BPF_PROG(sys_exit_ref, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* ---- slab: tp_btf (typed args, no tracefs, cheaper than perf tracepoints) */
+/* ---- slab and percpu: raw_tp, not tp_btf.  Their `void *ptr` arguments
+ * are refused as tp_btf by older verifiers (6.1: "arg1 type UNKNOWN is not a
+ * struct"), and a raw_tp reads the same argument array at the same cost,
+ * with no tracefs either.  BPF_PROG's types are only our view of it. */
 
-SEC("tp_btf/kmalloc")
+SEC("raw_tp/kmalloc")
 int BPF_PROG(kmalloc_tp, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
@@ -300,14 +304,14 @@ int BPF_PROG(kmalloc_tp, unsigned long call_site, const void *ptr, size_t bytes_
 	return 0;
 }
 
-SEC("tp_btf/kfree")
+SEC("raw_tp/kfree")
 int BPF_PROG(kfree_tp, unsigned long call_site, const void *ptr)
 {
 	track_free((__u64)ptr, KMEM_SPACE_SLAB);
 	return 0;
 }
 
-SEC("tp_btf/kmem_cache_alloc")
+SEC("raw_tp/kmem_cache_alloc")
 int BPF_PROG(kmem_cache_alloc_tp, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s, gfp_t gfp_flags, int node)
 {
@@ -316,7 +320,7 @@ int BPF_PROG(kmem_cache_alloc_tp, unsigned long call_site, const void *ptr,
 	return 0;
 }
 
-SEC("tp_btf/kmem_cache_free")
+SEC("raw_tp/kmem_cache_free")
 int BPF_PROG(kmem_cache_free_tp, unsigned long call_site, const void *ptr,
 	     const struct kmem_cache *s)
 {
@@ -326,7 +330,7 @@ int BPF_PROG(kmem_cache_free_tp, unsigned long call_site, const void *ptr,
 
 /* ---- percpu: bytes_alloc is size times the number of possible CPUs */
 
-SEC("tp_btf/percpu_alloc_percpu")
+SEC("raw_tp/percpu_alloc_percpu")
 int BPF_PROG(percpu_alloc_tp, unsigned long call_site, bool reserved, bool is_atomic,
 	     size_t size, size_t align, void *base_addr, int off, void *ptr,
 	     size_t bytes_alloc, gfp_t gfp_flags)
@@ -335,7 +339,7 @@ int BPF_PROG(percpu_alloc_tp, unsigned long call_site, bool reserved, bool is_at
 	return 0;
 }
 
-SEC("tp_btf/percpu_free_percpu")
+SEC("raw_tp/percpu_free_percpu")
 int BPF_PROG(percpu_free_tp, void *base_addr, int off, void *ptr)
 {
 	track_free((__u64)ptr, KMEM_SPACE_PERCPU);
@@ -376,10 +380,14 @@ int BPF_PROG(free_vmap_area_tp, unsigned long va_start, unsigned long nr_lazy,
 SEC("fexit/__vmalloc_node_range")
 int vmalloc_fexit(unsigned long long *ctx)
 {
-	/* (size, align, start, end, gfp, pgprot_t prot, vm_flags, node, caller)
-	 * then the return value; pgprot_t is one 8-byte slot, which BPF_PROG
-	 * cannot cast, so read the context directly. */
-	__u64 size = ctx[0], ret = ctx[9];
+	/* (size, align, start, end, gfp, pgprot_t prot, vm_flags, node, caller):
+	 * pgprot_t is one 8-byte slot, which BPF_PROG cannot cast, so read the
+	 * context directly; the return value through the helper, since the
+	 * argument count is the kernel's business (5.17+, as is fexit here). */
+	__u64 size = ctx[0], ret = 0;
+
+	if (bpf_get_func_ret(ctx, &ret))
+		return 0;
 
 	track_alloc(ctx, ret, KMEM_SPACE_VMALLOC, (size + PAGE_SIZE_BYTES - 1) &
 		    ~(PAGE_SIZE_BYTES - 1), KMEM_VMALLOC, NULL, 0);
@@ -387,7 +395,59 @@ int vmalloc_fexit(unsigned long long *ctx)
 }
 
 SEC("fentry/vfree")
-int BPF_PROG(vfree_fentry, const void *addr)
+int vfree_fentry(unsigned long long *ctx)
+{
+	__u64 addr = 0;
+
+	/* Through the helper: 6.1's verifier refuses a typed load of a
+	 * `const void *` argument ("arg0 type UNKNOWN is not a struct"). */
+	if (bpf_get_func_arg(ctx, 0, &addr))
+		return 0;
+	track_free(addr, KMEM_SPACE_VMALLOC);
+	return 0;
+}
+
+/* ---- vmalloc, exact, with kprobes: where fexit cannot attach (6.1's x86
+ * trampoline takes at most 6 arguments; __vmalloc_node_range has 9) but
+ * kprobes exist.  The size is kept per thread from entry to return;
+ * userspace attaches both to the same function name. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, __u64);	/* requested size */
+} vmalloc_sizes SEC(".maps");
+
+SEC("kprobe/__vmalloc_node_range")
+int BPF_KPROBE(vmalloc_kprobe, unsigned long size)
+{
+	__u64 id = bpf_get_current_pid_tgid(), sz = size;
+
+	if (bpf_map_update_elem(&vmalloc_sizes, &id, &sz, BPF_ANY))
+		stat_inc(KMEM_ST_ALLOCS_FULL);
+	return 0;
+}
+
+SEC("kretprobe/__vmalloc_node_range")
+int BPF_KRETPROBE(vmalloc_kretprobe, void *ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), size;
+	__u64 *sz = bpf_map_lookup_elem(&vmalloc_sizes, &id);
+
+	if (!sz)
+		return 0;
+	size = *sz;
+	bpf_map_delete_elem(&vmalloc_sizes, &id);
+	if (ret)
+		track_alloc(ctx, (__u64)ret, KMEM_SPACE_VMALLOC,
+			    (size + PAGE_SIZE_BYTES - 1) & ~(PAGE_SIZE_BYTES - 1), KMEM_VMALLOC,
+			    NULL, 0);
+	return 0;
+}
+
+SEC("kprobe/vfree")
+int BPF_KPROBE(vfree_kprobe, const void *addr)
 {
 	track_free((__u64)addr, KMEM_SPACE_VMALLOC);
 	return 0;

@@ -128,6 +128,14 @@ static __always_inline void fill_memcgs(struct oom_event *e, struct task_struct 
 	}
 }
 
+/* Remember a victim until it exits.  The value goes through the stack:
+ * 6.1's verifier refuses ring-buffer memory as a map helper's argument
+ * ("reg type unsupported for arg#0"), which sank the whole object there. */
+static __always_inline bool mark_live_victim(__u32 tid, __u64 ts_ns)
+{
+	return bpf_map_update_elem(&victims, &tid, &ts_ns, BPF_NOEXIST) == 0;
+}
+
 SEC("tp_btf/mark_victim")
 int BPF_PROG(mark_victim, struct task_struct *tsk, uid_t uid)
 {
@@ -143,7 +151,7 @@ int BPF_PROG(mark_victim, struct task_struct *tsk, uid_t uid)
 	fill_trigger(e, ctx);
 	fill_memcgs(e, tsk);
 	tid = e->tid;
-	if (bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_NOEXIST) == 0)
+	if (mark_live_victim(tid, e->ts_ns))
 		__sync_fetch_and_add(&live_victims, 1);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
@@ -163,7 +171,7 @@ int BPF_PROG(mark_victim_pid, int pid)
 		return 0;
 	e->pid = e->tid = pid;
 	fill_trigger(e, ctx);
-	if (bpf_map_update_elem(&victims, &tid, &e->ts_ns, BPF_NOEXIST) == 0)
+	if (mark_live_victim(tid, e->ts_ns))
 		__sync_fetch_and_add(&live_victims, 1);
 	bpf_ringbuf_submit(e, 0);
 	return 0;

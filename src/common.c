@@ -99,8 +99,82 @@ int finish_output(int rc)
 	return rc;
 }
 
+/* Why the last load failed, kept from libbpf's warnings even when they are
+ * not shown: "program P: <the verifier's last words>", or libbpf's own last
+ * warning (an extern not found, a CO-RE relocation). */
+static char load_failure[320];
+
+/* A verifier log line that is a program dump, not a reason. */
+static bool verifier_dump_line(const char *l, size_t n)
+{
+	return n == 0 || (l[0] >= '0' && l[0] <= '9') || l[0] == ';' || l[0] == ' ' ||
+	       strncmp(l, "processed ", 10) == 0 || strncmp(l, "from ", 5) == 0 ||
+	       strncmp(l, "last_idx", 8) == 0 || strncmp(l, "Validating ", 11) == 0 ||
+	       strncmp(l, "Func#", 5) == 0;
+}
+
+static void note_load_failure(const char *msg)
+{
+	const char *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
+	const char *reasons[2] = { NULL, NULL };
+	size_t lens[2] = { 0, 0 };
+	const char *l, *nl, *q;
+
+	if (!log) {
+		/* libbpf's summaries after the real reason ("failed to load
+		 * object", "... skeleton") would hide it. */
+		if (strstr(msg, "failed to load"))
+			return;
+		if (strncmp(msg, "libbpf: ", 8) == 0)
+			msg += 8;
+		snprintf(load_failure, sizeof(load_failure), "%.*s", (int)strcspn(msg, "\n"), msg);
+		return;
+	}
+	/* The verifier's last two non-dump lines say why. */
+	for (l = log + strlen("-- BEGIN PROG LOAD LOG --\n"); *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (!nl || strncmp(l, "-- END PROG LOAD LOG --", 23) == 0)
+			break;
+		if (verifier_dump_line(l, nl - l))
+			continue;
+		reasons[0] = reasons[1];
+		lens[0] = lens[1];
+		reasons[1] = l;
+		lens[1] = nl - l;
+	}
+	q = strstr(msg, "prog '");
+	snprintf(load_failure, sizeof(load_failure), "program %.*s: %.*s%s%.*s",
+		 q ? (int)strcspn(q + 6, "'") : 1, q ? q + 6 : "?",
+		 (int)lens[0], reasons[0] ? reasons[0] : "",
+		 reasons[0] ? "; " : "", (int)lens[1], reasons[1] ? reasons[1] : "");
+}
+
+const char *bpf_load_failure(void)
+{
+	return load_failure;
+}
+
+void load_error(const char *what, int err)
+{
+	if (load_failure[0])
+		err_msg("cannot load the %s: %s: %s (-vv shows the whole verifier log)", what,
+			strerror(err < 0 ? -err : err), load_failure);
+	else
+		err_msg("cannot load the %s: %s (-vv shows libbpf's log)", what,
+			strerror(err < 0 ? -err : err));
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (level == LIBBPF_WARN) {
+		char msg[4096];
+		va_list cp;
+
+		va_copy(cp, ap);
+		vsnprintf(msg, sizeof(msg), fmt, cp);
+		va_end(cp);
+		note_load_failure(msg);
+	}
 	if (level == LIBBPF_DEBUG && verbosity < 2)
 		return 0;
 	if (level == LIBBPF_INFO && verbosity < 1)

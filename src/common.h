@@ -35,6 +35,12 @@ bool report_flush(FILE *out);
 int finish_output(int rc);
 /* libbpf messages go through vlog: warnings always, debug with -vv. */
 void setup_libbpf_logging(void);
+/* After a failed skeleton load: why, in one line ("program P: <verifier's
+ * reason>", or libbpf's last warning), or "" when libbpf said nothing. */
+const char *bpf_load_failure(void);
+/* err_msg("cannot load the BPF programs: <errno>: <why>") for a failed
+ * skeleton load, pointing at -vv for the whole verifier log. */
+void load_error(const char *what, int err);
 /* Root or CAP_BPF+CAP_PERFMON, and kernel BTF: one clear line and false. */
 bool check_bpf_prereqs(void);
 

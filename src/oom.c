@@ -417,13 +417,14 @@ retry:
 	err = oom_bpf__load(skel);
 	if (err && fentry) {
 		/* probed fine, failed for real: the tracepoints still work */
-		vlog(1, "fentry programs failed to load (%s): tracepoints only", strerror(-err));
+		vlog(1, "fentry programs failed to load (%s: %s): tracepoints only",
+		     strerror(-err), bpf_load_failure());
 		oom_bpf__destroy(skel);
 		fentry = false;
 		goto retry;
 	}
 	if (err) {
-		err_msg("cannot load the oom BPF programs: %s", strerror(-err));
+		load_error("oom BPF programs", err);
 		oom_bpf__destroy(skel);
 		return err;
 	}

@@ -29,7 +29,7 @@ bool probe_fentry(const char *func)
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
 	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
-	int id, fd;
+	int id, fd, link;
 
 	id = libbpf_find_vmlinux_btf_id(func, BPF_TRACE_FENTRY);
 	libbpf_set_print(old);
@@ -40,7 +40,14 @@ bool probe_fentry(const char *func)
 			   ARRAY_SIZE(insns), &opts);
 	if (fd < 0)
 		return false;
+	/* Loading is not enough: 6.1's x86 trampoline refuses functions with
+	 * more than 6 arguments (__vmalloc_node_range has 9) only at attach,
+	 * with ENOTSUPP.  An empty program attached for an instant is harmless. */
+	link = bpf_raw_tracepoint_open(NULL, fd);
 	close(fd);
+	if (link < 0)
+		return false;
+	close(link);
 	return true;
 }
 

@@ -5,8 +5,9 @@
 
 #include <stdbool.h>
 
-/* True when an fentry program on kernel function `func` loads (this
- * machine: EPERM for every function; production kernels: usually yes). */
+/* True when an fentry program on kernel function `func` loads and attaches
+ * (this machine: EPERM for every function; production kernels: usually
+ * yes; 6.1: not on functions with more than 6 arguments). */
 bool probe_fentry(const char *func);
 /* The first of `names` (a function and its renames, e.g. the 6.10+ `_noprof`
  * variants) that an fentry program loads on, or NULL. */

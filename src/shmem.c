@@ -665,8 +665,7 @@ static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks)
 
 	err = shmem_bpf__load(skel);
 	if (err) {
-		err_msg("cannot load the BPF programs: %s (run with -v for the verifier log)",
-			strerror(-err));
+		load_error("BPF programs", err);
 		goto fail;
 	}
 	err = shmem_bpf__attach(skel);

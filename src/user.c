@@ -317,7 +317,7 @@ int cmd_user(int argc, char **argv)
 	}
 	err = memleak_bpf__load(skel);
 	if (err) {
-		err_msg("cannot load the BPF programs: %s (run with -vv for the verifier log)", strerror(-err));
+		load_error("BPF programs", err);
 		goto cleanup;
 	}
 	err = umodules_init(&ms, skel, t.pid);

@@ -45,7 +45,7 @@ count_cache() {
 # Our programs, by id: other tracers may run at the same time.
 prog_ids() {
 	bpftool prog show 2>/dev/null |
-		awk '/name (kmalloc_tp|kfree_tp|sys_enter_ref|alloc_vmap_area_tp)/ {sub(":", "", $1); print $1}' | sort
+		awk '/name (kmalloc_tp|kfree_tp|sys_enter_ref|alloc_vmap_area_tp|vmalloc_fexit|vmalloc_kprobe)/ {sub(":", "", $1); print $1}' | sort
 }
 ids_before=$(prog_ids)
 

@@ -96,6 +96,20 @@ check_eq "dlopen: bytes" 1665 "$(stack_bytes "$TMP/dl" dl_leak malloc)"
 check_eq "dlopen: line" "$(mark_line libdlleak.so.c LEAK_DL)" "$(frame_lines "$TMP/dl" dl_leak)"
 check_eq "dlopen: module name" libdlleak.so "$(tail -n 1 "$TMP/dl" | jq -r '[.stacks[].frames[] | select(.function == "dl_leak") | .module] | unique | join(",")')"
 
+# --- the uprobe path is chosen by probing, with no environment variable:
+# uprobe_multi links where the kernel has them (6.6+), else one perf-event
+# uprobe per function.  USER_EXPECT_UPROBES (set by tests/vm for each stock
+# kernel: multi or per-function) says which one that must be.
+"$MEMLEAKBPF" -v --json -c "$PROGS/allocators" -T 0 >"$TMP/auto" 2>"$TMP/auto.err"
+auto=$(grep -Eo 'malloc family: (2 uprobe_multi links|one perf-event uprobe per function)' "$TMP/auto.err")
+check "probed path reported at -v" test -n "$auto"
+case ${USER_EXPECT_UPROBES:-} in
+multi) check "probed path is uprobe_multi here" grep -q uprobe_multi <<<"$auto" ;;
+per-function) check "probed path is per-function here" grep -q per-function <<<"$auto" ;;
+esac
+check_eq "probed path: posix_memalign bytes" 512 "$(stack_bytes "$TMP/auto" leak_posix_memalign posix_memalign)"
+check_eq "probed path: reallocarray bytes" 1200 "$(stack_bytes "$TMP/auto" leak_reallocarray reallocarray)"
+
 # --- kernels before 6.6: one perf-event uprobe per function, same results
 MEMLEAKBPF_NO_UPROBE_MULTI=1 "$MEMLEAKBPF" -v --json -c "$PROGS/allocators" -T 0 >"$TMP/legacy" 2>"$TMP/legacy.err"
 check "pre-6.6 path selected" grep -q 'one perf-event uprobe per function' "$TMP/legacy.err"
