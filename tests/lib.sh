@@ -61,7 +61,7 @@ progs_loaded() { bpftool prog list 2>/dev/null | grep -cE "name ($1) " || true; 
 # really left behind is still there after 5 s.
 progs_settled() {
 	local i n
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 50 * SCALE; i++)); do
 		n=$(progs_loaded "$1")
 		[ "$n" = "$2" ] && break
 		sleep 0.1
@@ -69,10 +69,15 @@ progs_settled() {
 	echo "$n"
 }
 
+# TEST_TIME_SCALE: how many times longer every wait below may last (tests/vm
+# sets it: code under TCG runs 5-30x slower).  The waits poll, so a larger
+# bound costs nothing where the condition comes true at once.
+SCALE=${TEST_TIME_SCALE:-1}
+
 # wait_line FILE REGEX [SECONDS]: until a line of FILE matches (default 10 s).
 wait_line() {
 	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
+	for ((i = 0; i < ${3:-10} * 10 * SCALE; i++)); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -82,7 +87,7 @@ wait_line() {
 # wait_reports FILE N: until FILE has N more lines than now (at most 10 s).
 wait_reports() {
 	local want=$(($(wc -l <"$1") + $2)) i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 100 * SCALE; i++)); do
 		[ "$(wc -l <"$1")" -ge "$want" ] && return 0
 		sleep 0.1
 	done

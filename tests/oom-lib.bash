@@ -41,7 +41,7 @@ memcg_remove() {
 # wait_for FILE REGEX SECONDS
 wait_for() {
 	local i
-	for i in $(seq 1 $(($3 * 10))); do
+	for i in $(seq 1 $(($3 * 10 * ${TEST_TIME_SCALE:-1}))); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
