@@ -117,6 +117,13 @@ enum ml_event_type {
 	ML_EVENT_MAPS_SNAPSHOT, /* a bare __u32: read /proc/PID/maps now */
 };
 
+/* One executable file mapping of the target, from the task_vma iterator:
+ * (dev, ino) as the kernel maps it (an overlay layer's file, not the
+ * overlay's), which /proc/PID/maps and stat() do not give. */
+struct ml_vma_rec {
+	__u64 start, end, dev, ino;
+};
+
 struct ml_module_event {
 	__u32 type;
 	__u32 module_id;
@@ -124,6 +131,7 @@ struct ml_module_event {
 	__u32 ncomps;
 	__u64 dev;
 	__u64 ino;
+	__u64 vm_start, vm_end; /* the mapping: /proc/PID/map_files/START-END */
 	char comps[PATH_DEPTH][PATH_COMP_LEN]; /* path from the fs root, leaf first */
 };
 

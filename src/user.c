@@ -326,8 +326,14 @@ int cmd_user(int argc, char **argv)
 	have_modules = true;
 	/* Rows for the modules we know now; later ones (dlopen) arrive as
 	 * events and use frame pointers until their rows are in. */
-	for (i = 0; i < t.nmodules; i++)
-		umodules_preload(&ms, t.modules[i]);
+	if (t.spawned) {
+		for (i = 0; i < t.nmodules; i++)
+			umodules_preload(&ms, t.modules[i]);
+	} else {
+		/* -p: the files it has mapped, as the kernel references them
+		 * (paths through /proc/PID/root give an overlay's identity). */
+		umodules_snapshot(&ms);
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ms, NULL);
 	cache = symcache_new();
 	if (!rb || !cache) {

@@ -138,7 +138,9 @@ static const struct symentry *symbolize_frame(struct symcache *c, struct umodule
 		return e;
 	e->f[0].module = m->name;
 	if (!m->sym && !m->sym_failed) {
-		m->sym = sym_module_open(m->path);
+		/* From the kept descriptor: works after the process exited
+		 * and for files no path of ours reaches. */
+		m->sym = m->fd >= 0 ? sym_module_open_fd(m->fd, m->path) : sym_module_open(m->path);
 		m->sym_failed = !m->sym;
 	}
 	if (!m->sym)
