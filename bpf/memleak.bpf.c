@@ -302,15 +302,18 @@ static __noinline void request_snapshot(void)
 /* A file became executable in the target (dlopen, exec): userspace opens
  * it through /proc/PID/map_files while the process still has it mapped,
  * not when a stack first passes through it (it may have exited by then). */
-static __noinline void request_capture(void)
+static __noinline void request_capture(__u64 start, __u64 len)
 {
-	__u32 *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct ml_exec_mapped *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
 	if (!ev) {
 		drop(ML_DROP_EVENTS_FULL);
 		return;
 	}
-	*ev = ML_EVENT_MAPS_SNAPSHOT;
+	ev->type = ML_EVENT_EXEC_MAPPED;
+	ev->pad = 0;
+	ev->start = start;
+	ev->end = start + len;
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -888,8 +891,10 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	ts->sys_pending = 0;
 	ts->exec_map = !(ctx->args[3] & MAP_ANONYMOUS) && (ctx->args[2] & PROT_EXEC);
-	if (!(ctx->args[3] & MAP_ANONYMOUS))
+	if (!(ctx->args[3] & MAP_ANONYMOUS)) {
+		ts->sys_args[0] = ctx->args[1]; /* len, for the exec_map event */
 		return 0;
+	}
 	ts->sys_pending = 1;
 	ts->sys_kind = SYS_MMAP;
 	ts->sys_args[0] = ctx->args[1]; /* len */
@@ -909,7 +914,7 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	if (ts->exec_map) {
 		ts->exec_map = 0;
 		if (addr < (__u64)-MAX_ERRNO)
-			request_capture();
+			request_capture(addr, page_round(ts->sys_args[0]));
 	}
 	if (!ts->sys_pending || ts->sys_kind != SYS_MMAP)
 		return 0;
@@ -1049,7 +1054,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	__sync_fetch_and_add(&maps_gen, 1);
 	armed = 1;
-	request_capture(); /* the new executable and its interpreter */
+	request_capture(0, 0); /* the new executable and its interpreter */
 	return 0;
 }
 

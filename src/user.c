@@ -228,6 +228,9 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	if (len >= sizeof(struct ml_module_event))
 		umodules_on_event(ctx, data);
+	else if (len >= sizeof(struct ml_exec_mapped) && *(__u32 *)data == ML_EVENT_EXEC_MAPPED)
+		umodules_exec_mapped(ctx, ((struct ml_exec_mapped *)data)->start,
+				     ((struct ml_exec_mapped *)data)->end);
 	else if (len >= sizeof(__u32) && *(__u32 *)data == ML_EVENT_MAPS_SNAPSHOT)
 		umodules_snapshot(ctx);
 	return 0;

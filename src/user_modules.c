@@ -1,4 +1,5 @@
 /* Module registry of the traced process (see user_modules.h). */
+#define _GNU_SOURCE /* O_PATH */
 #include "user_modules.h"
 
 #include <bpf/bpf.h>
@@ -35,6 +36,7 @@ int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 	memset(ms, 0, sizeof(*ms));
 	ms->skel = skel;
 	ms->pid = pid;
+	ms->root_fd = -1;
 	ms->rows_cap = bpf_map__max_entries(skel->maps.rows);
 	sz = ms->rows_cap * sizeof(struct ml_unwind_row);
 	sz = (sz + 4095) & ~4095UL;
@@ -71,6 +73,9 @@ void umodules_free(struct umodules *ms)
 	}
 	free(ms->v);
 	free_maps(ms->maps, ms->nmaps);
+	free(ms->mountinfo);
+	if (ms->root_fd >= 0)
+		close(ms->root_fd);
 	if (ms->rows) {
 		sz = (ms->rows_cap * sizeof(struct ml_unwind_row) + 4095) & ~4095UL;
 		munmap(ms->rows, sz);
@@ -326,16 +331,31 @@ static bool find_in_maps(pid_t pid, __u64 dev, __u64 ino, char *out, size_t len)
 	return found;
 }
 
-/* The file from its path below its file system's root (as the kernel saw
- * it), under every mount of that device: works after the process exited. */
-static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t len)
+/* Opens path (below dirfd when relative) if it is the file (dev, ino). */
+static int open_same(int dirfd, const char *path, __u64 dev, __u64 ino)
 {
-	char rel[PATH_MAX] = "", line[PATH_MAX * 2], mnt[PATH_MAX], root[PATH_MAX];
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &st) != 0 || kernel_dev(st.st_dev) != dev || st.st_ino != ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The file from its path below its file system's root (as the kernel saw
+ * it), under every mount of that device in `mountinfo` (text of a
+ * mountinfo file), opened below `rootfd` (whose root those mount points are
+ * relative to): works after the process exited.  The fd, or -1. */
+static int find_in_mounts(const struct ml_module_event *ev, const char *mountinfo, int rootfd, char *out,
+			  size_t len)
+{
+	char rel[PATH_MAX] = "", mnt[PATH_MAX], root[PATH_MAX];
+	const char *line, *next;
 	unsigned int maj, min;
-	bool found = false;
 	size_t rl;
-	FILE *f;
-	int i;
+	int i, fd = -1;
 
 	for (i = (int)ev->ncomps - 1; i >= 0; i--) {
 		char comp[PATH_COMP_LEN + 1];
@@ -345,14 +365,13 @@ static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t l
 		if (strcmp(comp, "/") == 0)
 			continue;
 		if (strlen(rel) + strlen(comp) + 2 >= sizeof(rel))
-			return false;
+			return -1;
 		strcat(rel, "/");
 		strcat(rel, comp);
 	}
-	f = fopen("/proc/self/mountinfo", "r");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	for (line = mountinfo; fd < 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : NULL;
 		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, mnt) != 4)
 			continue;
 		if ((((__u64)maj << 20) | min) != ev->dev)
@@ -365,18 +384,70 @@ static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t l
 		else if (strncmp(rel, root, rl) != 0 || (rel[rl] != '/' && rel[rl] != '\0'))
 			continue;
 		snprintf(out, len, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt, rel + rl);
-		found = same_file(out, ev->dev, ev->ino);
+		/* below a held root the path is relative to it */
+		fd = open_same(rootfd, rootfd == AT_FDCWD ? out : out + 1, ev->dev, ev->ino);
 	}
-	fclose(f);
-	return found;
+	return fd;
+}
+
+/* Whole small file as a string (NULL on failure). */
+static char *slurp(const char *path)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL, *nb;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = read(fd, buf + n, cap - n);
+		n += got > 0 ? got : 0;
+	} while (got > 0);
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Keeps the process's root and its mount table while it lives: a module
+ * first seen after it exited (dlopen then exit) is still found by path
+ * in its own namespace (a chroot, a container's private mounts). */
+static void hold_root(struct umodules *ms)
+{
+	char path[64], *mi;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", ms->pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", ms->pid);
+	mi = fd >= 0 ? slurp(path) : NULL;
+	if (!mi) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (ms->root_fd >= 0)
+		close(ms->root_fd);
+	free(ms->mountinfo);
+	ms->root_fd = fd;
+	ms->mountinfo = mi;
 }
 
 void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 {
 	char path[PATH_MAX];
 	struct umodule *m;
-	struct stat st;
-	bool found;
+	char *mi;
 	int fd;
 
 	if (ev->type != ML_EVENT_NEW_MODULE || umodules_get(ms, ev->module_id))
@@ -387,17 +458,15 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 	/* The kernel's own reference first; paths only when the process is
 	 * already gone (then deleted or namespaced files are lost). */
 	fd = open_mapped(ms, ev, path, sizeof(path));
-	found = fd >= 0;
-	if (!found && (find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)) ||
-		       find_in_mounts(ev, path, sizeof(path)))) {
-		found = true;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st) != 0 || kernel_dev(st.st_dev) != ev->dev || st.st_ino != ev->ino)) {
-			close(fd);
-			fd = -1;
-		}
+	if (fd < 0 && find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)))
+		fd = open_same(AT_FDCWD, path, ev->dev, ev->ino);
+	if (fd < 0 && (mi = slurp("/proc/self/mountinfo"))) {
+		fd = find_in_mounts(ev, mi, AT_FDCWD, path, sizeof(path));
+		free(mi);
 	}
-	if (found) {
+	if (fd < 0 && ms->mountinfo)
+		fd = find_in_mounts(ev, ms->mountinfo, ms->root_fd, path, sizeof(path));
+	if (fd >= 0) {
 		set_path(m, path);
 		keep_fd(ms, m, fd);
 	} else {
@@ -451,25 +520,94 @@ static size_t exec_vmas(struct umodules *ms, struct ml_vma_rec **out)
 	return n;
 }
 
+/* Keys a range's freshly opened file by the kernel's (dev, ino) and
+ * registers it (taking the descriptor) unless known; an overlay's file
+ * without the iterator's key stays with the range until announced. */
+static void settle_range(struct umodules *ms, struct map_range *r, const struct ml_vma_rec *vmas,
+			 size_t nvmas)
+{
+	const struct ml_vma_rec *rec = NULL;
+	struct statfs sfs;
+	struct stat st;
+	size_t i;
+
+	if (fstat(r->fd, &st) != 0 || fstatfs(r->fd, &sfs) != 0) {
+		close(r->fd);
+		r->fd = -1;
+		return;
+	}
+	for (i = 0; i < nvmas && !rec; i++)
+		if (vmas[i].start == r->start && vmas[i].end == r->end)
+			rec = &vmas[i];
+	if (rec || sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
+		r->dev = rec ? rec->dev : kernel_dev(st.st_dev);
+		r->ino = rec ? rec->ino : st.st_ino;
+		if (find_file(ms, r->dev, r->ino))
+			close(r->fd);
+		else
+			register_file(ms, r->dev, r->ino, r->fd, r->path ? r->path : "");
+		r->fd = -1;
+	} else if (find_file_ino(ms, st.st_ino)) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd);
+
 void umodules_snapshot(struct umodules *ms)
+{
+	snapshot(ms, 0, 0, -1);
+}
+
+void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end)
+{
+	char mf[96];
+	int fd = -1;
+
+	if (end > start) {
+		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, (unsigned long long)start,
+			 (unsigned long long)end);
+		fd = open(mf, O_RDONLY | O_CLOEXEC);
+	}
+	snapshot(ms, start, end, fd);
+}
+
+/* hint_fd: [hint_start, hint_end) opened already (taken over). */
+static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd)
 {
 	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8], mf[96];
 	unsigned long long start, end, off, ino;
 	struct map_range *v = NULL, *nv;
+	struct ml_vma_rec *vmas = NULL;
 	unsigned int maj, min;
 	size_t n = 0, cap = 0, fl, kept = 0, nvmas, i;
-	struct ml_vma_rec *vmas = NULL, *rec;
-	struct statfs sfs;
-	struct stat st;
+	struct umodule *m;
 	__u64 dev;
 	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
 	f = fopen(path, "r");
-	if (!f)
-		return; /* gone: the last snapshot stays */
-	nvmas = exec_vmas(ms, &vmas);
+	if (!f) {
+		/* gone: the last snapshot stays; the file opened in time
+		 * still becomes a module (keyed as fstat shows it) */
+		if (hint_fd >= 0) {
+			struct map_range r = { hint_start, hint_end, 0, 0, 0, file, hint_fd };
+			ssize_t got;
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", hint_fd);
+			got = readlink(path, file, sizeof(file) - 1);
+			file[got > 0 ? got : 0] = '\0';
+			settle_range(ms, &r, NULL, 0);
+			if (r.fd >= 0)
+				close(r.fd);
+		}
+		return;
+	}
+	/* First open every new mapped file, fast: a process that dlopen()s
+	 * and exits right away may be gone a few hundred microseconds
+	 * later; keying, rows and symbols can wait. */
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
 			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
@@ -478,36 +616,17 @@ void umodules_snapshot(struct umodules *ms)
 		if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
 			file[fl - 10] = '\0';
 		dev = ((__u64)maj << 20) | min;
-		/* The mapped file itself: its (dev, ino) is the kernel's (the
-		 * maps line may show an overlay's), and registering it now,
-		 * while the process lives, keeps it after it exits. */
-		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, start, end);
-		fd = open(mf, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st) != 0 || fstatfs(fd, &sfs) != 0)) {
-			close(fd);
-			fd = -1;
+		fd = -1;
+		m = find_file(ms, dev, ino);
+		if (hint_fd >= 0 && start == hint_start && end == hint_end) {
+			fd = hint_fd;
+			hint_fd = -1;
+			kept++;
+		} else if ((!m || m->fd < 0) && kept < UMODULE_MAX_FDS) {
+			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, start, end);
+			fd = open(mf, O_RDONLY | O_CLOEXEC);
+			kept += fd >= 0;
 		}
-		for (i = 0, rec = NULL; i < nvmas && !rec; i++)
-			if (vmas[i].start == start && vmas[i].end == end)
-				rec = &vmas[i];
-		if (fd >= 0 && (rec || sfs.f_type != OVERLAYFS_SUPER_MAGIC)) {
-			/* The kernel's (dev, ino) (what fstat shows, but for
-			 * an overlay): register it now, rows and all. */
-			dev = rec ? rec->dev : kernel_dev(st.st_dev);
-			ino = rec ? rec->ino : st.st_ino;
-			if (find_file(ms, dev, ino))
-				close(fd);
-			else
-				register_file(ms, dev, ino, fd, file);
-			fd = -1;
-		} else if (fd >= 0 && (find_file_ino(ms, st.st_ino) || kept >= UMODULE_MAX_FDS)) {
-			close(fd);
-			fd = -1;
-		}
-		/* An overlay file's (dev, ino) is the overlay's, not the layer
-		 * file's the kernel maps: kept here until the kernel announces
-		 * this mapping, even if the process has exited by then. */
-		kept += fd >= 0;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
 			nv = realloc(v, cap * sizeof(*v));
@@ -521,11 +640,18 @@ void umodules_snapshot(struct umodules *ms)
 		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd };
 	}
 	fclose(f);
-	free(vmas);
+	if (hint_fd >= 0)
+		close(hint_fd); /* merged into a larger mapping: opened above */
 	if (!n) {
 		free(v);
 		return; /* an exiting process has no mappings left */
 	}
+	hold_root(ms);
+	nvmas = exec_vmas(ms, &vmas);
+	for (i = 0; i < n; i++)
+		if (v[i].fd >= 0)
+			settle_range(ms, &v[i], vmas, nvmas);
+	free(vmas);
 	free_maps(ms->maps, ms->nmaps);
 	ms->maps = v;
 	ms->nmaps = n;

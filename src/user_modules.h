@@ -42,6 +42,8 @@ struct umodules {
 	size_t nmaps;
 	size_t nfds;       /* modules holding an fd (at most UMODULE_MAX_FDS) */
 	size_t fds_over;   /* modules that found the cap full: path only */
+	int root_fd;       /* the process's root, held (O_PATH), or -1 */
+	char *mountinfo;   /* its mount table as of the last snapshot */
 };
 
 /* Each module keeps its file open (so a process that exits, a file deleted
@@ -67,6 +69,9 @@ __u64 umodules_normalize(struct umodules *ms, __u64 addr);
  * the process lives: identity, unwind rows and symbols then never depend
  * on paths, namespaces or the process still running. */
 void umodules_snapshot(struct umodules *ms);
+/* The process just mapped [start, end) executable: opened first, then a
+ * snapshot (start == end: none known, a snapshot only). */
+void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end);
 /* Kernel dev_t from a userspace st_dev. */
 __u64 kernel_dev(dev_t d);
 
