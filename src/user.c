@@ -336,6 +336,7 @@ int cmd_user(int argc, char **argv)
 		/* -p: the files it has mapped, as the kernel references them
 		 * (paths through /proc/PID/root give an overlay's identity). */
 		umodules_snapshot(&ms);
+		umodules_settle(&ms);
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ms, NULL);
 	cache = symcache_new();
@@ -371,6 +372,8 @@ int cmd_user(int argc, char **argv)
 			goto cleanup;
 		}
 		err = 0;
+		/* after the batch: opening files came first, keying them now */
+		umodules_settle(&ms);
 		if (!target_alive(&t, &status)) {
 			target_running = false;
 			break;
@@ -378,6 +381,7 @@ int cmd_user(int argc, char **argv)
 		/* -c reports at exit unless an interval was asked for. */
 		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
 			ring_buffer__consume(rb);
+			umodules_settle(&ms);
 			if (report(skel, &ms, cache, &t, false) == 0)
 				reports++;
 			next_report += env.interval * 1e9;
@@ -386,6 +390,7 @@ int cmd_user(int argc, char **argv)
 		}
 	}
 	ring_buffer__consume(rb);
+	umodules_settle(&ms);
 	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
 	report(skel, &ms, cache, &t, !target_running);
 	if (!target_running && t.pid && verbosity)

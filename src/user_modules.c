@@ -37,6 +37,7 @@ int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 	ms->skel = skel;
 	ms->pid = pid;
 	ms->root_fd = -1;
+	ms->mntns_fd = -1;
 	ms->rows_cap = bpf_map__max_entries(skel->maps.rows);
 	sz = ms->rows_cap * sizeof(struct ml_unwind_row);
 	sz = (sz + 4095) & ~4095UL;
@@ -76,6 +77,8 @@ void umodules_free(struct umodules *ms)
 	free(ms->mountinfo);
 	if (ms->root_fd >= 0)
 		close(ms->root_fd);
+	if (ms->mntns_fd >= 0)
+		close(ms->mntns_fd);
 	if (ms->rows) {
 		sz = (ms->rows_cap * sizeof(struct ml_unwind_row) + 4095) & ~4095UL;
 		munmap(ms->rows, sz);
@@ -427,19 +430,30 @@ static void hold_root(struct umodules *ms)
 	char path[64], *mi;
 	int fd;
 
+	int ns;
+
 	snprintf(path, sizeof(path), "/proc/%d/root", ms->pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* the namespace too: its mounts are detached when its last process
+	 * exits, unless someone holds it */
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", ms->pid);
+	ns = fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", ms->pid);
-	mi = fd >= 0 ? slurp(path) : NULL;
+	mi = ns >= 0 ? slurp(path) : NULL;
 	if (!mi) {
 		if (fd >= 0)
 			close(fd);
+		if (ns >= 0)
+			close(ns);
 		return;
 	}
 	if (ms->root_fd >= 0)
 		close(ms->root_fd);
+	if (ms->mntns_fd >= 0)
+		close(ms->mntns_fd);
 	free(ms->mountinfo);
 	ms->root_fd = fd;
+	ms->mntns_fd = ns;
 	ms->mountinfo = mi;
 }
 
@@ -579,9 +593,8 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8], mf[96];
 	unsigned long long start, end, off, ino;
 	struct map_range *v = NULL, *nv;
-	struct ml_vma_rec *vmas = NULL;
 	unsigned int maj, min;
-	size_t n = 0, cap = 0, fl, kept = 0, nvmas, i;
+	size_t n = 0, cap = 0, fl, kept = 0, i;
 	struct umodule *m;
 	__u64 dev;
 	FILE *f;
@@ -593,7 +606,7 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 		/* gone: the last snapshot stays; the file opened in time
 		 * still becomes a module (keyed as fstat shows it) */
 		if (hint_fd >= 0) {
-			struct map_range r = { hint_start, hint_end, 0, 0, 0, file, hint_fd };
+			struct map_range r = { hint_start, hint_end, 0, 0, 0, file, hint_fd, false };
 			ssize_t got;
 
 			snprintf(path, sizeof(path), "/proc/self/fd/%d", hint_fd);
@@ -637,7 +650,7 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 			}
 			v = nv;
 		}
-		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd };
+		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd, false };
 	}
 	fclose(f);
 	if (hint_fd >= 0)
@@ -647,14 +660,46 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 		return; /* an exiting process has no mappings left */
 	}
 	hold_root(ms);
-	nvmas = exec_vmas(ms, &vmas);
-	for (i = 0; i < n; i++)
-		if (v[i].fd >= 0)
-			settle_range(ms, &v[i], vmas, nvmas);
-	free(vmas);
+	/* Files opened by the previous snapshot and not keyed yet move to
+	 * this one (or are keyed now if their mapping is gone). */
+	for (i = 0; i < ms->nmaps; i++) {
+		struct map_range *o = &ms->maps[i];
+		size_t k;
+
+		if (o->fd < 0 || o->settled)
+			continue;
+		for (k = 0; k < n; k++)
+			if (v[k].start == o->start && v[k].end == o->end)
+				break;
+		if (k < n && v[k].fd < 0) {
+			v[k].fd = o->fd;
+			o->fd = -1;
+		} else if (k == n) {
+			settle_range(ms, o, NULL, 0);
+		}
+	}
 	free_maps(ms->maps, ms->nmaps);
 	ms->maps = v;
 	ms->nmaps = n;
+}
+
+void umodules_settle(struct umodules *ms)
+{
+	struct ml_vma_rec *vmas = NULL;
+	size_t i, nvmas = 0;
+	bool any = false;
+
+	for (i = 0; i < ms->nmaps && !any; i++)
+		any = ms->maps[i].fd >= 0 && !ms->maps[i].settled;
+	if (!any)
+		return;
+	nvmas = exec_vmas(ms, &vmas);
+	for (i = 0; i < ms->nmaps; i++) {
+		if (ms->maps[i].fd >= 0 && !ms->maps[i].settled)
+			settle_range(ms, &ms->maps[i], vmas, nvmas);
+		ms->maps[i].settled = true;
+	}
+	free(vmas);
 }
 
 __u64 umodules_normalize(struct umodules *ms, __u64 addr)

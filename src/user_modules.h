@@ -28,6 +28,7 @@ struct map_range {
 	__u64 start, end, offset, dev, ino;
 	char *path;
 	int fd; /* the mapped file, kept for a module not yet announced (-1) */
+	bool settled; /* fd keyed (and registered) already */
 };
 
 struct umodules {
@@ -43,6 +44,7 @@ struct umodules {
 	size_t nfds;       /* modules holding an fd (at most UMODULE_MAX_FDS) */
 	size_t fds_over;   /* modules that found the cap full: path only */
 	int root_fd;       /* the process's root, held (O_PATH), or -1 */
+	int mntns_fd;      /* its mount namespace, held with its mounts */
 	char *mountinfo;   /* its mount table as of the last snapshot */
 };
 
@@ -69,6 +71,9 @@ __u64 umodules_normalize(struct umodules *ms, __u64 addr);
  * the process lives: identity, unwind rows and symbols then never depend
  * on paths, namespaces or the process still running. */
 void umodules_snapshot(struct umodules *ms);
+/* Keys and registers (rows, symbols later) the files the snapshots opened:
+ * the slow part, run between event batches so opening stays quick. */
+void umodules_settle(struct umodules *ms);
 /* The process just mapped [start, end) executable: opened first, then a
  * snapshot (start == end: none known, a snapshot only). */
 void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end);

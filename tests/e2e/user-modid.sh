@@ -61,7 +61,7 @@ check_eq "container: modules named" "leaky,libc.so.6" "$(modules_of "$TMP/ctr" l
 check_eq "container: no unresolved modules" 0 "$(grep -c 'could not be found' "$TMP/ctr.err")"
 
 # --- -p on a target that exits before the final report
-"$PROGS/leaky" 1 0.3 &
+"$PROGS/leaky" 2 0.3 &
 pid=$!
 on_exit "kill $pid"
 trace "$TMP/gone" -p "$pid"
@@ -113,3 +113,15 @@ check_eq "chroot: program file" dlopen_late.c "$(frame_file "$TMP/chr" late_leak
 for f in dl_leak late_leak; do
 	check_eq "chroot: $f stack named to _start" 1 "$(stacks_to "$TMP/chr" "$f" _start)"
 done
+
+# --- no debug info: named from the symbol table, one note with the build-id
+cp "$PROGS/leak_n" "$TMP/leak_n_stripped"
+strip -g "$TMP/leak_n_stripped"
+trace "$TMP/nodbg" -c "$TMP/leak_n_stripped 3 100"
+check_eq "no debug info: function from the symbol table" 300 "$(stack_bytes "$TMP/nodbg" leak_n malloc)"
+check_eq "no debug info: no line" "" "$(tail -n 1 "$TMP/nodbg" | jq -r '[.stacks[].frames[] | select(.function == "leak_n") | .line // empty] | unique | join(",")')"
+check_eq "no debug info: noted with its build-id" \
+	"leak_n_stripped $(readelf -n "$TMP/leak_n_stripped" | sed -n 's/.*Build ID: //p')" \
+	"$(jq_get "$TMP/nodbg" '[.no_debuginfo[] | select(.module == "leak_n_stripped") | "\(.module) \(.build_id)"] | join(",")')"
+"$MEMLEAKBPF" -c "$TMP/leak_n_stripped 3 100" >"$TMP/nodbg.txt" 2>/dev/null
+check_eq "no debug info: one text note" 1 "$(grep -c 'note: no debug info for leak_n_stripped (build-id [0-9a-f]\{40\})' "$TMP/nodbg.txt")"
