@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -30,10 +31,18 @@ __u64 kernel_dev(dev_t d)
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 {
+	struct rlimit rl;
 	size_t sz;
 	void *p;
 
 	memset(ms, 0, sizeof(*ms));
+	/* Modules keep their files open (up to UMODULE_MAX_FDS, plus two per
+	 * symbolized one): the soft 1024 is too tight; the hard limit is
+	 * ours to use. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	ms->skel = skel;
 	ms->pid = pid;
 	ms->root_fd = -1;
