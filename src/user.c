@@ -313,6 +313,10 @@ int cmd_user(int argc, char **argv)
 			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
 				bpf_program__set_autoload(p, false);
 	}
+	/* Without the task_vma iterator (before 5.12) modules are keyed as
+	 * /proc shows them: right except for overlay layers. */
+	if (!probe_btf_struct("bpf_iter__task_vma"))
+		bpf_program__set_autoload(skel->progs.exec_vmas, false);
 	multi = probe_uprobe_multi();
 	if (multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);

@@ -514,6 +514,8 @@ static size_t exec_vmas(struct umodules *ms, struct ml_vma_rec **out)
 	ssize_t got;
 	int fd;
 
+	if (bpf_program__fd(ms->skel->progs.exec_vmas) < 0)
+		return 0; /* not loaded: no task_vma iterator in this kernel */
 	/* Only this process's tasks (6.1+); older kernels walk them all. */
 	opts.link_info = &linfo;
 	opts.link_info_len = sizeof(linfo);
