@@ -40,6 +40,7 @@ for _ in $(seq 50); do # the host pid of leaky: unshare's child once it exec'd
 	[ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | sed 's|.*/||')" = leaky ] && break
 	sleep 0.1
 done
+sleep 0.3 # past ld.so's loading: -p reads the mappings once, then they must hold
 trace "$TMP/ctr" -p "$pid"
 wait "$ns"
 check_eq "container: exit status" 0 "$(cat "$TMP/ctr.rc")"
@@ -59,6 +60,28 @@ for f in leak_malloc leak_calloc leak_realloc leak_mmap; do
 done
 check_eq "container: modules named" "leaky,libc.so.6" "$(modules_of "$TMP/ctr" leak_mmap)"
 check_eq "container: no unresolved modules" 0 "$(grep -c 'could not be found' "$TMP/ctr.err")"
+
+# --- the same overlay mounted where the tracer sees it (as dockerd mounts
+# a container's root on the host), the container entering it by chroot
+mount -t overlay overlay -o "lowerdir=$layer,upperdir=$TMP/upper,workdir=$TMP/work" "$TMP/merged"
+on_exit "umount $TMP/merged"
+unshare -m -p -f --mount-proc chroot "$TMP/merged" "$PROGS/leaky" 2 1 &
+ns=$!
+for _ in $(seq 50); do
+	pid=$(pgrep -P "$ns" | head -n 1)
+	[ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | sed 's|.*/||')" = leaky ] && break
+	sleep 0.1
+done
+sleep 0.3 # past ld.so's loading: -p reads the mappings once, then they must hold
+trace "$TMP/dock" -p "$pid"
+wait "$ns"
+umount "$TMP/merged"
+check_eq "host-mounted overlay: malloc bytes" 5000 "$(stack_bytes "$TMP/dock" leak_malloc malloc)"
+check_eq "host-mounted overlay: malloc line" "$(mark_line leaky.c LEAK_MALLOC)" "$(frame_lines "$TMP/dock" leak_malloc)"
+for f in leak_malloc leak_calloc leak_realloc leak_mmap; do
+	check_eq "host-mounted overlay: $f stack named to _start" 1 "$(stacks_to "$TMP/dock" "$f" _start)"
+done
+check_eq "host-mounted overlay: no unnamed frames" 0 "$(jq_get "$TMP/dock" '[.stacks[].frames[] | select(.function == null)] | length')"
 
 # --- -p on a target that exits before the final report
 "$PROGS/leaky" 2 0.3 &
