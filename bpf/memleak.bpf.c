@@ -13,6 +13,7 @@
 
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
+#define PROT_EXEC 0x4
 #define MREMAP_FIXED 2
 #define MREMAP_DONTUNMAP 4
 #define VM_EXEC 0x4
@@ -62,7 +63,7 @@ struct thread_state {
 	__u8 active;
 	__u8 record;
 	__u8 sys_pending;
-	__u8 pad;
+	__u8 exec_map; /* an mmap of a file with PROT_EXEC is in flight */
 	__u32 sys_kind;
 	__u64 sys_args[4];
 	/* unwinder */
@@ -245,8 +246,9 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, struct 
 
 /* Tell userspace about a module it has not loaded rows for: send the path
  * from the file system's root, so it can be found after the process exits. */
-static __noinline void announce_module(struct file *f, __u32 id, __u64 dev, __u64 ino)
+static __noinline void announce_module(struct vma_result *r, __u32 id)
 {
+	struct file *f = (struct file *)r->file;
 	struct ml_module_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	struct dentry *d, *parent;
 	__u32 i;
@@ -258,8 +260,10 @@ static __noinline void announce_module(struct file *f, __u32 id, __u64 dev, __u6
 	ev->type = ML_EVENT_NEW_MODULE;
 	ev->module_id = id;
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->dev = dev;
-	ev->ino = ino;
+	ev->dev = r->dev;
+	ev->ino = r->ino;
+	ev->vm_start = r->start;
+	ev->vm_end = r->end;
 	ev->ncomps = 0;
 	d = BPF_CORE_READ(f, f_path.dentry);
 	for (i = 0; i < PATH_DEPTH; i++) {
@@ -295,6 +299,24 @@ static __noinline void request_snapshot(void)
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* A file became executable in the target (dlopen, exec): userspace opens
+ * it through /proc/PID/map_files while the process still has it mapped,
+ * not when a stack first passes through it (it may have exited by then). */
+static __noinline void request_capture(__u64 start, __u64 len)
+{
+	struct ml_exec_mapped *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		drop(ML_DROP_EVENTS_FULL);
+		return;
+	}
+	ev->type = ML_EVENT_EXEC_MAPPED;
+	ev->pad = 0;
+	ev->start = start;
+	ev->end = start + len;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* Module of a file-backed mapping; registers unknown ones as pending. */
 static __always_inline struct ml_module *module_of(struct vma_result *r, struct ml_module *tmp)
 {
@@ -308,7 +330,7 @@ static __always_inline struct ml_module *module_of(struct vma_result *r, struct 
 	tmp->row_start = 0;
 	tmp->row_count = 0;
 	if (bpf_map_update_elem(&modules, &key, tmp, BPF_NOEXIST) == 0)
-		announce_module((struct file *)r->file, tmp->id, r->dev, r->ino);
+		announce_module(r, tmp->id);
 	return bpf_map_lookup_elem(&modules, &key);
 }
 
@@ -868,8 +890,11 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	if (!ts)
 		return 0;
 	ts->sys_pending = 0;
-	if (!(ctx->args[3] & MAP_ANONYMOUS))
+	ts->exec_map = !(ctx->args[3] & MAP_ANONYMOUS) && (ctx->args[2] & PROT_EXEC);
+	if (!(ctx->args[3] & MAP_ANONYMOUS)) {
+		ts->sys_args[0] = ctx->args[1]; /* len, for the exec_map event */
 		return 0;
+	}
 	ts->sys_pending = 1;
 	ts->sys_kind = SYS_MMAP;
 	ts->sys_args[0] = ctx->args[1]; /* len */
@@ -884,7 +909,14 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	struct unmap_ctx c = {};
 	__u64 addr = ctx->ret, len;
 
-	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MMAP)
+	if (!ts)
+		return 0;
+	if (ts->exec_map) {
+		ts->exec_map = 0;
+		if (addr < (__u64)-MAX_ERRNO)
+			request_capture(addr, page_round(ts->sys_args[0]));
+	}
+	if (!ts->sys_pending || ts->sys_kind != SYS_MMAP)
 		return 0;
 	ts->sys_pending = 0;
 	if (addr >= (__u64)-MAX_ERRNO)
@@ -1022,6 +1054,32 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	__sync_fetch_and_add(&maps_gen, 1);
 	armed = 1;
+	request_capture(0, 0); /* the new executable and its interpreter */
+	return 0;
+}
+
+/* The target's executable file mappings with the kernel's (dev, ino), so
+ * userspace can key modules (and load their rows) before any stack needs
+ * them, also where that identity is not visible from /proc (overlay). */
+SEC("iter/task_vma")
+int exec_vmas(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct ml_vma_rec rec;
+	struct file *f;
+
+	/* the leader only: threads share its mm */
+	if (!task || !vma || task->pid != target_tgid || !(vma->vm_flags & VM_EXEC))
+		return 0;
+	f = vma->vm_file;
+	if (!f)
+		return 0;
+	rec.start = vma->vm_start;
+	rec.end = vma->vm_end;
+	rec.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	rec.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
 

@@ -115,6 +115,23 @@ struct ml_region {
 enum ml_event_type {
 	ML_EVENT_NEW_MODULE = 1,
 	ML_EVENT_MAPS_SNAPSHOT, /* a bare __u32: read /proc/PID/maps now */
+	ML_EVENT_EXEC_MAPPED,   /* struct ml_exec_mapped: open it, then snapshot */
+};
+
+/* A file mapped executable by the target (dlopen, ld.so): userspace opens
+ * /proc/PID/map_files/START-END at once, before reading anything else,
+ * since the process may exit (and the mapping vanish) right after. */
+struct ml_exec_mapped {
+	__u32 type;
+	__u32 pad;
+	__u64 start, end;
+};
+
+/* One executable file mapping of the target, from the task_vma iterator:
+ * (dev, ino) as the kernel maps it (an overlay layer's file, not the
+ * overlay's), which /proc/PID/maps and stat() do not give. */
+struct ml_vma_rec {
+	__u64 start, end, dev, ino;
 };
 
 struct ml_module_event {
@@ -124,6 +141,7 @@ struct ml_module_event {
 	__u32 ncomps;
 	__u64 dev;
 	__u64 ino;
+	__u64 vm_start, vm_end; /* the mapping: /proc/PID/map_files/START-END */
 	char comps[PATH_DEPTH][PATH_COMP_LEN]; /* path from the fs root, leaf first */
 };
 

@@ -9,11 +9,28 @@
 
 bool elf_file_open(struct elf_file *ef, const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0) {
+		memset(ef, 0, sizeof(*ef));
+		ef->fd = -1;
+		return false;
+	}
+	ok = elf_file_open_fd(ef, fd);
+	close(fd);
+	return ok;
+}
+
+bool elf_file_open_fd(struct elf_file *ef, int fd)
+{
 	memset(ef, 0, sizeof(*ef));
 	ef->fd = -1;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return false;
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Our own descriptor: the caller's (a module's kept reference to
+	 * the mapped file) outlives or predeceases this one independently. */
+	ef->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (ef->fd < 0)
 		return false;
 	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);

@@ -14,6 +14,10 @@ struct elf_file {
 
 /* Opens path read-only; false (errno-style message via err_msg at -v) on failure. */
 bool elf_file_open(struct elf_file *ef, const char *path);
+/* Same from an open descriptor (duplicated: the caller keeps its own), e.g.
+ * /proc/PID/map_files/START-END, which reaches deleted, chrooted and
+ * overlay-layered files that no path in our mount namespace names. */
+bool elf_file_open_fd(struct elf_file *ef, int fd);
 void elf_file_close(struct elf_file *ef);
 
 /* Address (st_value) of a defined function symbol, from .dynsym, then

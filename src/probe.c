@@ -175,6 +175,20 @@ static __u32 skip_mods(const struct btf *btf, __u32 id)
 	return id;
 }
 
+bool probe_btf_struct(const char *name)
+{
+	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok;
+
+	libbpf_set_print(old);
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) > 0;
+	btf__free(btf);
+	return ok;
+}
+
 bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name)
 {
 	libbpf_print_fn_t old = libbpf_set_print(quiet_print);

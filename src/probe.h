@@ -17,6 +17,9 @@ const char *probe_fentry_any(const char *const *names, int n);
  * change between kernels (kmem_cache_alloc gained its kmem_cache in 6.1).
  * struct_name NULL: a pointer to anything. */
 bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name);
+/* True when vmlinux BTF has struct `name` (e.g. an iterator's context,
+ * bpf_iter__task_vma since 5.12). */
+bool probe_btf_struct(const char *name);
 /* True when kprobes exist at all (CONFIG_KPROBES) and `func` is in kallsyms. */
 bool probe_kprobe(const char *func);
 /* Classic tracepoints need tracefs: mount it if the system has not, and

@@ -6,8 +6,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf_util.h"
 
@@ -81,25 +84,65 @@ static const char *func_name(struct sym_module *m, const char *name)
 
 struct sym_module *sym_module_open(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sym_module *m;
+
+	if (fd < 0)
+		return NULL;
+	m = sym_module_open_fd(fd, path);
+	close(fd);
+	return m;
+}
+
+struct sym_module *sym_module_open_fd(int fd, const char *name)
+{
 	struct sym_module *m = calloc(1, sizeof(*m));
+	int dwfl_fd = -1;
 
 	if (!m)
 		return NULL;
 	m->ef.fd = -1;
-	if (!elf_file_open(&m->ef, path))
+	if (!elf_file_open_fd(&m->ef, fd))
 		goto err;
 	m->dwfl = dwfl_begin(&callbacks);
 	if (!m->dwfl)
 		goto err;
-	dwfl_report_begin(m->dwfl);
-	m->mod = dwfl_report_elf(m->dwfl, path, path, -1, 0, false);
-	dwfl_report_end(m->dwfl, NULL, NULL);
-	if (!m->mod)
+	/* libdwfl consumes the descriptor it is given on success; `name`
+	 * only guides the .gnu_debuglink search (build-id comes first). */
+	dwfl_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dwfl_fd < 0)
 		goto err;
+	dwfl_report_begin(m->dwfl);
+	m->mod = dwfl_report_elf(m->dwfl, name, name, dwfl_fd, 0, false);
+	dwfl_report_end(m->dwfl, NULL, NULL);
+	if (!m->mod) {
+		close(dwfl_fd);
+		goto err;
+	}
 	return m;
 err:
 	sym_module_close(m);
 	return NULL;
+}
+
+bool sym_module_has_debuginfo(struct sym_module *m)
+{
+	Dwarf_Addr bias;
+
+	return m && dwfl_module_getdwarf(m->mod, &bias) != NULL;
+}
+
+const char *sym_module_build_id(struct sym_module *m, char *buf, size_t len)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n, i;
+
+	if (!m || len < 3 || (n = dwfl_module_build_id(m->mod, &bits, &vaddr)) <= 0)
+		return NULL;
+	for (i = 0; i < n && (size_t)(i * 2 + 2) < len; i++)
+		snprintf(buf + i * 2, 3, "%02x", bits[i]);
+	return buf;
 }
 
 void sym_module_close(struct sym_module *m)

@@ -4,6 +4,7 @@
 #define MEMLEAKBPF_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SYM_MAX_INLINE 8
 
@@ -19,6 +20,15 @@ struct sym_module;
 /* Opens the ELF at path (separate debug info is found by build-id under
  * /usr/lib/debug).  NULL if the file cannot be read as ELF. */
 struct sym_module *sym_module_open(const char *path);
+/* Same from an open descriptor (duplicated, not closed): the file a
+ * process mapped, whatever path it has (or had) in whichever namespace.
+ * `name` is the file's path as the process knew it, for .gnu_debuglink. */
+struct sym_module *sym_module_open_fd(int fd, const char *name);
+/* True when DWARF was found (in the file, or separate by build-id or
+ * .gnu_debuglink); without it only symbol-table names are available. */
+bool sym_module_has_debuginfo(struct sym_module *m);
+/* The GNU build-id in hex into buf, or NULL when the file has none. */
+const char *sym_module_build_id(struct sym_module *m, char *buf, size_t len);
 void sym_module_close(struct sym_module *m);
 /* ELF virtual address of a file offset, or 0 if outside every segment. */
 unsigned long long sym_module_vaddr(struct sym_module *m, unsigned long long file_off);

@@ -4,8 +4,10 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "elf_util.h"
@@ -196,6 +198,19 @@ static bool frame_rules(Dwarf_Frame *frame, __u8 *type, __s16 *cfa_off, __s8 *rb
 
 int unwind_table_build(const char *path, struct unwind_table *t)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		memset(t, 0, sizeof(*t));
+		return -ENOENT;
+	}
+	err = unwind_table_build_fd(fd, t);
+	close(fd);
+	return err;
+}
+
+int unwind_table_build_fd(int fd, struct unwind_table *t)
+{
 	struct fde_list fl = {};
 	struct elf_file ef;
 	Dwarf_CFI *cfi = NULL;
@@ -209,7 +224,7 @@ int unwind_table_build(const char *path, struct unwind_table *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	if (!elf_file_open(&ef, path))
+	if (!elf_file_open_fd(&ef, fd))
 		return -ENOENT;
 	err = fde_starts(&ef, &fl);
 	if (err)

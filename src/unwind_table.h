@@ -19,6 +19,8 @@ struct unwind_table {
 /* 0 on success; -errno-style negative when the file has no usable
  * .eh_frame_hdr (the module is then unwound with frame pointers). */
 int unwind_table_build(const char *path, struct unwind_table *t);
+/* Same from an open descriptor (not closed). */
+int unwind_table_build_fd(int fd, struct unwind_table *t);
 void unwind_table_free(struct unwind_table *t);
 /* Last row at or below pc, or NULL (what the BPF side does). */
 const struct ml_unwind_row *unwind_table_find(const struct unwind_table *t, __u32 pc);

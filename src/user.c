@@ -228,6 +228,9 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	if (len >= sizeof(struct ml_module_event))
 		umodules_on_event(ctx, data);
+	else if (len >= sizeof(struct ml_exec_mapped) && *(__u32 *)data == ML_EVENT_EXEC_MAPPED)
+		umodules_exec_mapped(ctx, ((struct ml_exec_mapped *)data)->start,
+				     ((struct ml_exec_mapped *)data)->end);
 	else if (len >= sizeof(__u32) && *(__u32 *)data == ML_EVENT_MAPS_SNAPSHOT)
 		umodules_snapshot(ctx);
 	return 0;
@@ -310,6 +313,10 @@ int cmd_user(int argc, char **argv)
 			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
 				bpf_program__set_autoload(p, false);
 	}
+	/* Without the task_vma iterator (before 5.12) modules are keyed as
+	 * /proc shows them: right except for overlay layers. */
+	if (!probe_btf_struct("bpf_iter__task_vma"))
+		bpf_program__set_autoload(skel->progs.exec_vmas, false);
 	multi = probe_uprobe_multi();
 	if (multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);
@@ -326,8 +333,15 @@ int cmd_user(int argc, char **argv)
 	have_modules = true;
 	/* Rows for the modules we know now; later ones (dlopen) arrive as
 	 * events and use frame pointers until their rows are in. */
-	for (i = 0; i < t.nmodules; i++)
-		umodules_preload(&ms, t.modules[i]);
+	if (t.spawned) {
+		for (i = 0; i < t.nmodules; i++)
+			umodules_preload(&ms, t.modules[i]);
+	} else {
+		/* -p: the files it has mapped, as the kernel references them
+		 * (paths through /proc/PID/root give an overlay's identity). */
+		umodules_snapshot(&ms);
+		umodules_settle(&ms);
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &ms, NULL);
 	cache = symcache_new();
 	if (!rb || !cache) {
@@ -362,6 +376,8 @@ int cmd_user(int argc, char **argv)
 			goto cleanup;
 		}
 		err = 0;
+		/* after the batch: opening files came first, keying them now */
+		umodules_settle(&ms);
 		if (!target_alive(&t, &status)) {
 			target_running = false;
 			break;
@@ -369,6 +385,7 @@ int cmd_user(int argc, char **argv)
 		/* -c reports at exit unless an interval was asked for. */
 		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
 			ring_buffer__consume(rb);
+			umodules_settle(&ms);
 			if (report(skel, &ms, cache, &t, false) == 0)
 				reports++;
 			next_report += env.interval * 1e9;
@@ -377,6 +394,7 @@ int cmd_user(int argc, char **argv)
 		}
 	}
 	ring_buffer__consume(rb);
+	umodules_settle(&ms);
 	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
 	report(skel, &ms, cache, &t, !target_running);
 	if (!target_running && t.pid && verbosity)

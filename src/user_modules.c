@@ -1,15 +1,20 @@
 /* Module registry of the traced process (see user_modules.h). */
+#define _GNU_SOURCE /* O_PATH */
 #include "user_modules.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -26,12 +31,22 @@ __u64 kernel_dev(dev_t d)
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 {
+	struct rlimit rl;
 	size_t sz;
 	void *p;
 
 	memset(ms, 0, sizeof(*ms));
+	/* Modules keep their files open (up to UMODULE_MAX_FDS, plus two per
+	 * symbolized one): the soft 1024 is too tight; the hard limit is
+	 * ours to use. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	ms->skel = skel;
 	ms->pid = pid;
+	ms->root_fd = -1;
+	ms->mntns_fd = -1;
 	ms->rows_cap = bpf_map__max_entries(skel->maps.rows);
 	sz = ms->rows_cap * sizeof(struct ml_unwind_row);
 	sz = (sz + 4095) & ~4095UL;
@@ -48,8 +63,11 @@ static void free_maps(struct map_range *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].path);
+		if (v[i].fd >= 0)
+			close(v[i].fd);
+	}
 	free(v);
 }
 
@@ -60,9 +78,16 @@ void umodules_free(struct umodules *ms)
 	for (i = 0; i < ms->n; i++) {
 		free(ms->v[i].path);
 		sym_module_close(ms->v[i].sym);
+		if (ms->v[i].fd >= 0)
+			close(ms->v[i].fd);
 	}
 	free(ms->v);
 	free_maps(ms->maps, ms->nmaps);
+	free(ms->mountinfo);
+	if (ms->root_fd >= 0)
+		close(ms->root_fd);
+	if (ms->mntns_fd >= 0)
+		close(ms->mntns_fd);
 	if (ms->rows) {
 		sz = (ms->rows_cap * sizeof(struct ml_unwind_row) + 4095) & ~4095UL;
 		munmap(ms->rows, sz);
@@ -98,7 +123,89 @@ static struct umodule *add(struct umodules *ms, __u32 id, __u64 dev, __u64 ino)
 	m->id = id;
 	m->dev = dev;
 	m->ino = ino;
+	m->fd = -1;
 	return m;
+}
+
+/* An overlay passes the layer file's inode number through: a module
+ * already known by it needs no second descriptor. */
+static bool find_file_ino(struct umodules *ms, __u64 ino)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->v[i].ino == ino && ms->v[i].fd >= 0)
+			return true;
+	return false;
+}
+
+static struct umodule *find_file(struct umodules *ms, __u64 dev, __u64 ino)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->v[i].dev == dev && ms->v[i].ino == ino)
+			return &ms->v[i];
+	return NULL;
+}
+
+/* Gives the module the descriptor (taken over), or closes it when the cap
+ * is reached: the module then falls back to its path. */
+static void keep_fd(struct umodules *ms, struct umodule *m, int fd)
+{
+	if (fd < 0)
+		return;
+	if (ms->nfds >= UMODULE_MAX_FDS) {
+		if (!ms->fds_over++)
+			warn_msg("more than %d modules: later ones are read by path (may fail once the process exits)",
+				 UMODULE_MAX_FDS);
+		close(fd);
+		return;
+	}
+	m->fd = fd;
+	ms->nfds++;
+}
+
+/* The mapped file of the mapping [start, end) of the event's process:
+ * live through /proc/PID/map_files (the kernel's own reference, whether
+ * deleted, chrooted or an overlay layer's), else the descriptor the last
+ * snapshot kept for it (the process has exited since).  Its path as the
+ * process saw it goes to `path` without " (deleted)".  -1 when neither. */
+static int open_mapped(struct umodules *ms, const struct ml_module_event *ev, char *path, size_t len)
+{
+	char mf[96];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", ev->pid,
+		 (unsigned long long)ev->vm_start, (unsigned long long)ev->vm_end);
+	fd = open(mf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = readlink(mf, path, len - 1);
+		path[n > 0 ? n : 0] = '\0';
+		if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0)
+			path[n - 10] = '\0';
+	} else {
+		for (i = 0; i < ms->nmaps && fd < 0; i++) {
+			if (ms->maps[i].start != ev->vm_start || ms->maps[i].end != ev->vm_end ||
+			    ms->maps[i].fd < 0)
+				continue;
+			fd = ms->maps[i].fd; /* taken over */
+			ms->maps[i].fd = -1;
+			snprintf(path, len, "%s", ms->maps[i].path ? ms->maps[i].path : "");
+		}
+	}
+	if (fd < 0)
+		return -1;
+	/* The mapping may have been replaced since the event: same file
+	 * system, other inode.  (An overlay shows its own device.) */
+	if (fstat(fd, &st) != 0 || (kernel_dev(st.st_dev) == ev->dev && st.st_ino != ev->ino)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void set_path(struct umodule *m, const char *path)
@@ -119,7 +226,10 @@ static void load_rows(struct umodules *ms, struct umodule *m)
 	struct unwind_table t;
 	int err;
 
-	err = m->path ? unwind_table_build(m->path, &t) : -ENOENT;
+	if (m->fd >= 0)
+		err = unwind_table_build_fd(m->fd, &t);
+	else
+		err = m->path ? unwind_table_build(m->path, &t) : -ENOENT;
 	if (err == 0 && t.n > ms->rows_cap - ms->rows_used) {
 		warn_msg("unwind rows full (%zu used, %zu more needed for %s): raise --unwind-rows; "
 			 "using frame pointers there", ms->rows_used, t.n, m->path);
@@ -147,27 +257,55 @@ static void load_rows(struct umodules *ms, struct umodule *m)
 	__sync_fetch_and_add(&ms->skel->bss->maps_gen, 1);
 }
 
-int umodules_preload(struct umodules *ms, const char *path)
+/* A module for a file we opened ourselves: fd is taken over.  The id comes
+ * from the counter the kernel allocates from too; if the kernel has just
+ * registered the file itself (its announcement still queued), its id is
+ * adopted so frames recorded either way name one module. */
+static struct umodule *register_file(struct umodules *ms, __u64 dev, __u64 ino, int fd, const char *path)
 {
-	struct ml_module_key key;
-	struct umodule *m;
-	struct stat st;
-	size_t i;
+	struct ml_module_key key = { .dev = dev, .ino = ino };
+	struct ml_module info = { .state = ML_MODULE_PENDING };
+	struct umodule *m = find_file(ms, dev, ino);
+	int mfd = bpf_map__fd(ms->skel->maps.modules);
 
-	if (stat(path, &st) != 0)
-		return -errno;
-	key.dev = kernel_dev(st.st_dev);
-	key.ino = st.st_ino;
-	for (i = 0; i < ms->n; i++)
-		if (ms->v[i].dev == key.dev && ms->v[i].ino == key.ino)
-			return 0;
-	/* Ids come from the counter the kernel allocates from too. */
-	m = add(ms, __sync_fetch_and_add(&ms->skel->data->next_module_id, 1), key.dev, key.ino);
-	if (!m)
-		return -ENOMEM;
+	if (m) {
+		close(fd);
+		return m;
+	}
+	info.id = __sync_fetch_and_add(&ms->skel->data->next_module_id, 1);
+	if (bpf_map_update_elem(mfd, &key, &info, BPF_NOEXIST) != 0 &&
+	    bpf_map_lookup_elem(mfd, &key, &info) != 0) {
+		close(fd);
+		return NULL;
+	}
+	m = umodules_get(ms, info.id);
+	if (m) { /* announced and handled under this id already */
+		close(fd);
+		return m;
+	}
+	m = add(ms, info.id, dev, ino);
+	if (!m) {
+		close(fd);
+		return NULL;
+	}
+	keep_fd(ms, m, fd);
 	set_path(m, path);
 	load_rows(ms, m);
-	return 0;
+	return m;
+}
+
+int umodules_preload(struct umodules *ms, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return -errno;
+	}
+	return register_file(ms, kernel_dev(st.st_dev), st.st_ino, fd, path) ? 0 : -ENOMEM;
 }
 
 static bool same_file(const char *path, __u64 dev, __u64 ino)
@@ -205,16 +343,31 @@ static bool find_in_maps(pid_t pid, __u64 dev, __u64 ino, char *out, size_t len)
 	return found;
 }
 
-/* The file from its path below its file system's root (as the kernel saw
- * it), under every mount of that device: works after the process exited. */
-static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t len)
+/* Opens path (below dirfd when relative) if it is the file (dev, ino). */
+static int open_same(int dirfd, const char *path, __u64 dev, __u64 ino)
 {
-	char rel[PATH_MAX] = "", line[PATH_MAX * 2], mnt[PATH_MAX], root[PATH_MAX];
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && (fstat(fd, &st) != 0 || kernel_dev(st.st_dev) != dev || st.st_ino != ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The file from its path below its file system's root (as the kernel saw
+ * it), under every mount of that device in `mountinfo` (text of a
+ * mountinfo file), opened below `rootfd` (whose root those mount points are
+ * relative to): works after the process exited.  The fd, or -1. */
+static int find_in_mounts(const struct ml_module_event *ev, const char *mountinfo, int rootfd, char *out,
+			  size_t len)
+{
+	char rel[PATH_MAX] = "", mnt[PATH_MAX], root[PATH_MAX];
+	const char *line, *next;
 	unsigned int maj, min;
-	bool found = false;
 	size_t rl;
-	FILE *f;
-	int i;
+	int i, fd = -1;
 
 	for (i = (int)ev->ncomps - 1; i >= 0; i--) {
 		char comp[PATH_COMP_LEN + 1];
@@ -224,14 +377,13 @@ static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t l
 		if (strcmp(comp, "/") == 0)
 			continue;
 		if (strlen(rel) + strlen(comp) + 2 >= sizeof(rel))
-			return false;
+			return -1;
 		strcat(rel, "/");
 		strcat(rel, comp);
 	}
-	f = fopen("/proc/self/mountinfo", "r");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	for (line = mountinfo; fd < 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : NULL;
 		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, mnt) != 4)
 			continue;
 		if ((((__u64)maj << 20) | min) != ev->dev)
@@ -244,67 +396,321 @@ static bool find_in_mounts(const struct ml_module_event *ev, char *out, size_t l
 		else if (strncmp(rel, root, rl) != 0 || (rel[rl] != '/' && rel[rl] != '\0'))
 			continue;
 		snprintf(out, len, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt, rel + rl);
-		found = same_file(out, ev->dev, ev->ino);
+		/* below a held root the path is relative to it */
+		fd = open_same(rootfd, rootfd == AT_FDCWD ? out : out + 1, ev->dev, ev->ino);
 	}
-	fclose(f);
-	return found;
+	return fd;
+}
+
+/* Whole small file as a string (NULL on failure). */
+static char *slurp(const char *path)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL, *nb;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = read(fd, buf + n, cap - n);
+		n += got > 0 ? got : 0;
+	} while (got > 0);
+	close(fd);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Keeps the process's root and its mount table while it lives: a module
+ * first seen after it exited (dlopen then exit) is still found by path
+ * in its own namespace (a chroot, a container's private mounts). */
+static void hold_root(struct umodules *ms)
+{
+	char path[64], *mi;
+	int fd;
+
+	int ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", ms->pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* the namespace too: its mounts are detached when its last process
+	 * exits, unless someone holds it */
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", ms->pid);
+	ns = fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", ms->pid);
+	mi = ns >= 0 ? slurp(path) : NULL;
+	if (!mi) {
+		if (fd >= 0)
+			close(fd);
+		if (ns >= 0)
+			close(ns);
+		return;
+	}
+	if (ms->root_fd >= 0)
+		close(ms->root_fd);
+	if (ms->mntns_fd >= 0)
+		close(ms->mntns_fd);
+	free(ms->mountinfo);
+	ms->root_fd = fd;
+	ms->mntns_fd = ns;
+	ms->mountinfo = mi;
 }
 
 void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 {
 	char path[PATH_MAX];
 	struct umodule *m;
+	char *mi;
+	int fd;
 
 	if (ev->type != ML_EVENT_NEW_MODULE || umodules_get(ms, ev->module_id))
 		return;
 	m = add(ms, ev->module_id, ev->dev, ev->ino);
 	if (!m)
 		return;
-	if (find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)) ||
-	    find_in_mounts(ev, path, sizeof(path))) {
+	/* The kernel's own reference first; paths only when the process is
+	 * already gone (then deleted or namespaced files are lost). */
+	fd = open_mapped(ms, ev, path, sizeof(path));
+	if (fd < 0 && find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)))
+		fd = open_same(AT_FDCWD, path, ev->dev, ev->ino);
+	if (fd < 0 && (mi = slurp("/proc/self/mountinfo"))) {
+		fd = find_in_mounts(ev, mi, AT_FDCWD, path, sizeof(path));
+		free(mi);
+	}
+	if (fd < 0 && ms->mountinfo)
+		fd = find_in_mounts(ev, ms->mountinfo, ms->root_fd, path, sizeof(path));
+	if (fd >= 0) {
 		set_path(m, path);
+		keep_fd(ms, m, fd);
 	} else {
 		ms->unresolved++;
-		vlog(1, "module %u (dev %llu ino %llu): file not found", m->id,
-		     (unsigned long long)ev->dev, (unsigned long long)ev->ino);
+		vlog(1, "module %u (dev %llu ino %llu): file not found (mapped and unmapped, or the process "
+		     "exited, before it could be opened)", m->id, (unsigned long long)ev->dev,
+		     (unsigned long long)ev->ino);
 	}
 	load_rows(ms, m);
 }
 
-void umodules_snapshot(struct umodules *ms)
+/* The target's executable mappings with the kernel's (dev, ino), from
+ * the task_vma iterator; 0 where it is unavailable (the caller then goes
+ * by what /proc shows). */
+static size_t exec_vmas(struct umodules *ms, struct ml_vma_rec **out)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8];
-	unsigned long long start, end, off, ino;
-	struct map_range *v = NULL, *nv;
-	unsigned int maj, min;
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo = { .task.pid = ms->pid };
+	struct ml_vma_rec *v = NULL, *nv;
 	size_t n = 0, cap = 0;
-	FILE *f;
+	struct bpf_link *link;
+	ssize_t got;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
-	f = fopen(path, "r");
-	if (!f)
-		return; /* gone: the last snapshot stays */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
-			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
-			continue;
+	if (bpf_program__fd(ms->skel->progs.exec_vmas) < 0)
+		return 0; /* not loaded: no task_vma iterator in this kernel */
+	/* Only this process's tasks (6.1+); older kernels walk them all. */
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	link = bpf_program__attach_iter(ms->skel->progs.exec_vmas, &opts);
+	if (!link)
+		link = bpf_program__attach_iter(ms->skel->progs.exec_vmas, NULL);
+	if (!link)
+		return 0;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	while (fd >= 0) {
 		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
+			cap = cap ? cap * 2 : 64;
 			nv = realloc(v, cap * sizeof(*v));
 			if (!nv)
 				break;
 			v = nv;
 		}
-		v[n++] = (struct map_range){ start, end, off, ((__u64)maj << 20) | min, ino, strdup(file) };
+		got = read(fd, v + n, (cap - n) * sizeof(*v));
+		if (got <= 0)
+			break;
+		n += got / sizeof(*v);
+	}
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+	*out = v;
+	return n;
+}
+
+/* Keys a range's freshly opened file by the kernel's (dev, ino) and
+ * registers it (taking the descriptor) unless known; an overlay's file
+ * without the iterator's key stays with the range until announced. */
+static void settle_range(struct umodules *ms, struct map_range *r, const struct ml_vma_rec *vmas,
+			 size_t nvmas)
+{
+	const struct ml_vma_rec *rec = NULL;
+	struct statfs sfs;
+	struct stat st;
+	size_t i;
+
+	if (fstat(r->fd, &st) != 0 || fstatfs(r->fd, &sfs) != 0) {
+		close(r->fd);
+		r->fd = -1;
+		return;
+	}
+	for (i = 0; i < nvmas && !rec; i++)
+		if (vmas[i].start == r->start && vmas[i].end == r->end)
+			rec = &vmas[i];
+	if (rec || sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
+		r->dev = rec ? rec->dev : kernel_dev(st.st_dev);
+		r->ino = rec ? rec->ino : st.st_ino;
+		if (find_file(ms, r->dev, r->ino))
+			close(r->fd);
+		else
+			register_file(ms, r->dev, r->ino, r->fd, r->path ? r->path : "");
+		r->fd = -1;
+	} else if (find_file_ino(ms, st.st_ino)) {
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd);
+
+void umodules_snapshot(struct umodules *ms)
+{
+	snapshot(ms, 0, 0, -1);
+}
+
+void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end)
+{
+	char mf[96];
+	int fd = -1;
+
+	if (end > start) {
+		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, (unsigned long long)start,
+			 (unsigned long long)end);
+		fd = open(mf, O_RDONLY | O_CLOEXEC);
+	}
+	snapshot(ms, start, end, fd);
+}
+
+/* hint_fd: [hint_start, hint_end) opened already (taken over). */
+static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd)
+{
+	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8], mf[96];
+	unsigned long long start, end, off, ino;
+	struct map_range *v = NULL, *nv;
+	unsigned int maj, min;
+	size_t n = 0, cap = 0, fl, kept = 0, i;
+	struct umodule *m;
+	__u64 dev;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
+	f = fopen(path, "r");
+	if (!f) {
+		/* gone: the last snapshot stays; the file opened in time
+		 * still becomes a module (keyed as fstat shows it) */
+		if (hint_fd >= 0) {
+			struct map_range r = { hint_start, hint_end, 0, 0, 0, file, hint_fd, false };
+			ssize_t got;
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", hint_fd);
+			got = readlink(path, file, sizeof(file) - 1);
+			file[got > 0 ? got : 0] = '\0';
+			settle_range(ms, &r, NULL, 0);
+			if (r.fd >= 0)
+				close(r.fd);
+		}
+		return;
+	}
+	/* First open every new mapped file, fast: a process that dlopen()s
+	 * and exits right away may be gone a few hundred microseconds
+	 * later; keying, rows and symbols can wait. */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
+			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
+			continue;
+		fl = strlen(file);
+		if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
+			file[fl - 10] = '\0';
+		dev = ((__u64)maj << 20) | min;
+		fd = -1;
+		m = find_file(ms, dev, ino);
+		if (hint_fd >= 0 && start == hint_start && end == hint_end) {
+			fd = hint_fd;
+			hint_fd = -1;
+			kept++;
+		} else if ((!m || m->fd < 0) && kept < UMODULE_MAX_FDS) {
+			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, start, end);
+			fd = open(mf, O_RDONLY | O_CLOEXEC);
+			kept += fd >= 0;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				if (fd >= 0)
+					close(fd);
+				break;
+			}
+			v = nv;
+		}
+		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd, false };
 	}
 	fclose(f);
+	if (hint_fd >= 0)
+		close(hint_fd); /* merged into a larger mapping: opened above */
 	if (!n) {
 		free(v);
 		return; /* an exiting process has no mappings left */
 	}
+	hold_root(ms);
+	/* Files opened by the previous snapshot and not keyed yet move to
+	 * this one (or are keyed now if their mapping is gone). */
+	for (i = 0; i < ms->nmaps; i++) {
+		struct map_range *o = &ms->maps[i];
+		size_t k;
+
+		if (o->fd < 0 || o->settled)
+			continue;
+		for (k = 0; k < n; k++)
+			if (v[k].start == o->start && v[k].end == o->end)
+				break;
+		if (k < n && v[k].fd < 0) {
+			v[k].fd = o->fd;
+			o->fd = -1;
+		} else if (k == n) {
+			settle_range(ms, o, NULL, 0);
+		}
+	}
 	free_maps(ms->maps, ms->nmaps);
 	ms->maps = v;
 	ms->nmaps = n;
+}
+
+void umodules_settle(struct umodules *ms)
+{
+	struct ml_vma_rec *vmas = NULL;
+	size_t i, nvmas = 0;
+	bool any = false;
+
+	for (i = 0; i < ms->nmaps && !any; i++)
+		any = ms->maps[i].fd >= 0 && !ms->maps[i].settled;
+	if (!any)
+		return;
+	nvmas = exec_vmas(ms, &vmas);
+	for (i = 0; i < ms->nmaps; i++) {
+		if (ms->maps[i].fd >= 0 && !ms->maps[i].settled)
+			settle_range(ms, &ms->maps[i], vmas, nvmas);
+		ms->maps[i].settled = true;
+	}
+	free(vmas);
 }
 
 __u64 umodules_normalize(struct umodules *ms, __u64 addr)

@@ -15,7 +15,8 @@ struct memleak_bpf;
 struct umodule {
 	__u32 id;
 	__u64 dev, ino; /* kernel dev_t encoding */
-	char *path;     /* NULL while unresolved */
+	char *path;     /* NULL while unresolved; as the process named it */
+	int fd;         /* the mapped file itself (-1: none, use path) */
 	const char *name; /* basename of path */
 	int state;      /* enum ml_module_state */
 	size_t rows;
@@ -26,6 +27,8 @@ struct umodule {
 struct map_range {
 	__u64 start, end, offset, dev, ino;
 	char *path;
+	int fd; /* the mapped file, kept for a module not yet announced (-1) */
+	bool settled; /* fd keyed (and registered) already */
 };
 
 struct umodules {
@@ -38,7 +41,18 @@ struct umodules {
 	size_t unresolved; /* module events whose file was not found */
 	struct map_range *maps; /* last /proc/PID/maps snapshot (executable) */
 	size_t nmaps;
+	size_t nfds;       /* modules holding an fd (at most UMODULE_MAX_FDS) */
+	size_t fds_over;   /* modules that found the cap full: path only */
+	int root_fd;       /* the process's root, held (O_PATH), or -1 */
+	int mntns_fd;      /* its mount namespace, held with its mounts */
+	char *mountinfo;   /* its mount table as of the last snapshot */
 };
+
+/* Each module keeps its file open (so a process that exits, a file deleted
+ * or replaced on disk, or one only reachable in another mount namespace
+ * still resolves); capped so a process mapping thousands of files cannot
+ * exhaust our descriptors. */
+#define UMODULE_MAX_FDS 256
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
 void umodules_free(struct umodules *ms);
@@ -52,8 +66,17 @@ struct umodule *umodules_get(struct umodules *ms, __u32 id);
  * address unchanged when no mapping holds it. */
 __u64 umodules_normalize(struct umodules *ms, __u64 addr);
 /* Re-reads the executable mappings of the process (kept as they were when
- * it has exited): normalize resolves absolute frames against them. */
+ * it has exited): normalize resolves absolute frames against them.  Every
+ * mapped file not yet known is registered from /proc/PID/map_files while
+ * the process lives: identity, unwind rows and symbols then never depend
+ * on paths, namespaces or the process still running. */
 void umodules_snapshot(struct umodules *ms);
+/* Keys and registers (rows, symbols later) the files the snapshots opened:
+ * the slow part, run between event batches so opening stays quick. */
+void umodules_settle(struct umodules *ms);
+/* The process just mapped [start, end) executable: opened first, then a
+ * snapshot (start == end: none known, a snapshot only). */
+void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end);
 /* Kernel dev_t from a userspace st_dev. */
 __u64 kernel_dev(dev_t d);
 

@@ -138,7 +138,9 @@ static const struct symentry *symbolize_frame(struct symcache *c, struct umodule
 		return e;
 	e->f[0].module = m->name;
 	if (!m->sym && !m->sym_failed) {
-		m->sym = sym_module_open(m->path);
+		/* From the kept descriptor: works after the process exited
+		 * and for files no path of ours reaches. */
+		m->sym = m->fd >= 0 ? sym_module_open_fd(m->fd, m->path) : sym_module_open(m->path);
 		m->sym_failed = !m->sym;
 	}
 	if (!m->sym)
@@ -396,6 +398,22 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 				rs->frames[rs->nframes++] = e->f[j];
 		}
 		total_frames += rs->nframes;
+		for (j = 0; j < rs->nframes; j++)
+			r->unnamed_frames += !rs->frames[j].function;
+	}
+	/* Modules opened for these stacks that have no debug info: one
+	 * note each, with the build-id that finds its debug file. */
+	r->nodebug = calloc(ms->n + 1, sizeof(*r->nodebug));
+	for (k = 0; r->nodebug && k < ms->n; k++) {
+		struct umodule *m = &ms->v[k];
+
+		if (!m->sym || sym_module_has_debuginfo(m->sym))
+			continue;
+		r->nodebug[r->nnodebug].module = m->name;
+		if (!sym_module_build_id(m->sym, r->nodebug[r->nnodebug].build_id,
+					 sizeof(r->nodebug[r->nnodebug].build_id)))
+			r->nodebug[r->nnodebug].build_id[0] = '\0';
+		r->nnodebug++;
 	}
 cleanup:
 	free(keys);
@@ -411,6 +429,7 @@ void user_report_free(struct user_report *r)
 	for (i = 0; r->stacks && i < r->nshown; i++)
 		free(r->stacks[i].frames);
 	free(r->stacks);
+	free(r->nodebug);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -470,6 +489,13 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 	if (r->unresolved_modules)
 		fprintf(out, "\tnote: %zu modules could not be found on disk: their frames are unsymbolized\n",
 			r->unresolved_modules);
+	for (i = 0; i < r->nnodebug; i++)
+		fprintf(out, "\tnote: no debug info for %s (build-id %s): names from its symbol table only, "
+			"no file:line; install its debug package or set DEBUGINFOD_URLS\n",
+			r->nodebug[i].module ? r->nodebug[i].module : "?",
+			r->nodebug[i].build_id[0] ? r->nodebug[i].build_id : "none");
+	if (r->unnamed_frames)
+		fprintf(out, "\tnote: %zu frames shown without a function name\n", r->unnamed_frames);
 	report_flush(out);
 }
 
@@ -506,6 +532,16 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	json_obj_end(&j);
 	json_ku64(&j, "frame_pointer_unwinds", r->drops[ML_DROP_UNWIND_FP]);
 	json_ku64(&j, "unresolved_modules", r->unresolved_modules);
+	json_ku64(&j, "unnamed_frames", r->unnamed_frames);
+	json_key(&j, "no_debuginfo");
+	json_arr_begin(&j);
+	for (i = 0; i < r->nnodebug; i++) {
+		json_obj_begin(&j);
+		json_kstr(&j, "module", r->nodebug[i].module);
+		json_kstr(&j, "build_id", r->nodebug[i].build_id[0] ? r->nodebug[i].build_id : NULL);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
 	json_key(&j, "stacks");
 	json_arr_begin(&j);
 	for (i = 0; i < r->nshown; i++) {

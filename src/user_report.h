@@ -47,6 +47,12 @@ struct user_report {
 	size_t nshown;
 	unsigned long long drops[ML_DROP_MAX];
 	size_t unresolved_modules;
+	size_t unnamed_frames;   /* shown frames without a function name */
+	struct nodebug {         /* shown modules without DWARF (names from */
+		const char *module; /* their symbol table, no file:line) */
+		char build_id[41];  /* "" when the file has none */
+	} *nodebug;
+	size_t nnodebug;
 };
 
 struct symcache;

@@ -46,7 +46,17 @@ static bool defines_malloc(const char *path, bool dynsym_only)
 
 static bool is_libc(const char *path)
 {
-	const char *base = strrchr(path, '/');
+	char target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	/* A /proc/PID/map_files/START-END entry is named by its link. */
+	if (strncmp(path, "/proc/", 6) == 0 && strstr(path, "/map_files/") &&
+	    (n = readlink(path, target, sizeof(target) - 1)) > 0) {
+		target[n] = '\0';
+		path = target;
+	}
+	base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
 	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
@@ -111,6 +121,7 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 {
 	char path[64], line[PATH_MAX + 128], file[PATH_MAX], full[PATH_MAX + 64], exe[PATH_MAX];
 	char perms[8];
+	unsigned long long start, end;
 	ssize_t n;
 	FILE *f;
 
@@ -141,11 +152,15 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 	}
 	add_module(t, t->exe);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*x-%*x %7s %*x %*x:%*x %*u %4095[^\n]", perms, file) != 2)
+		if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*u %4095[^\n]", &start, &end, perms, file) != 4)
 			continue;
 		if (perms[2] != 'x' || file[0] != '/')
 			continue;
 		snprintf(full, sizeof(full), "/proc/%d/root%s", pid, file);
+		/* A mount only the target's namespace has (a container's
+		 * overlay, a private tmpfs): the kernel's own reference. */
+		if (access(full, R_OK) != 0)
+			snprintf(full, sizeof(full), "/proc/%d/map_files/%llx-%llx", pid, start, end);
 		add_module(t, access(full, R_OK) == 0 ? full : file);
 	}
 	fclose(f);

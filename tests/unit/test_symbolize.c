@@ -1,9 +1,12 @@
 /* Unit tests: symbolizing this very binary (built -O2 -g, so the inlining
  * below is real): function, file, line, inlined frames; demangling. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf_util.h"
 #include "symbolize.h"
@@ -66,6 +69,35 @@ UNIT_SUITE(symbolize)
 	CHECK("address with nothing there", n == 0);
 	sym_module_close(m);
 	CHECK("open missing file fails", sym_module_open("/nonexistent") == NULL);
+
+	/* From a descriptor of a file deleted since (a library replaced on
+	 * disk under a running process): still symbolized, with the name
+	 * given for it; the descriptor stays the caller's. */
+	{
+		char tmpl[] = "/tmp/unit-symbolize-XXXXXX", buf[65536];
+		int in = open("/proc/self/exe", O_RDONLY), out = mkstemp(tmpl), fd;
+		ssize_t got;
+		bool copied = in >= 0 && out >= 0;
+
+		while (copied && (got = read(in, buf, sizeof(buf))) > 0)
+			copied = write(out, buf, got) == got;
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+		fd = open(tmpl, O_RDONLY);
+		unlink(tmpl);
+		CHECK("copy of own executable", copied && fd >= 0);
+		m = fd >= 0 ? sym_module_open_fd(fd, "/gone/unit_tests") : NULL;
+		CHECK("open a deleted file by descriptor", m != NULL);
+		n = m ? sym_module_lookup(m, ret, true, f, SYM_MAX_INLINE) : 0;
+		CHECK("deleted file: caller named", n == 2 && f[1].function && !strcmp(f[1].function, "unit_caller"));
+		CHECK("deleted file: has debug info", sym_module_has_debuginfo(m));
+		sym_module_close(m);
+		CHECK("descriptor still the caller's", fd >= 0 && fcntl(fd, F_GETFD) >= 0);
+		if (fd >= 0)
+			close(fd);
+	}
 	d = sym_demangle("_ZN5store5Cache4growEm");
 	CHECK_STR("demangle C++", "store::Cache::grow(unsigned long)", d);
 	free(d);
