@@ -3,11 +3,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -236,10 +238,14 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* status: the -c target's wait status once it has exited, else -1. */
 static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
-		  const struct target *t, bool final)
+		  const struct target *t, bool final, int status)
 {
 	struct report_opts o = {
+		.exited = status >= 0,
+		.exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		.exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 		.pid = t->pid,
 		.comm = t->comm,
 		.top = env.top,
@@ -287,6 +293,20 @@ int cmd_user(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	vlog(1, "target pid %d (%s), executable %s, allocator %s", t.pid, t.comm, t.exe, t.allocator);
+	/* -o: after the fork, so a -c child keeps the caller's stdout and its
+	 * output stays apart from the reports. */
+	if (env.output) {
+		int fd = open(env.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+			err = -errno;
+			err_msg("-o %s: %s", env.output, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto cleanup;
+		}
+		close(fd);
+	}
 
 	skel = memleak_bpf__open();
 	if (!skel) {
@@ -386,7 +406,7 @@ int cmd_user(int argc, char **argv)
 		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
 			ring_buffer__consume(rb);
 			umodules_settle(&ms);
-			if (report(skel, &ms, cache, &t, false) == 0)
+			if (report(skel, &ms, cache, &t, false, -1) == 0)
 				reports++;
 			next_report += env.interval * 1e9;
 			if (env.count && reports >= env.count)
@@ -396,9 +416,16 @@ int cmd_user(int argc, char **argv)
 	ring_buffer__consume(rb);
 	umodules_settle(&ms);
 	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
-	report(skel, &ms, cache, &t, !target_running);
-	if (!target_running && t.pid && verbosity)
-		vlog(1, "pid %d exited%s", t.pid, WIFSIGNALED(status) ? " on a signal" : "");
+	/* Only a -c child's status is ours to know (waitpid). */
+	report(skel, &ms, cache, &t, !target_running,
+	       !target_running && env.command ? status : -1);
+	if (!target_running && env.command && WIFSIGNALED(status))
+		vlog(0, "%s was killed by signal %d (%s)", t.comm, WTERMSIG(status),
+			strsignal(WTERMSIG(status)));
+	else if (!target_running && env.command && WEXITSTATUS(status))
+		vlog(0, "%s exited with status %d", t.comm, WEXITSTATUS(status));
+	else if (!target_running && t.pid && verbosity)
+		vlog(1, "pid %d exited", t.pid);
 cleanup:
 	/* Probes go first so nothing fires into freed state. */
 	destroy_links(&links);

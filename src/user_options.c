@@ -3,9 +3,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "common.h"
 #include "memleak.h"
+#include "user_target.h"
 
 static const struct user_env defaults = {
 	.interval = 5,
@@ -45,6 +47,7 @@ static const char usage[] =
 "  -s, --sample N          record 1 in N allocations (counts are not scaled)\n"
 "      --json              one JSON object per report, one per line\n"
 "      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
+"  -o, --output FILE       reports to FILE (-c: the command keeps this stdout)\n"
 "Allocator:\n"
 "      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
 "      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
@@ -67,7 +70,8 @@ static const char usage[] =
 "  sudo memleakbpf -c ./app --folded > leaks.folded && flamegraph.pl leaks.folded > leaks.svg\n"
 "  sudo memleakbpf -p 1234 --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"
 "\n"
-"Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.\n";
+"Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.  With -c the\n"
+"command's own outcome (exit status or signal) is in the final report.\n";
 
 enum {
 	OPT_OLDER = 1000,
@@ -93,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "sample", required_argument, NULL, 's' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "folded", no_argument, NULL, OPT_FOLDED },
+	{ "output", required_argument, NULL, 'o' },
 	{ "lib", required_argument, NULL, OPT_LIB },
 	{ "symbol-prefix", required_argument, NULL, OPT_PREFIX },
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
@@ -127,15 +132,28 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 
 	*e = defaults;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:T:z:Z:s:vh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:c:T:z:Z:s:o:vh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_u64(optarg, &v) || v == 0 || v > 4194304)
 				return usage_error("invalid pid '%s'", optarg);
 			e->pid = v;
 			break;
-		case 'c':
+		case 'c': {
+			/* Checked here so that a bad command line is a usage
+			 * error (2), not a failure to trace (1). */
+			char **words = split_command(optarg);
+
+			if (!words)
+				return usage_error("-c: empty command or unterminated quote: '%s'", optarg);
+			free(words);
 			e->command = optarg;
+			break;
+		}
+		case 'o':
+			if (!*optarg)
+				return usage_error("%s", "-o: empty file name");
+			e->output = optarg;
 			break;
 		case 'T':
 			if (!parse_u64(optarg, &v) || v > 1000000)
@@ -159,8 +177,15 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 				return usage_error("invalid --sample '%s' (1 in N, N >= 1)", optarg);
 			e->sample = v;
 			break;
-		case OPT_JSON: e->format = FORMAT_JSON; break;
-		case OPT_FOLDED: e->format = FORMAT_FOLDED; break;
+		case OPT_JSON:
+		case OPT_FOLDED: {
+			enum report_format f = c == OPT_JSON ? FORMAT_JSON : FORMAT_FOLDED;
+
+			if (e->format != FORMAT_TEXT && e->format != f)
+				return usage_error("%s", "--json and --folded exclude each other");
+			e->format = f;
+			break;
+		}
 		case OPT_LIB: e->lib = optarg; break;
 		case OPT_PREFIX: e->symbol_prefix = optarg; break;
 		case OPT_NO_MMAP: e->trace_mmap = false; break;

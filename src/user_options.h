@@ -19,6 +19,7 @@ struct user_env {
 	unsigned int sample;
 	enum report_format format;
 	const char *lib;
+	const char *output;	/* -o: reports go there, not to stdout */
 	const char *symbol_prefix;
 	bool trace_mmap;
 	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;

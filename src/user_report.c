@@ -450,8 +450,13 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 	bool any = false;
 
 	sanitize_text(comm, sizeof(comm), o->comm ? o->comm : "?");
-	fprintf(out, "[%s] pid %d (%s)%s: %lld bytes in %lld allocations outstanding from %zu stacks",
-		wall_time(tbuf, sizeof(tbuf)), o->pid, comm, o->final ? " at exit" : "",
+	fprintf(out, "[%s] pid %d (%s)%s", wall_time(tbuf, sizeof(tbuf)), o->pid, comm,
+		o->final ? " at exit" : "");
+	if (o->exited && o->exit_signal)
+		fprintf(out, " (killed by signal %d, %s)", o->exit_signal, strsignal(o->exit_signal));
+	else if (o->exited)
+		fprintf(out, " (status %d)", o->exit_code);
+	fprintf(out, ": %lld bytes in %lld allocations outstanding from %zu stacks",
 		r->total_bytes, r->total_count, r->nstacks);
 	if (o->older_ns)
 		fprintf(out, ", older than %.1f s", o->older_ns / 1e9);
@@ -515,6 +520,24 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	json_u64(&j, (unsigned long long)time(NULL));
 	json_key(&j, "final");
 	json_bool(&j, o->final);
+	/* -c: how the command ended; null while it runs or for -p. */
+	json_key(&j, "exit");
+	if (o->exited) {
+		json_obj_begin(&j);
+		json_key(&j, "status");
+		if (o->exit_signal)
+			json_null(&j);
+		else
+			json_i64(&j, o->exit_code);
+		json_key(&j, "signal");
+		if (o->exit_signal)
+			json_i64(&j, o->exit_signal);
+		else
+			json_null(&j);
+		json_obj_end(&j);
+	} else {
+		json_null(&j);
+	}
 	json_ki64(&j, "total_bytes", r->total_bytes);
 	json_ki64(&j, "total_count", r->total_count);
 	json_ku64(&j, "stacks_total", r->nstacks);

@@ -20,6 +20,9 @@ struct report_opts {
 	unsigned int sample_every;
 	enum report_format format;
 	bool final;              /* the target exited (or we are stopping) */
+	bool exited;             /* -c: the command's outcome is known */
+	int exit_code;           /* its exit status, -1 when it died on a signal */
+	int exit_signal;         /* the signal that ended it, 0 if none */
 };
 
 struct report_frame {

@@ -25,6 +25,32 @@ check_eq "usage errors exit 2" 2 "$?"
 check_eq "runtime errors exit 1" 1 "$?"
 check_fails "-c command not found" 'command not found' "$MEMLEAKBPF" -c "no-such-command-xyz"
 check_fails "-c unterminated quote" 'unterminated quote' "$MEMLEAKBPF" -c "ls 'oops"
+# A bad command line is a usage error (2), like any other bad argument.
+for args in "-c ''" "-c \"ls 'oops\"" "-c ls --json --folded" "-c ls -o ''"; do
+	eval "\"\$MEMLEAKBPF\" $args" >/dev/null 2>"$TMP/usage.err"
+	check_eq "usage error exits 2: $args" 2 "$?"
+	check_eq "usage error is one line plus the hint: $args" 2 "$(wc -l <"$TMP/usage.err")"
+done
+"$MEMLEAKBPF" -c ls -o /nonexistent-dir/report >/dev/null 2>"$TMP/o.err"
+check_eq "-o into a missing directory: exit 1" 1 "$?"
+check "-o into a missing directory: says why" grep -q -- '-o /nonexistent-dir/report: No such file' "$TMP/o.err"
+
+# -c: the command's outcome is in the final report and on stderr, and -o
+# keeps the command's own stdout apart from the reports.
+"$MEMLEAKBPF" --json -o "$TMP/st.json" -c "sh -c 'echo child-says-hi; exit 3'" >"$TMP/st.out" 2>"$TMP/st.err"
+check_eq "-c exit 3: memleakbpf's own status is 0" 0 "$?"
+check_eq "-c exit 3: JSON exit" '{"status":3,"signal":null}' "$(tail -n 1 "$TMP/st.json" | jq -c .exit)"
+check "-c exit 3: said on stderr" grep -q 'sh exited with status 3' "$TMP/st.err"
+check_eq "-o: the command's stdout stays on stdout" child-says-hi "$(cat "$TMP/st.out")"
+check_eq "-o: the report file is only JSON" 1 "$(jq -c .mode "$TMP/st.json" | wc -l)"
+"$MEMLEAKBPF" -c "sh -c 'kill -SEGV \$\$'" >"$TMP/segv.out" 2>"$TMP/segv.err"
+check "-c SIGSEGV: in the report header" grep -q 'at exit (killed by signal 11, Segmentation fault)' "$TMP/segv.out"
+check "-c SIGSEGV: said on stderr" grep -q 'sh was killed by signal 11' "$TMP/segv.err"
+"$MEMLEAKBPF" --json -c "sh -c 'kill -KILL \$\$'" >"$TMP/kill.json" 2>/dev/null
+check_eq "-c SIGKILL: JSON exit" '{"status":null,"signal":9}' "$(tail -n 1 "$TMP/kill.json" | jq -c .exit)"
+"$MEMLEAKBPF" --json -c "sh -c 'exit 0'" >"$TMP/ok.json" 2>"$TMP/ok.err"
+check_eq "-c exit 0: JSON exit" '{"status":0,"signal":null}' "$(tail -n 1 "$TMP/ok.json" | jq -c .exit)"
+check_eq "-c exit 0: nothing said" 0 "$(grep -c 'exited with' "$TMP/ok.err")"
 check_fails "--lib not ELF" 'cannot read allocator .* as ELF' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib /etc/hostname
 zlib=$(ls /lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libz.so.1 2>/dev/null | head -n 1)
 check_fails "--lib without malloc" 'has no malloc\(\)' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib "$zlib"
