@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -312,7 +313,7 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 	int release[2] = { -1, -1 }, errp[2] = { -1, -1 }, err;
 	char **argv = split_command(cmdline);
 	char c;
-	pid_t pid;
+	pid_t pid, parent;
 
 	memset(t, 0, sizeof(*t));
 	t->release_fd = t->exec_err_fd = t->pidfd = -1;
@@ -337,6 +338,7 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 		err_msg("pipe: %s", strerror(errno));
 		goto fail;
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -344,6 +346,12 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 		goto fail;
 	}
 	if (pid == 0) {
+		/* The command dies with the tracer, even by SIGKILL, as the man
+		 * page promises: the signal survives exec (not of set-id
+		 * programs).  A parent already gone before prctl is caught by
+		 * the getppid() check. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(127);
 		/* Held until the parent attached every probe (or died). */
 		close(release[1]);
 		close(errp[0]);

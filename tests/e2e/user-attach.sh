@@ -6,11 +6,16 @@ source tests/user_lib.sh
 USER_PROGS="alloc_enter_any|alloc_exit|sys_enter_mmap"
 # programs of other tracers running now (none in CI) are not ours
 PROGS_BEFORE=$(progs_loaded "$USER_PROGS")
-# leaky sleeps 2 s, leaks, then lives 3 s more
-"$PROGS/leaky" 2 3 &
+# leaky waits for SIGUSR1 (sent once the tracer's first report is out),
+# leaks, then lives 3 s more
+"$PROGS/leaky" usr1 3 &
 pid=$!
 on_exit "kill $pid"
-trace "$TMP/p" -p "$pid" 1
+trace "$TMP/p" -p "$pid" 1 &
+tracer=$!
+wait_line "$TMP/p" '"mode"' 20 || fail "-p: first report" "$(cat "$TMP/p.err")"
+kill -USR1 "$pid"
+wait "$tracer"
 wait "$pid" 2>/dev/null
 check_eq "-p: exit status" 0 "$(cat "$TMP/p.rc")"
 check_ge "-p: interval reports while it runs (>= 3)" 3 "$(wc -l <"$TMP/p")"
@@ -48,3 +53,19 @@ for sig in INT TERM; do
 	check_eq "SIG$sig: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 done
 kill "$pid"
+
+# SIGKILL of the tracer: the -c command dies with it (PR_SET_PDEATHSIG),
+# never left running untraced under init; the kernel drops the probes.
+"$MEMLEAKBPF" -v -c "sleep 321.5" >/dev/null 2>"$TMP/k9.err" &
+tracer=$!
+wait_line "$TMP/k9.err" 'tracing started' 20 || fail "SIGKILL: tracer started" "$(cat "$TMP/k9.err")"
+check_eq "SIGKILL: the command runs while traced" 1 "$(pgrep -fxc 'sleep 321.5')"
+kill -9 "$tracer"
+wait "$tracer" 2>/dev/null
+for ((i = 0; i < 50 * SCALE; i++)); do
+	pgrep -fx 'sleep 321.5' >/dev/null || break
+	sleep 0.1
+done
+check_eq "SIGKILL: the command died with the tracer" 0 "$(pgrep -fxc 'sleep 321.5')"
+pkill -fx 'sleep 321.5'
+check_eq "SIGKILL: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"

@@ -2,6 +2,7 @@
  * leak_malloc: 5 x 1000 B (the malloc line carries the mark)
  * leak_calloc: 3 x 24*100 B; leak_realloc: 2 blocks grown to 3000 B;
  * leak_mmap: 2 x 64 KiB anonymous mappings; 100 freed blocks never show. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,11 +56,22 @@ __attribute__((noinline)) void no_leak(void)
 
 int main(int argc, char **argv)
 {
-	/* argv[1]: seconds to sleep before allocating (for -p attach) */
+	/* argv[1]: seconds to sleep before allocating (for -p attach), or
+	 * "usr1": wait for SIGUSR1, so a test decides when the leaks happen
+	 * (after the tracer's first report) whatever the machine's speed. */
 	int delay = argc > 1 ? atoi(argv[1]) : 0;
 
-	if (delay)
+	if (argc > 1 && strcmp(argv[1], "usr1") == 0) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigwait(&set, &sig);
+	} else if (delay) {
 		sleep(delay);
+	}
 	leak_malloc();
 	leak_calloc();
 	leak_realloc();
