@@ -1,10 +1,12 @@
 /* Kernel feature probes (see probe.h). */
+#define _GNU_SOURCE /* unshare() */
 #include "probe.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,13 +76,6 @@ bool probe_kprobe(const char *func)
 	return kallsyms_has(func);
 }
 
-static bool tracefs_mounted_by_us;
-
-static void unmount_tracefs(void)
-{
-	if (tracefs_mounted_by_us && umount2("/sys/kernel/tracing", MNT_DETACH) == 0)
-		tracefs_mounted_by_us = false;
-}
 
 bool ensure_tracefs(void)
 {
@@ -88,20 +83,25 @@ bool ensure_tracefs(void)
 	    access("/sys/kernel/debug/tracing/events", R_OK) == 0)
 		return true;
 	/* Classic tracepoints are found by their tracefs id; some systems
-	 * boot without tracefs mounted.  Mount it for the run, unmount at exit. */
+	 * boot without tracefs mounted.  Mount it for the run in a mount
+	 * namespace of our own, so that it is gone when we are, even after
+	 * SIGKILL, and nobody else sees it.  A -c command was forked before
+	 * and stays in the caller's namespace. */
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+		vlog(1, "cannot make a private mount namespace for tracefs: %s", strerror(errno));
+		return false;
+	}
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) != 0) {
 		vlog(1, "cannot mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
 		return false;
 	}
-	vlog(1, "mounted tracefs at /sys/kernel/tracing for this run");
-	tracefs_mounted_by_us = true;
-	atexit(unmount_tracefs);
+	vlog(1, "mounted tracefs at /sys/kernel/tracing for this run (private mount namespace)");
 	return true;
 }
 
 void release_tracefs(void)
 {
-	unmount_tracefs();
+	/* Nothing to undo: the mount lives in our private namespace. */
 }
 
 bool probe_tracepoint(const char *category, const char *name)

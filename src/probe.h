@@ -22,8 +22,8 @@ bool probe_tp_btf_arg_struct(const char *tp, int idx, const char *struct_name);
 bool probe_btf_struct(const char *name);
 /* True when kprobes exist at all (CONFIG_KPROBES) and `func` is in kallsyms. */
 bool probe_kprobe(const char *func);
-/* Classic tracepoints need tracefs: mount it if the system has not, and
- * unmount it at exit (release_tracefs, or atexit). */
+/* Classic tracepoints need tracefs: mount it if the system has not, in a
+ * private mount namespace of this process (gone with it, even by SIGKILL). */
 bool ensure_tracefs(void);
 void release_tracefs(void);
 /* True when tracepoint CATEGORY:NAME exists in tracefs. */

@@ -69,3 +69,21 @@ done
 check_eq "SIGKILL: the command died with the tracer" 0 "$(pgrep -fxc 'sleep 321.5')"
 pkill -fx 'sleep 321.5'
 check_eq "SIGKILL: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
+
+# A tracefs the tracer has to mount (none mounted: here in a namespace of
+# the test's own where it is unmounted) lives in the tracer's private mount
+# namespace: after SIGKILL nothing is left mounted, and no one else saw it.
+unshare -m --propagation private bash -c '
+	umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null
+	grep -c " tracefs " /proc/self/mountinfo >"$0/tfs.before"
+	"$1" -v -c "sleep 321.7" >/dev/null 2>"$0/tfs.err" &
+	t=$!
+	for ((i = 0; i < 200; i++)); do grep -q "tracing started" "$0/tfs.err" && break; sleep 0.1; done
+	grep -c " tracefs " /proc/self/mountinfo >"$0/tfs.during"
+	kill -9 $t; wait $t 2>/dev/null
+	grep -c " tracefs " /proc/self/mountinfo >"$0/tfs.after"' "$TMP" "$MEMLEAKBPF"
+pkill -fx 'sleep 321.7'
+check_eq "tracefs: none mounted to start with (test set-up)" 0 "$(cat "$TMP/tfs.before")"
+check "tracefs: the tracer mounted its own" grep -q 'mounted tracefs .* (private mount namespace)' "$TMP/tfs.err"
+check_eq "tracefs: not visible outside the tracer" 0 "$(cat "$TMP/tfs.during")"
+check_eq "tracefs: nothing left mounted after SIGKILL" 0 "$(cat "$TMP/tfs.after")"
