@@ -105,7 +105,7 @@ auto=$(grep -Eo 'malloc family: (2 uprobe_multi links|one perf-event uprobe per 
 check "probed path reported at -v" test -n "$auto"
 case ${USER_EXPECT_UPROBES:-} in
 multi) check "probed path is uprobe_multi here" grep -q uprobe_multi <<<"$auto" ;;
-per-function) check "probed path is per-function here" grep -q per-function <<<"$auto" ;;
+per-function) check "probed path is per-function here" grep -q "uprobe per function" <<<"$auto" ;;
 esac
 check_eq "probed path: posix_memalign bytes" 512 "$(stack_bytes "$TMP/auto" leak_posix_memalign posix_memalign)"
 check_eq "probed path: reallocarray bytes" 1200 "$(stack_bytes "$TMP/auto" leak_reallocarray reallocarray)"
