@@ -581,7 +581,8 @@ int cmd_oom(int argc, char **argv)
 		case 'v': verbosity++; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		default:
-			fprintf(stderr, "%s", usage_text);
+			/* getopt named the bad option: one hint, not the manual */
+			fprintf(stderr, "Try 'memleakbpf oom --help'.\n");
 			return EXIT_USAGE;
 		}
 	}

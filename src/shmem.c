@@ -694,6 +694,12 @@ int cmd_shmem(int argc, char **argv)
 	err = parse_args(argc, argv);
 	if (err)
 		return EXIT_USAGE;
+	/* -p filters writers from now on: a process that does not exist now
+	 * can write nothing, and a silent empty report would look like news. */
+	if (env.pid && kill(env.pid, 0) != 0 && errno == ESRCH) {
+		err_msg("no process with PID %d", (int)env.pid);
+		return EXIT_RUNTIME;
+	}
 	if (!check_bpf_prereqs())
 		return EXIT_RUNTIME;
 	setup_libbpf_logging();

@@ -308,12 +308,60 @@ static void collect_modules(struct target *t)
 	}
 }
 
+/* The program image that will run for the command file `path`: the file
+ * itself, or for a "#!" script its interpreter (whose allocator is the one
+ * traced).  A directory, a 32-bit ELF or an unreadable file is one clear
+ * message here rather than "no allocator found" later. */
+static int command_image(const char *path, char *image, size_t len)
+{
+	unsigned char head[PATH_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		err_msg("-c: %s is a directory, not a program", path);
+		return -EISDIR;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_msg("-c: cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	head[n] = 0;
+	if (n >= 2 && head[0] == '#' && head[1] == '!') {
+		char *p = (char *)head + 2, *end;
+
+		p += strspn(p, " \t");
+		end = p + strcspn(p, " \t\n");
+		*end = 0;
+		if (!*p) {
+			err_msg("-c: %s: a script without an interpreter on its #! line", path);
+			return -ENOEXEC;
+		}
+		snprintf(image, len, "%s", p);
+		vlog(1, "%s is a script: tracing its interpreter %s", path, image);
+		return 0;
+	}
+	if (n >= 5 && memcmp(head, "\177ELF", 4) == 0 && head[4] != 2) {
+		err_msg("-c: %s is a 32-bit program: only 64-bit programs can be traced", path);
+		return -ENOEXEC;
+	}
+	snprintf(image, len, "%s", path);
+	return 0;
+}
+
 int target_spawn(struct target *t, const char *cmdline, const char *lib)
 {
 	int release[2] = { -1, -1 }, errp[2] = { -1, -1 }, err;
 	char **argv = split_command(cmdline);
 	char c;
 	pid_t pid, parent;
+	char run[PATH_MAX];
 
 	memset(t, 0, sizeof(*t));
 	t->release_fd = t->exec_err_fd = t->pidfd = -1;
@@ -321,12 +369,17 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 		err_msg("-c: empty command or unterminated quote: %s", cmdline);
 		return -EINVAL;
 	}
-	if (!resolve_on_path(argv[0], t->exe, sizeof(t->exe))) {
+	if (!resolve_on_path(argv[0], run, sizeof(run))) {
 		err_msg("-c: %s: command not found or not executable", argv[0]);
 		free(argv);
 		return -ENOENT;
 	}
-	snprintf(t->comm, sizeof(t->comm), "%.15s", strrchr(t->exe, '/') ? strrchr(t->exe, '/') + 1 : t->exe);
+	snprintf(t->comm, sizeof(t->comm), "%.15s", strrchr(run, '/') ? strrchr(run, '/') + 1 : run);
+	err = command_image(run, t->exe, sizeof(t->exe));
+	if (err) {
+		free(argv);
+		return err;
+	}
 	collect_modules(t);
 	err = pick_allocator(t, lib);
 	if (err) {
@@ -360,7 +413,7 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 		signal(SIGPIPE, SIG_DFL);
 		if (read(release[0], &c, 1) != 1)
 			_exit(127);
-		execv(t->exe, argv);
+		execv(run, argv);
 		err = errno;
 		if (write(errp[1], &err, sizeof(err)) < 0)
 			_exit(127);

@@ -23,6 +23,9 @@ check_fails "--memcg needs a path" "invalid --memcg" "$MEMLEAKBPF" oom -m foo
 check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$MEMLEAKBPF" oom -c 1
 "$MEMLEAKBPF" oom --help | grep -q EXAMPLES && pass "--help has EXAMPLES" || fail "--help has EXAMPLES"
+"$MEMLEAKBPF" oom --bogus >/dev/null 2>"$TMP/bogus.err"
+check_eq "unknown option: exit 2" 2 "$?"
+check_eq "unknown option: the option and a hint, not the manual" 2 "$(wc -l <"$TMP/bogus.err")"
 
 start=$(date +%s%N)
 "$MEMLEAKBPF" oom -v -d 1 > "$TMP/dur.out" 2> "$TMP/dur.err"

@@ -102,3 +102,5 @@ timeout 20 "$MEMLEAKBPF" shmem --json --mount "$MNT" 0.3 2 >"$TMP/count.json" 2>
 check_eq "INTERVAL COUNT: two reports, exit 0" "0 2" "$? $(wc -l <"$TMP/count.json")"
 check_eq "swap is not followed by tracepoints: bytes_swapped unknown (null)" null \
 	"$(jq_get "$TMP/MT.json" '.inodes[0].bytes_swapped')"
+# -p of a process that does not exist: one line, exit 1 (not an empty report)
+check_fails "-p of no process" 'no process with PID 4000000' "$MEMLEAKBPF" shmem -p 4000000 1 1

@@ -31,6 +31,17 @@ for args in "-c ''" "-c \"ls 'oops\"" "-c ls --json --folded" "-c ls -o ''"; do
 	check_eq "usage error exits 2: $args" 2 "$?"
 	check_eq "usage error is one line plus the hint: $args" 2 "$(wc -l <"$TMP/usage.err")"
 done
+# -c on what is not a 64-bit program: one clear line (a script runs, traced
+# through its interpreter's allocator)
+check_fails "-c a directory" '/tmp is a directory, not a program' "$MEMLEAKBPF" -c /tmp
+printf '\177ELF\001\001\001\000' >"$TMP/elf32"; chmod +x "$TMP/elf32"
+check_fails "-c a 32-bit ELF" 'is a 32-bit program' "$MEMLEAKBPF" -c "$TMP/elf32"
+printf '#!/bin/sh\necho from-script\n' >"$TMP/script.sh"; chmod +x "$TMP/script.sh"
+"$MEMLEAKBPF" --json -o "$TMP/script.json" -c "$TMP/script.sh" >"$TMP/script.out" 2>"$TMP/script.err"
+check_eq "-c a #! script: traced, exit 0" 0 "$?"
+check_eq "-c a #! script: it ran" from-script "$(cat "$TMP/script.out")"
+check_eq "-c a #! script: its interpreter's mallocs seen" true \
+	"$(tail -n 1 "$TMP/script.json" | jq '[.stacks[] | select(.kind == "malloc" or .kind == "realloc")] | length > 0')"
 "$MEMLEAKBPF" -c ls -o /nonexistent-dir/report >/dev/null 2>"$TMP/o.err"
 check_eq "-o into a missing directory: exit 1" 1 "$?"
 check "-o into a missing directory: says why" grep -q -- '-o /nonexistent-dir/report: No such file' "$TMP/o.err"
