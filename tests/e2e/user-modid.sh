@@ -18,6 +18,36 @@ modules_of() {
 	tail -n 1 "$1" | jq -r --arg f "$2" '[.stacks[] | select(any(.frames[]; .function == $f)) | .frames[].module] | unique | join(",")'
 }
 
+# trace_go OUT PID: trace -p PID, and once the probes are in, let the
+# target (leaky usr1, blocked in sigwait) leak: no race with a fixed sleep,
+# whatever the machine's speed (TCG guests run this 10x slower).
+trace_go() {
+	local t i nr
+	# in sigwait (rt_sigtimedwait, 128 on x86_64): ld.so is done by then
+	for ((i = 0; i < 100 * SCALE; i++)); do
+		read -r nr _ <"/proc/$2/syscall" 2>/dev/null
+		[ "$nr" = 128 ] && break
+		sleep 0.1
+	done
+	trace "$1" -v -p "$2" &
+	t=$!
+	wait_line "$1.err" 'tracing started' 30 || fail "$1: tracing started" "$(tail -n 3 "$1.err")"
+	kill -USR1 "$2"
+	wait "$t"
+}
+# waiting_pid NS: the host pid of leaky under unshare NS once it exec'd
+waiting_pid() {
+	local pid i
+	for ((i = 0; i < 100 * SCALE; i++)); do
+		pid=$(pgrep -P "$1" | head -n 1)
+		if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | sed 's|.*/||')" = leaky ]; then
+			echo "$pid"
+			return
+		fi
+		sleep 0.1
+	done
+}
+
 # --- container: own mount and pid namespaces, chrooted into an overlay
 # mounted only there, whose lower layer (copies of the program, libc and
 # ld.so) sits under a 64-character directory as Docker's layers do
@@ -30,18 +60,13 @@ done
 mkdir -p "$TMP/upper" "$TMP/work" "$TMP/merged"
 cat >"$TMP/ctr.sh" <<'EOF'
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 1
-cd / && exec chroot "$4" "$5" 2 1
+cd / && exec chroot "$4" "$5" usr1 1
 EOF
 unshare -m -p -f --mount-proc sh "$TMP/ctr.sh" "$layer" "$TMP/upper" "$TMP/work" "$TMP/merged" "$PROGS/leaky" &
 ns=$!
 on_exit "kill $ns"
-for _ in $(seq 50); do # the host pid of leaky: unshare's child once it exec'd
-	pid=$(pgrep -P "$ns" | head -n 1)
-	[ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | sed 's|.*/||')" = leaky ] && break
-	sleep 0.1
-done
-sleep 0.3 # past ld.so's loading: -p reads the mappings once, then they must hold
-trace "$TMP/ctr" -p "$pid"
+pid=$(waiting_pid "$ns")
+trace_go "$TMP/ctr" "$pid"
 wait "$ns"
 check_eq "container: exit status" 0 "$(cat "$TMP/ctr.rc")"
 check_eq "container: malloc bytes" 5000 "$(stack_bytes "$TMP/ctr" leak_malloc malloc)"
@@ -65,15 +90,10 @@ check_eq "container: no unresolved modules" 0 "$(grep -c 'could not be found' "$
 # a container's root on the host), the container entering it by chroot
 mount -t overlay overlay -o "lowerdir=$layer,upperdir=$TMP/upper,workdir=$TMP/work" "$TMP/merged"
 on_exit "umount $TMP/merged"
-unshare -m -p -f --mount-proc chroot "$TMP/merged" "$PROGS/leaky" 2 1 &
+unshare -m -p -f --mount-proc chroot "$TMP/merged" "$PROGS/leaky" usr1 1 &
 ns=$!
-for _ in $(seq 50); do
-	pid=$(pgrep -P "$ns" | head -n 1)
-	[ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null | sed 's|.*/||')" = leaky ] && break
-	sleep 0.1
-done
-sleep 0.3 # past ld.so's loading: -p reads the mappings once, then they must hold
-trace "$TMP/dock" -p "$pid"
+pid=$(waiting_pid "$ns")
+trace_go "$TMP/dock" "$pid"
 wait "$ns"
 umount "$TMP/merged"
 check_eq "host-mounted overlay: malloc bytes" 5000 "$(stack_bytes "$TMP/dock" leak_malloc malloc)"
@@ -84,10 +104,10 @@ done
 check_eq "host-mounted overlay: no unnamed frames" 0 "$(jq_get "$TMP/dock" '[.stacks[].frames[] | select(.function == null)] | length')"
 
 # --- -p on a target that exits before the final report
-"$PROGS/leaky" 2 0.3 &
+"$PROGS/leaky" usr1 0 &
 pid=$!
 on_exit "kill $pid"
-trace "$TMP/gone" -p "$pid"
+trace_go "$TMP/gone" "$pid"
 wait "$pid"
 check_eq "exited -p: malloc bytes" 5000 "$(stack_bytes "$TMP/gone" leak_malloc malloc)"
 check_eq "exited -p: malloc line" "$(mark_line leaky.c LEAK_MALLOC)" "$(frame_lines "$TMP/gone" leak_malloc)"
