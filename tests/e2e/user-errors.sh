@@ -66,6 +66,9 @@ check_fails "--lib not ELF" 'cannot read allocator .* as ELF' "$MEMLEAKBPF" -c "
 zlib=$(ls /lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libz.so.1 2>/dev/null | head -n 1)
 check_fails "--lib without malloc" 'has no malloc\(\)' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib "$zlib"
 check_fails "--lib missing" '--lib /nonexistent' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib /nonexistent
+mkfifo "$TMP/fifo"
+check_fails "--lib a FIFO: refused, not a hang" 'cannot read allocator .* as ELF' \
+	timeout 20 "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --lib "$TMP/fifo"
 check_fails "--symbol-prefix that matches nothing" 'has no je_malloc\(\)' "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1" --symbol-prefix je_
 check_fails "kernel without BTF" 'kernel has no BTF' env MEMLEAKBPF_BTF_PATH=/nonexistent "$MEMLEAKBPF" -c "$PROGS/leak_n 1 1"
 if command -v setpriv >/dev/null; then
