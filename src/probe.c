@@ -6,6 +6,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -79,8 +80,11 @@ bool probe_kprobe(const char *func)
 
 bool ensure_tracefs(void)
 {
-	if (access("/sys/kernel/tracing/events", R_OK) == 0 ||
-	    access("/sys/kernel/debug/tracing/events", R_OK) == 0)
+	/* AT_EACCESS: with capabilities and no root uid (CAP_DAC_READ_SEARCH
+	 * for the 0700 tracefs), plain access() checks the real uid and says
+	 * no to a directory we can read. */
+	if (faccessat(AT_FDCWD, "/sys/kernel/tracing/events", R_OK | X_OK, AT_EACCESS) == 0 ||
+	    faccessat(AT_FDCWD, "/sys/kernel/debug/tracing/events", R_OK | X_OK, AT_EACCESS) == 0)
 		return true;
 	/* Classic tracepoints are found by their tracefs id; some systems
 	 * boot without tracefs mounted.  Mount it for the run in a mount
@@ -113,7 +117,7 @@ bool probe_tracepoint(const char *category, const char *name)
 
 	for (i = 0; i < ARRAY_SIZE(roots); i++) {
 		snprintf(path, sizeof(path), "%s/%s/%s/id", roots[i], category, name);
-		if (access(path, R_OK) == 0)
+		if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0)
 			return true;
 	}
 	return false;
