@@ -38,6 +38,8 @@ check_ge "-d 1 ends (within 60 s)" 0 $((60000 - ($(date +%s%N) - start) / 100000
 # mask come from the kernel's own functions; else from kmsg and /proc.
 FENTRY=
 grep -q "hook out_of_memory/oom_badness/oom_kill_process: fentry" "$TMP/dur.err" && FENTRY=1
+# by_fentry A B: what a field must be with fentry (A) and without (B)
+by_fentry() { if [ -n "$FENTRY" ]; then echo "$1"; else echo "$2"; fi; }
 if [ -n "${OOM_EXPECT_FENTRY:-}" ]; then
 	check "-v: fentry hooks in use here" test -n "$FENTRY"
 fi
@@ -87,7 +89,7 @@ anon=$(jq_get "$out" .victim.anon_rss_kb)
 check_ge "victim anon rss >= 48 MiB (of the 64 MiB limit)" 49152 "$anon"
 check_ge "victim anon rss <= 64 MiB" 0 $((65536 - anon))
 check_eq "constraint" CONSTRAINT_MEMCG "$(jq_get "$out" .constraint)"
-check_eq "constraint source" "${FENTRY:+fentry}${FENTRY:-kmsg}" "$(jq_get "$out" .sources.constraint)"
+check_eq "constraint source" "$(by_fentry fentry kmsg)" "$(jq_get "$out" .sources.constraint)"
 check_eq "domain memcg" "$CG_PATH" "$(jq_get "$out" .memcg)"
 check_eq "domain limit" 65536 "$(jq_get "$out" .limit_kb)"
 check_eq "totalpages = limit" 16384 "$(jq_get "$out" .totalpages)"
@@ -139,16 +141,16 @@ check_eq "--memcg filter: kill in another memcg not reported" 0 "$(wc -l < "$TMP
 out=$TMP/nokmsg.out
 check_eq "no-kmsg: victim pid" "$HOG" "$(jq_get "$out" .victim.pid)"
 check_eq "no-kmsg: constraint MEMCG, from oom_control or inferred" \
-	"CONSTRAINT_MEMCG ${FENTRY:+fentry}${FENTRY:-inferred}" \
+	"CONSTRAINT_MEMCG $(by_fentry fentry inferred)" \
 	"$(jq_get "$out" '"\(.constraint) \(.sources.constraint)"')"
 check_eq "no-kmsg: domain memcg from cgroupfs" "$CG_PATH cgroupfs" \
 	"$(jq_get "$out" '"\(.memcg) \(.sources.memcg)"')"
-check_eq "no-kmsg: candidates from oom_badness or /proc" "${FENTRY:+fentry}${FENTRY:-proc}" \
+check_eq "no-kmsg: candidates from oom_badness or /proc" "$(by_fentry fentry proc)" \
 	"$(jq_get "$out" .sources.candidates)"
 check_eq "no-kmsg: both candidates with their adj" "$HOG:500:true $BY:100:false" \
 	"$(jq_get "$out" '[.candidates[] | "\(.pid):\(.oom_score_adj):\(.victim)"] | join(" ")')"
 check_eq "no-kmsg: gfp_mask from oom_control, else null (not invented)" \
-	"${FENTRY:+0xcc0}${FENTRY:-null}" "$(jq_get "$out" .trigger.gfp_mask)"
+	"$(by_fentry 0xcc0 null)" "$(jq_get "$out" .trigger.gfp_mask)"
 check_eq "no-kmsg: trigger from BPF" "$HOG" "$(jq_get "$out" .trigger.pid)"
 [ -n "$FENTRY" ] || check_ge "no-kmsg: a note says where candidates came from" 1 \
 	"$(jq_get "$out" '[.notes[] | select(test("/proc"))] | length')"
