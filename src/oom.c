@@ -412,8 +412,11 @@ retry:
 	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
 	bpf_program__set_autoload(skel->progs.kill_enter, fentry);
 	/* fentry sends one event per candidate: room for a few thousand */
-	if (fentry)
-		bpf_map__set_max_entries(skel->maps.events, 8 << 20);
+	if (fentry && (err = bpf_map__set_max_entries(skel->maps.events, 8 << 20))) {
+		err_msg("cannot size the event ring: %s", strerror(-err));
+		oom_bpf__destroy(skel);
+		return err;
+	}
 	err = oom_bpf__load(skel);
 	if (err && fentry) {
 		/* probed fine, failed for real: the tracepoints still work */

@@ -322,10 +322,13 @@ int cmd_user(int argc, char **argv)
 	skel->rodata->trace_mmap = env.trace_mmap;
 	skel->rodata->max_depth = env.max_depth;
 	skel->rodata->record_time = env.older > 0;
-	bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs);
-	bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks);
-	bpf_map__set_max_entries(skel->maps.regions, env.max_regions);
-	bpf_map__set_max_entries(skel->maps.rows, env.unwind_rows);
+	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.regions, env.max_regions)) ||
+	    (err = bpf_map__set_max_entries(skel->maps.rows, env.unwind_rows))) {
+		err_msg("cannot size the maps: %s", strerror(-err));
+		goto cleanup;
+	}
 	if (!env.trace_mmap) {
 		struct bpf_program *p;
 

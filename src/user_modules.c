@@ -52,8 +52,9 @@ int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid)
 	sz = (sz + 4095) & ~4095UL;
 	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.rows), 0);
 	if (p == MAP_FAILED) {
-		err_msg("cannot map the unwind rows: %s", strerror(errno));
-		return -errno;
+		int e = errno; /* err_msg may change errno */
+		err_msg("cannot map the unwind rows: %s", strerror(e));
+		return -e;
 	}
 	ms->rows = p;
 	return 0;

@@ -136,8 +136,9 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n < 0) {
-		err_msg("cannot read %s: %s (a kernel thread, or no permission)", path, strerror(errno));
-		return -errno;
+		int e = errno; /* err_msg may change errno */
+		err_msg("cannot read %s: %s (a kernel thread, or no permission)", path, strerror(e));
+		return -e;
 	}
 	exe[n] = '\0';
 	/* Through /proc/PID/root the files are right for containers too. */
@@ -148,8 +149,9 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "r");
 	if (!f) {
-		err_msg("cannot read %s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno; /* err_msg may change errno */
+		err_msg("cannot read %s: %s", path, strerror(e));
+		return -e;
 	}
 	add_module(t, t->exe);
 	while (fgets(line, sizeof(line), f)) {
@@ -325,8 +327,9 @@ static int command_image(const char *path, char *image, size_t len)
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		err_msg("-c: cannot read %s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno; /* err_msg may change errno */
+		err_msg("-c: cannot read %s: %s", path, strerror(e));
+		return -e;
 	}
 	n = read(fd, head, sizeof(head) - 1);
 	close(fd);
