@@ -17,6 +17,12 @@
 #ifndef EEXIST
 #define EEXIST 17
 #endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
 #define PAGE_SIZE_BYTES 4096ULL
 
 /* Set by userspace before load. */
@@ -165,10 +171,12 @@ static __always_inline __u32 walk_stack(void *ctx, __u64 *stack)
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (!old) {
 		err = bpf_map_update_elem(&stacks, &h, buf, BPF_NOEXIST);
-		if (err == -EEXIST) /* another CPU stored it just now */
+		if (err == -EEXIST) { /* another CPU stored it just now */
 			old = bpf_map_lookup_elem(&stacks, &h);
-		else if (err) {
-			lost = KMEM_LOST_MAP_FULL;
+		} else if (err) {
+			/* -E2BIG/-ENOMEM: full; else e.g. -EBUSY, the bucket
+			 * locked by the hook this one interrupted. */
+			lost = err == -E2BIG || err == -ENOMEM ? KMEM_LOST_MAP_FULL : KMEM_LOST_WALK;
 			goto out;
 		}
 	}

@@ -24,7 +24,7 @@ enum kmem_lost {
 	KMEM_LOST_NONE = 0,
 	KMEM_LOST_MAP_FULL,  /* the stacks map had no room for a new stack */
 	KMEM_LOST_COLLISION, /* two different stacks with one 64-bit hash */
-	KMEM_LOST_WALK,      /* bpf_get_stack failed, or scratch nesting too deep */
+	KMEM_LOST_WALK,      /* bpf_get_stack or the store failed, or nesting too deep */
 	KMEM_NR_LOST,
 };
 

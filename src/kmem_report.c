@@ -219,7 +219,7 @@ const char *kmem_stack_lost(unsigned int lost)
 	case KMEM_LOST_COLLISION:
 		return "64-bit stack hash collision";
 	default:
-		return "stack walk failed";
+		return "stack walk or store failed";
 	}
 }
 

@@ -172,7 +172,7 @@ UNIT_SUITE(kmem_frames)
 	CHECK("not tracing: __kmalloc_noprof", !kmem_is_tracing_frame("__kmalloc_noprof"));
 	CHECK("not tracing: alloc_vmap_area", !kmem_is_tracing_frame("alloc_vmap_area"));
 	CHECK("lost reason: none for a real stack", kmem_stack_lost(KMEM_LOST_NONE) == NULL);
-	CHECK_STR("lost reason: walk errors", "stack walk failed", kmem_stack_lost(KMEM_LOST_WALK));
+	CHECK_STR("lost reason: walk errors", "stack walk or store failed", kmem_stack_lost(KMEM_LOST_WALK));
 	CHECK_STR("lost reason: collision", "64-bit stack hash collision",
 		  kmem_stack_lost(KMEM_LOST_COLLISION));
 }
