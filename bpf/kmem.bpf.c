@@ -79,7 +79,10 @@ struct {
 
 /* Scratch buffers in use on this CPU.  Plain ++/--: a hook that interrupts
  * another on this CPU restores the count before the interrupted one goes
- * on, and programs do not migrate while they run. */
+ * on, and programs do not migrate while they run.  Tracepoint and kprobe
+ * hooks run with preemption off; the one preemptible walker, fexit on the
+ * vmalloc allocator, has one instance per CPU at a time (the trampoline's
+ * recursion check), so uses still nest strictly. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
