@@ -149,7 +149,11 @@ static __always_inline __u32 walk_stack(void *ctx, __u64 *stack)
 	struct kmem_stack *buf, *old;
 	__u32 *depth;
 	__u64 h = KMEM_HASH_SEED;
-	long len, err;
+	long len;
+	/* int, not long: before 6.4 ("bpf: return long from bpf_map_ops
+	 * funcs") a JIT-inlined map update returns an int in eax, so the
+	 * upper half of r0 is not the sign (6.1: -E2BIG read as 4294967289). */
+	int err;
 
 	depth = bpf_map_lookup_elem(&scratch_depth, &zero);
 	if (!depth)
