@@ -17,6 +17,12 @@
 #ifndef EEXIST
 #define EEXIST 17
 #endif
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#ifndef ENOMEM
+#define ENOMEM 12
+#endif
 #define PAGE_SIZE_BYTES 4096ULL
 
 /* Set by userspace before load. */
@@ -46,12 +52,43 @@ struct {
 	__type(value, struct kmem_agg_val);
 } agg SEC(".maps");
 
+/* Stacks, stored by us rather than in a BPF_MAP_TYPE_STACK_TRACE map.  A
+ * stack-trace map is an array of max_entries buckets indexed by a hash of
+ * the frames: a second stack landing in a taken bucket is refused (-EEXIST)
+ * without BPF_F_REUSE_STACKID, and with it replaces the first one, whose
+ * allocations then print the wrong frames.  With 100-200 stacks per run in
+ * 16384 buckets, about one run in three lost a stack that way, and when it
+ * was one a test looked for, a held category read 0.  Keyed by a 64-bit hash
+ * in a hash map, two stacks collide with probability ~n^2/2^65 (checked on
+ * every walk, counted, never merged), and the map only refuses a stack when
+ * it is full, which is counted and reported as "stack lost". */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, KMEM_STACK_DEPTH * sizeof(__u64));
+	__type(key, __u64);
+	__type(value, struct kmem_stack);
 } stacks SEC(".maps");
+
+/* Where a walk lands before it is hashed; see KMEM_SCRATCH_LEVELS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KMEM_SCRATCH_LEVELS);
+	__type(key, __u32);
+	__type(value, struct kmem_stack);
+} scratch SEC(".maps");
+
+/* Scratch buffers in use on this CPU.  Plain ++/--: a hook that interrupts
+ * another on this CPU restores the count before the interrupted one goes
+ * on, and programs do not migrate while they run.  Tracepoint and kprobe
+ * hooks run with preemption off; the one preemptible walker, fexit on the
+ * vmalloc allocator, has one instance per CPU at a time (the trampoline's
+ * recursion check), so uses still nest strictly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scratch_depth SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -104,18 +141,82 @@ static __always_inline __u64 stack_pos(void *ctx)
 	return v;
 }
 
+/* Walk the stack into a scratch buffer, hash it and store it under its
+ * hash.  Returns KMEM_LOST_NONE with *stack set, or why it was lost. */
+static __always_inline __u32 walk_stack(void *ctx, __u64 *stack)
+{
+	__u32 zero = 0, level, lost = KMEM_LOST_NONE, i, n;
+	struct kmem_stack *buf, *old;
+	__u32 *depth;
+	__u64 h = KMEM_HASH_SEED;
+	long len;
+	/* int, not long: before 6.4 ("bpf: return long from bpf_map_ops
+	 * funcs") a JIT-inlined map update returns an int in eax, so the
+	 * upper half of r0 is not the sign (6.1: -E2BIG read as 4294967289). */
+	int err;
+
+	depth = bpf_map_lookup_elem(&scratch_depth, &zero);
+	if (!depth)
+		return KMEM_LOST_WALK;
+	level = (*depth)++;
+	buf = level < KMEM_SCRATCH_LEVELS ? bpf_map_lookup_elem(&scratch, &level) : NULL;
+	if (!buf) {
+		lost = KMEM_LOST_WALK;
+		goto out;
+	}
+	/* The helper zeroes what it does not fill: frames end at a 0. */
+	len = bpf_get_stack(ctx, buf->ips, sizeof(buf->ips), 0);
+	if (len <= 0) {
+		lost = KMEM_LOST_WALK;
+		goto out;
+	}
+	n = len / sizeof(__u64);
+	for (i = 0; i < KMEM_STACK_DEPTH && i < n; i++)
+		h = kmem_hash_step(h, buf->ips[i]);
+	h = kmem_hash_final(h, n);
+
+	old = bpf_map_lookup_elem(&stacks, &h);
+	if (!old) {
+		err = bpf_map_update_elem(&stacks, &h, buf, BPF_NOEXIST);
+		if (err == -EEXIST) { /* another CPU stored it just now */
+			old = bpf_map_lookup_elem(&stacks, &h);
+		} else if (err) {
+			/* -E2BIG/-ENOMEM: full; else e.g. -EBUSY, the bucket
+			 * locked by the hook this one interrupted. */
+			lost = err == -E2BIG || err == -ENOMEM ? KMEM_LOST_MAP_FULL : KMEM_LOST_WALK;
+			goto out;
+		}
+	}
+	/* Same hash, different frames: keep the first owner's stack intact
+	 * and file this one as lost rather than under its frames. */
+	if (old) {
+		for (i = 0; i < KMEM_STACK_DEPTH; i++) {
+			if (old->ips[i] != buf->ips[i]) {
+				lost = KMEM_LOST_COLLISION;
+				break;
+			}
+			if (!buf->ips[i])
+				break;
+		}
+	}
+	*stack = h;
+out:
+	(*depth)--;
+	return lost;
+}
+
 /* The kernel stack walk is most of a hook's cost (about 2 us of 2.7 here):
- * reuse the id of an earlier walk from the same call site, depth and
+ * reuse the stack of an earlier walk from the same call site, depth and
  * syscall, checking it against a real walk now and then.  Hooks without a
  * call site (pages, vmap areas) pass 0: depth and syscall alone collide
- * more often, which the checks catch. */
-static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
+ * more often, which the checks catch.  Lost walks are never cached. */
+static __always_inline __u32 get_stack(void *ctx, __u64 call_site, __u32 kind, __u64 *stack)
 {
 	struct kmem_fp_key fk = { .call_site = call_site, .kind = kind };
 	struct kmem_fp_val *fv = NULL, init = {};
 	struct task_ref *ref;
 	bool have_fk = false;
-	long stackid;
+	__u32 lost;
 	__u64 sp;
 
 	if (stack_cache) {
@@ -130,7 +231,7 @@ static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
 				fv = bpf_map_lookup_elem(&fp_cache, &fk);
 			}
 		}
-		if (fv && fv->stackid >= 0) {
+		if (fv && !fv->ambiguous) {
 			/* Racy on purpose: it only paces the checks. */
 			__u32 hits = fv->hits;
 
@@ -138,22 +239,23 @@ static __always_inline long get_stackid(void *ctx, __u64 call_site, __u32 kind)
 
 			if (hits >= KMEM_FP_VALIDATE_FIRST && hits % KMEM_FP_VALIDATE_EVERY) {
 				stat_inc(KMEM_ST_STACK_CACHED);
-				return fv->stackid;
+				*stack = fv->stack;
+				return KMEM_LOST_NONE;
 			}
 		}
 	}
-	stackid = bpf_get_stackid(ctx, &stacks, 0);
+	lost = walk_stack(ctx, stack);
 	stat_inc(KMEM_ST_STACK_WALKS);
-	if (!have_fk || stackid < 0)
-		return stackid;
+	if (!have_fk || lost)
+		return lost;
 	if (!fv) {
-		init.stackid = stackid;
+		init.stack = *stack;
 		bpf_map_update_elem(&fp_cache, &fk, &init, BPF_NOEXIST);
-	} else if (fv->stackid != stackid && fv->stackid != KMEM_FP_AMBIGUOUS) {
-		fv->stackid = KMEM_FP_AMBIGUOUS;
+	} else if (fv->stack != *stack && !fv->ambiguous) {
+		fv->ambiguous = 1;
 		stat_inc(KMEM_ST_STACK_CONFLICT);
 	}
-	return stackid;
+	return lost;
 }
 
 static __always_inline void agg_sub(const struct kmem_alloc_val *a)
@@ -195,8 +297,8 @@ static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u6
 	struct kmem_alloc_key key = { .addr = addr, .space = space };
 	struct kmem_alloc_val val = {}, *old;
 	struct kmem_agg_val *v;
-	long stackid;
-	__u32 tgid;
+	__u64 stack = 0;
+	__u32 tgid, lost;
 
 	if (!(kind_mask & (1U << kind)) || addr < PAGE_SIZE_BYTES)
 		return;
@@ -209,16 +311,20 @@ static __always_inline void track_alloc(void *ctx, __u64 addr, __u32 space, __u6
 		stat_inc(KMEM_ST_SAMPLED_OUT);
 		return;
 	}
-	stackid = get_stackid(ctx, call_site, kind);
-	if (stackid < 0) {
-		/* Never file an allocation under another stack's id: keep it
-		 * under the negative errno, shown as "stack lost", so its bytes
-		 * and its free still balance. */
-		stat_inc(stackid == -EEXIST ? KMEM_ST_STACK_COLLISION : KMEM_ST_STACK_ERROR);
+	lost = get_stack(ctx, call_site, kind, &stack);
+	if (lost) {
+		/* Never file an allocation under another stack: keep it under
+		 * (no stack, reason), shown as "[stack lost]", so its bytes and
+		 * its free still balance and the totals stay whole. */
+		stat_inc(lost == KMEM_LOST_MAP_FULL ? KMEM_ST_STACK_FULL :
+			 lost == KMEM_LOST_COLLISION ? KMEM_ST_STACK_COLLISION :
+						       KMEM_ST_STACK_ERROR);
+		stack = 0;
 	}
 	val.size = size;
 	val.ts = bpf_ktime_get_ns();
-	val.agg.stackid = stackid;
+	val.agg.stack = stack;
+	val.agg.lost = lost;
 	val.agg.kind = kind;
 	val.agg.cache = kind == KMEM_CACHE ? (__u64)s : 0;
 	v = agg_get(&val.agg, kind == KMEM_CACHE ? s : NULL);

@@ -8,6 +8,25 @@
 /* Syscall paths into the slab allocator are rarely deeper than ~40 frames;
  * 64 keeps each stack-map entry at 512 bytes. */
 #define KMEM_STACK_DEPTH 64
+/* Per-CPU scratch buffers for a stack walk: one per context that can
+ * interrupt another on one CPU (task, softirq, hardirq, NMI), so a hook
+ * interrupted mid-walk never sees its buffer rewritten. */
+#define KMEM_SCRATCH_LEVELS 4
+
+/* Value of the "stacks" map (a hash keyed by kmem_stack_hash() of the
+ * frames): return addresses, innermost first, zero after the last. */
+struct kmem_stack {
+	__u64 ips[KMEM_STACK_DEPTH];
+};
+
+/* Why an allocation has no stack; 0: it has one. */
+enum kmem_lost {
+	KMEM_LOST_NONE = 0,
+	KMEM_LOST_MAP_FULL,  /* the stacks map had no room for a new stack */
+	KMEM_LOST_COLLISION, /* two different stacks with one 64-bit hash */
+	KMEM_LOST_WALK,      /* bpf_get_stack or the store failed, or nesting too deep */
+	KMEM_NR_LOST,
+};
 
 /* Allocation kinds; also the bit numbers of the --kind mask. */
 enum kmem_kind {
@@ -35,21 +54,25 @@ enum kmem_stat {
 	KMEM_ST_FREES,            /* tracked allocations freed */
 	KMEM_ST_ALLOCS_FULL,      /* allocs map full: allocation not tracked */
 	KMEM_ST_AGG_FULL,         /* per-stack map full: allocation not tracked */
-	KMEM_ST_STACK_COLLISION,  /* stack map -EEXIST: allocation not tracked */
-	KMEM_ST_STACK_ERROR,      /* other stack-walk failures */
+	KMEM_ST_STACK_COLLISION,  /* 64-bit stack hash collision: filed as stack lost */
+	KMEM_ST_STACK_ERROR,      /* stack walk failed: filed as stack lost */
 	KMEM_ST_STALE,            /* address reused while tracked: a free was missed */
 	KMEM_ST_SAMPLED_OUT,      /* skipped by --sample */
 	KMEM_ST_STACK_WALKS,      /* stacks walked */
 	KMEM_ST_STACK_CACHED,     /* stack ids taken from the fingerprint cache */
 	KMEM_ST_STACK_CONFLICT,   /* a fingerprint found to cover two stacks */
+	KMEM_ST_STACK_FULL,       /* stacks map full: filed as stack lost */
 	KMEM_NR_STATS,
 };
 
-/* Key of the per-stack aggregation map. */
+/* Key of the per-stack aggregation map.  An allocation whose stack was lost
+ * has stack 0 and a reason in `lost`: it can never share a row with a real
+ * stack, whatever that stack's hash. */
 struct kmem_agg_key {
-	__s32 stackid;
-	__u32 kind;
+	__u64 stack; /* key in the stacks map; 0 when lost */
 	__u64 cache; /* struct kmem_cache address for KMEM_CACHE, else 0 */
+	__u32 kind;
+	__u32 lost;  /* enum kmem_lost */
 };
 
 struct kmem_agg_val {
@@ -73,15 +96,36 @@ struct kmem_fp_key {
 };
 
 struct kmem_fp_val {
-	__s32 stackid; /* KMEM_FP_AMBIGUOUS once two stacks were seen */
+	__u64 stack;     /* stacks-map key a real walk gave */
 	__u32 hits;
+	__u32 ambiguous; /* set once two stacks were seen: always walk */
 };
 
-#define KMEM_FP_AMBIGUOUS (-1000)
 /* Walk anyway for the first hits of a fingerprint and then one in 64, and
  * mark the fingerprint ambiguous (always walk) when a walk disagrees. */
 #define KMEM_FP_VALIDATE_FIRST 4
 #define KMEM_FP_VALIDATE_EVERY 64
+
+/* The stacks map's key: a 64-bit hash of the frames, computed the same way
+ * in BPF and (for the unit tests) in userspace.  A multiply-xorshift mix per
+ * frame and murmur3's finalizer: every bit of every frame reaches every bit
+ * of the key. */
+#define KMEM_HASH_SEED 0x9e3779b97f4a7c15ULL
+static inline __u64 kmem_hash_step(__u64 h, __u64 ip)
+{
+	h ^= ip;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
+static inline __u64 kmem_hash_final(__u64 h, __u32 nframes)
+{
+	h ^= nframes;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
 
 /* Key of the live-allocation map. */
 struct kmem_alloc_key {

@@ -77,8 +77,10 @@ static int cmp_key(const void *a, const void *b)
 {
 	const struct kmem_row *x = a, *y = b;
 
-	if (x->key.stackid != y->key.stackid)
-		return x->key.stackid < y->key.stackid ? -1 : 1;
+	if (x->key.lost != y->key.lost)
+		return x->key.lost < y->key.lost ? -1 : 1;
+	if (x->key.stack != y->key.stack)
+		return x->key.stack < y->key.stack ? -1 : 1;
 	if (x->key.kind != y->key.kind)
 		return x->key.kind < y->key.kind ? -1 : 1;
 	if (x->key.cache != y->key.cache)
@@ -103,6 +105,7 @@ void kmem_report_finish(struct kmem_report *r)
 
 	memset(r->kind_bytes, 0, sizeof(r->kind_bytes));
 	memset(r->kind_count, 0, sizeof(r->kind_count));
+	r->lost_bytes = r->lost_count = 0;
 	if (r->n)
 		qsort(r->rows, r->n, sizeof(*r->rows), cmp_key);
 	/* Merge rows of one key (the --older path adds one per allocation),
@@ -134,6 +137,10 @@ void kmem_report_finish(struct kmem_report *r)
 		if (k < KMEM_NR_KINDS) {
 			r->kind_bytes[k] += r->rows[i].bytes;
 			r->kind_count[k] += r->rows[i].count;
+		}
+		if (r->rows[i].key.lost) {
+			r->lost_bytes += r->rows[i].bytes;
+			r->lost_count += r->rows[i].count;
 		}
 	}
 }
@@ -179,12 +186,14 @@ const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr)
 	return s && addr - s->addr < KMEM_MAX_FUNC_SIZE ? s : NULL;
 }
 
-int kmem_stack_frames(const struct kmem_report *r, int stackid, __u64 *ips, int max)
+int kmem_stack_frames(const struct kmem_report *r, const struct kmem_agg_key *key, __u64 *ips,
+		      int max)
 {
-	__u64 raw[KMEM_STACK_DEPTH] = {};
+	struct kmem_stack st = {};
+	__u64 *raw = st.ips;
 	int i, n = 0, start = 0;
 
-	if (stackid < 0 || bpf_map_lookup_elem(r->stacks_fd, &stackid, raw))
+	if (key->lost || bpf_map_lookup_elem(r->stacks_fd, &key->stack, &st))
 		return 0;
 	/* The BPF program itself (not in kallsyms without bpf_jit_kallsyms,
 	 * else a bpf_prog_ symbol) and bpf_trace_runN sit on top. */
@@ -200,12 +209,18 @@ int kmem_stack_frames(const struct kmem_report *r, int stackid, __u64 *ips, int 
 	return n;
 }
 
-const char *kmem_stack_lost(int stackid)
+const char *kmem_stack_lost(unsigned int lost)
 {
-	if (stackid >= 0)
+	switch (lost) {
+	case KMEM_LOST_NONE:
 		return NULL;
-	return stackid == -EEXIST ? "hash collision in the stack map: raise --max-stacks"
-				  : "stack walk failed";
+	case KMEM_LOST_MAP_FULL:
+		return "stack table full: raise --max-stacks";
+	case KMEM_LOST_COLLISION:
+		return "64-bit stack hash collision";
+	default:
+		return "stack walk or store failed";
+	}
 }
 
 static const char *human(char *buf, size_t len, long long v)
@@ -238,6 +253,7 @@ static const struct {
 } drop_names[] = {
 	{ "allocs_map_full", "allocs map full", KMEM_ST_ALLOCS_FULL },
 	{ "stacks_map_full", "stacks map full", KMEM_ST_AGG_FULL },
+	{ "stack_table_full", "stack table full", KMEM_ST_STACK_FULL },
 	{ "stack_collisions", "stack collisions", KMEM_ST_STACK_COLLISION },
 	{ "stack_errors", "stack errors", KMEM_ST_STACK_ERROR },
 	{ "missed_frees", "missed frees", KMEM_ST_STALE },
@@ -323,7 +339,8 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 		fprintf(out, " of Percpu %s", human(b2, sizeof(b2), d));
 		text_share(out, r->kind_bytes[KMEM_PERCPU], d);
 	}
-	fprintf(out, "\n");
+	/* Included in the totals above: their bytes are known, their stacks not. */
+	fprintf(out, "; stack lost %s/%lld\n", human(b1, sizeof(b1), r->lost_bytes), r->lost_count);
 
 	fprintf(out, "dropped:");
 	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
@@ -342,13 +359,14 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 			kmem_kind_name(row->key.kind));
 		if (row->key.kind == KMEM_CACHE)
 			fprintf(out, " %s", cache[0] ? cache : "?");
-		if (row->key.stackid < 0) {
-			fprintf(out, ", first by %s[%u], stack lost (%s)\n", comm, row->pid,
-				kmem_stack_lost(row->key.stackid));
+		if (row->key.lost) {
+			fprintf(out, ", first by %s[%u], [stack lost] (%s)\n", comm, row->pid,
+				kmem_stack_lost(row->key.lost));
 			continue;
 		}
-		fprintf(out, ", first by %s[%u], stack %d:\n", comm, row->pid, row->key.stackid);
-		n = kmem_stack_frames(r, row->key.stackid, ips, KMEM_STACK_DEPTH);
+		fprintf(out, ", first by %s[%u], stack %016llx:\n", comm, row->pid,
+			(unsigned long long)row->key.stack);
+		n = kmem_stack_frames(r, &row->key, ips, KMEM_STACK_DEPTH);
 		for (s = 0; s < n; s++) {
 			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
 
@@ -454,16 +472,18 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 			json_knull(&j, "cache");
 		json_kstr(&j, "comm", row->comm);
 		json_ku64(&j, "pid", row->pid);
-		if (row->key.stackid >= 0) {
-			json_ki64(&j, "stack_id", row->key.stackid);
+		/* A 64-bit key as a string: JSON readers keep 53 bits of a number. */
+		if (!row->key.lost) {
+			snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)row->key.stack);
+			json_kstr(&j, "stack_id", buf);
 			json_knull(&j, "stack_lost");
 		} else {
 			json_knull(&j, "stack_id");
-			json_kstr(&j, "stack_lost", kmem_stack_lost(row->key.stackid));
+			json_kstr(&j, "stack_lost", kmem_stack_lost(row->key.lost));
 		}
 		json_key(&j, "frames");
 		json_arr_begin(&j);
-		n = kmem_stack_frames(r, row->key.stackid, ips, KMEM_STACK_DEPTH);
+		n = kmem_stack_frames(r, &row->key, ips, KMEM_STACK_DEPTH);
 		for (s = 0; s < n; s++) {
 			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
 
@@ -483,6 +503,12 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	}
 	json_arr_end(&j);
 	json_ku64(&j, "stacks_total", r->n);
+	/* Rows without a stack, summed (already inside the totals). */
+	json_key(&j, "stack_lost");
+	json_obj_begin(&j);
+	json_ki64(&j, "bytes", r->lost_bytes);
+	json_ki64(&j, "count", r->lost_count);
+	json_obj_end(&j);
 
 	json_key(&j, "dropped");
 	json_obj_begin(&j);

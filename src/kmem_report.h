@@ -32,6 +32,8 @@ struct kmem_report {
 	size_t n, cap;
 	/* Outstanding per kind over every row, not only the top ones. */
 	long long kind_bytes[KMEM_NR_KINDS], kind_count[KMEM_NR_KINDS];
+	/* Of those, rows whose stack was lost (every kind). */
+	long long lost_bytes, lost_count;
 	unsigned long long stats[KMEM_NR_STATS];
 	struct kmem_hook_misses misses[KMEM_MAX_HOOKS];
 	int nmisses;
@@ -61,12 +63,13 @@ void kmem_report_free(struct kmem_report *r);
 
 /* Frames of a stack: tracing plumbing on top (the BPF trampoline, the
  * tracepoint's own functions) is dropped.  Returns the number kept. */
-int kmem_stack_frames(const struct kmem_report *r, int stackid, __u64 *ips, int max);
+int kmem_stack_frames(const struct kmem_report *r, const struct kmem_agg_key *key, __u64 *ips,
+		      int max);
 /* Symbol of a kernel address, NULL when unknown or implausibly far. */
 #define KMEM_MAX_FUNC_SIZE (1ULL << 20)
 const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr);
-/* Why a row has no stack (its stackid is a negative errno), or NULL. */
-const char *kmem_stack_lost(int stackid);
+/* Why a row has no stack (enum kmem_lost), or NULL when it has one. */
+const char *kmem_stack_lost(unsigned int lost);
 /* True for a frame that belongs to the tracing machinery, not the caller. */
 bool kmem_is_tracing_frame(const char *function);
 

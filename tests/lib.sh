@@ -44,8 +44,11 @@ check_fails() {
 	pass "$name"
 }
 
-# jq_get FILE FILTER: the filter's raw output on the last JSON line of FILE.
-jq_get() { tail -n 1 "$1" | jq -r "$2" 2>/dev/null; }
+# jq_get FILE FILTER: the filter's raw output on the last complete JSON line
+# of FILE.  A tracer writes a report larger than stdio's buffer in pieces, so
+# the file's last line can be half written: `tail -n 1` then read '' (seen in
+# kernel-hold.sh, 1 run in ~20).  wc -l counts only finished lines.
+jq_get() { head -n "$(wc -l <"$1")" "$1" | tail -n 1 | jq -r "$2" 2>/dev/null; }
 
 # BPF links left behind: compare `bpftool link` counts before/after (only
 # meaningful when nothing else loads BPF at the same time).

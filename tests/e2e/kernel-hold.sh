@@ -4,9 +4,6 @@
 # create them must show at least N outstanding objects each (ground truth:
 # one eventfd context, two pipe kmallocs, one socket inode, one vmalloc'ed
 # kernel stack per object); after release they must be gone.
-# flaky: retry once (about 1 run in 10 on a loaded 2-CPU machine one
-# held category -- eventfd contexts or files, socket inodes -- reads 0;
-# cause not yet found, see the issue notes)
 source "$(dirname "$0")/../lib.sh"
 N=64
 

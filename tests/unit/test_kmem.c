@@ -97,10 +97,13 @@ UNIT_SUITE(kmem_kinds)
 
 UNIT_SUITE(kmem_report)
 {
-	struct kmem_agg_key a = { .stackid = 7, .kind = KMEM_KMALLOC };
-	struct kmem_agg_key b = { .stackid = 3, .kind = KMEM_CACHE, .cache = 0x1234 };
-	struct kmem_agg_key c = { .stackid = -17, .kind = KMEM_VMALLOC };
-	struct kmem_agg_key d = { .stackid = 9, .kind = KMEM_PERCPU };
+	struct kmem_agg_key a = { .stack = 7, .kind = KMEM_KMALLOC };
+	struct kmem_agg_key b = { .stack = 3, .kind = KMEM_CACHE, .cache = 0x1234 };
+	struct kmem_agg_key c = { .lost = KMEM_LOST_MAP_FULL, .kind = KMEM_VMALLOC };
+	struct kmem_agg_key d = { .stack = 9, .kind = KMEM_PERCPU };
+	/* Lost, with the key a real stack could have: must stay its own row. */
+	struct kmem_agg_key e = { .stack = 0, .lost = KMEM_LOST_COLLISION, .kind = KMEM_KMALLOC };
+	struct kmem_agg_key f0 = { .stack = 0, .kind = KMEM_KMALLOC };
 	struct kmem_report r = { .top = 2, .sample = 1, .stacks_fd = -1,
 				 .kinds = ~(1U << KMEM_PAGE) };
 	char *buf = NULL;
@@ -113,13 +116,19 @@ UNIT_SUITE(kmem_report)
 	kmem_report_add(&r, &a, 100, 1);
 	kmem_report_add(&r, &c, 4096, 1);
 	kmem_report_add(&r, &d, 0, 0); /* everything came back */
+	kmem_report_add(&r, &e, 30, 3);
+	kmem_report_add(&r, &f0, 10, 1);
 	strcpy(r.rows[1].cache_name, "filp");
 	kmem_report_finish(&r);
-	CHECK("report: rows merged by key, empty dropped", r.n == 3);
-	CHECK("report: largest first", r.n == 3 && r.rows[0].bytes == 4096 && r.rows[1].bytes == 500);
-	CHECK("report: merged bytes and count", r.n == 3 && r.rows[2].bytes == 200 && r.rows[2].count == 2);
-	CHECK("report: kind totals", r.kind_bytes[KMEM_KMALLOC] == 200 && r.kind_count[KMEM_KMALLOC] == 2 &&
+	CHECK("report: rows merged by key, empty dropped", r.n == 5);
+	CHECK("report: largest first", r.n == 5 && r.rows[0].bytes == 4096 && r.rows[1].bytes == 500);
+	CHECK("report: merged bytes and count", r.n == 5 && r.rows[2].bytes == 200 && r.rows[2].count == 2);
+	CHECK("report: a lost stack never merges with a real one",
+	      r.n == 5 && r.rows[3].bytes == 30 && r.rows[3].key.lost && r.rows[4].bytes == 10 &&
+	      !r.rows[4].key.lost);
+	CHECK("report: kind totals", r.kind_bytes[KMEM_KMALLOC] == 240 && r.kind_count[KMEM_KMALLOC] == 6 &&
 				     r.kind_bytes[KMEM_CACHE] == 500 && r.kind_bytes[KMEM_PERCPU] == 0);
+	CHECK("report: lost totals", r.lost_bytes == 4096 + 30 && r.lost_count == 4);
 	r.stats[KMEM_ST_STACK_COLLISION] = 3;
 	r.misses[0].hook = "kfree";
 	r.misses[0].misses = 5;
@@ -129,9 +138,11 @@ UNIT_SUITE(kmem_report)
 	kmem_print_json(&r, f);
 	fclose(f);
 	CHECK("json: mode", strstr(buf, "\"mode\":\"kernel\"") != NULL);
-	CHECK("json: -T 2 limits stacks", strstr(buf, "\"stacks_total\":3") && count_of(buf, "\"kind\":") == 2);
+	CHECK("json: -T 2 limits stacks", strstr(buf, "\"stacks_total\":5") && count_of(buf, "\"kind\":") == 2);
 	CHECK("json: cache name", strstr(buf, "\"cache\":\"filp\"") != NULL);
-	CHECK("json: lost stack is null id with a reason", strstr(buf, "\"stack_id\":null,\"stack_lost\":\"hash collision") != NULL);
+	CHECK("json: lost stack is null id with a reason", strstr(buf, "\"stack_id\":null,\"stack_lost\":\"stack table full") != NULL);
+	CHECK("json: real stack id is a hex string", strstr(buf, "\"stack_id\":\"0000000000000003\"") != NULL);
+	CHECK("json: lost totals", strstr(buf, "\"stack_lost\":{\"bytes\":4126,\"count\":4}") != NULL);
 	CHECK("json: dropped", strstr(buf, "\"stack_collisions\":3") && strstr(buf, "\"recursion_misses\":5"));
 	CHECK("json: per-hook misses", strstr(buf, "\"recursion_misses_by_hook\":{\"kfree\":5}") != NULL);
 	CHECK("json: unread meminfo is null", strstr(buf, "\"Slab\":null") != NULL);
@@ -144,11 +155,12 @@ UNIT_SUITE(kmem_report)
 	f = open_memstream(&buf, &len);
 	kmem_print_text(&r, f);
 	fclose(f);
-	CHECK("text: dropped line", strstr(buf, "dropped: allocs map full 0, stacks map full 0, stack collisions 3") != NULL);
+	CHECK("text: dropped line", strstr(buf, "dropped: allocs map full 0, stacks map full 0, stack table full 0, stack collisions 3") != NULL);
 	CHECK("text: recursion misses", strstr(buf, "recursion misses 5;") != NULL);
-	CHECK("text: lost stack explained", strstr(buf, "stack lost (hash collision") != NULL);
+	CHECK("text: lost stack explained", strstr(buf, "[stack lost] (stack table full") != NULL);
+	CHECK("text: lost totals", strstr(buf, "; stack lost 4.0 KiB/4\n") != NULL);
 	CHECK("text: untraced kind off", strstr(buf, "page off\n") != NULL);
-	CHECK("text: more stacks hint", strstr(buf, "1 more stacks") != NULL);
+	CHECK("text: more stacks hint", strstr(buf, "3 more stacks") != NULL);
 	free(buf);
 	kmem_report_free(&r);
 }
@@ -159,8 +171,10 @@ UNIT_SUITE(kmem_frames)
 	CHECK("tracing frame: __traceiter_kmalloc", kmem_is_tracing_frame("__traceiter_kmalloc"));
 	CHECK("not tracing: __kmalloc_noprof", !kmem_is_tracing_frame("__kmalloc_noprof"));
 	CHECK("not tracing: alloc_vmap_area", !kmem_is_tracing_frame("alloc_vmap_area"));
-	CHECK("lost reason: none for a real id", kmem_stack_lost(4) == NULL);
-	CHECK_STR("lost reason: other errors", "stack walk failed", kmem_stack_lost(-14));
+	CHECK("lost reason: none for a real stack", kmem_stack_lost(KMEM_LOST_NONE) == NULL);
+	CHECK_STR("lost reason: walk errors", "stack walk or store failed", kmem_stack_lost(KMEM_LOST_WALK));
+	CHECK_STR("lost reason: collision", "64-bit stack hash collision",
+		  kmem_stack_lost(KMEM_LOST_COLLISION));
 }
 
 UNIT_SUITE(kmem_probe)
