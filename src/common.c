@@ -99,8 +99,43 @@ int finish_output(int rc)
 	return rc;
 }
 
+/* While a load is expected to fail (a hook set tried before a fallback),
+ * libbpf's warnings are kept here instead of printed, to name the cause in
+ * one line (libbpf_capture_end). */
+static char *capture_buf;
+static size_t capture_len;
+#define CAPTURE_MAX (256 * 1024)
+
+static void capture(const char *fmt, va_list ap)
+{
+	char line[4096];
+	size_t n;
+	char *p;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (capture_len + n + 1 > CAPTURE_MAX)
+		return;
+	p = realloc(capture_buf, capture_len + n + 1);
+	if (!p)
+		return;
+	capture_buf = p;
+	memcpy(capture_buf + capture_len, line, n + 1);
+	capture_len += n;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (capture_buf && level == LIBBPF_WARN) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		capture(fmt, copy);
+		va_end(copy);
+		/* -vv still shows everything, verifier logs included. */
+		if (verbosity < 2)
+			return 0;
+	}
 	if (level == LIBBPF_DEBUG && verbosity < 2)
 		return 0;
 	if (level == LIBBPF_INFO && verbosity < 1)
@@ -114,6 +149,99 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 void setup_libbpf_logging(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void libbpf_capture_begin(void)
+{
+	free(capture_buf);
+	capture_buf = calloc(1, 1);
+	capture_len = 0;
+}
+
+/* The line of a capture that says why a load failed, in order of how
+ * specific it is; "prog 'X': " kept where libbpf gives it. */
+static const char *const cause_marks[] = {
+	"extern (",				/* a kfunc or ksym the kernel lacks */
+	"failed to resolve CO-RE relocation",	/* a field or type the kernel lacks */
+	"failed to find kernel BTF type ID",	/* attach target missing */
+	"failed to find BTF for extern",
+};
+
+static void copy_line(char *out, size_t len, const char *start)
+{
+	size_t n = strcspn(start, "\n");
+
+	if (strncmp(start, "libbpf: ", 8) == 0) {
+		start += 8;
+		n -= 8;
+	}
+	snprintf(out, len, "%.*s", (int)n, start);
+}
+
+static const char *line_start(const char *buf, const char *p)
+{
+	while (p > buf && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+const char *libbpf_capture_end(char *out, size_t len)
+{
+	const char *buf = capture_buf, *p, *end, *q;
+	size_t i;
+
+	if (!out || !len)
+		goto done;
+	out[0] = '\0';
+	if (!buf || !*buf)
+		goto done;
+	for (i = 0; i < ARRAY_SIZE(cause_marks); i++) {
+		p = strstr(buf, cause_marks[i]);
+		if (p) {
+			copy_line(out, len, line_start(buf, p));
+			goto done;
+		}
+	}
+	/* A verifier rejection: its log's last words before the end marker,
+	 * past the statistics lines. */
+	end = strstr(buf, "-- END PROG LOAD LOG --");
+	if (end) {
+		q = line_start(buf, end);
+		while (q > buf) {
+			p = line_start(buf, q - 1);
+			if (strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+			    strncmp(p, "stack depth", 11) && strncmp(p, "-- BEGIN", 8) && q - p > 1) {
+				char v[512];
+
+				copy_line(v, sizeof(v), p);
+				p = strstr(buf, "prog '");
+				if (p) {
+					q = strchr(p + 6, '\'');
+					snprintf(out, len, "verifier rejected %.*s: %s",
+						 q ? (int)(q - p - 6) : 0, p + 6, v);
+				} else {
+					snprintf(out, len, "verifier: %s", v);
+				}
+				goto done;
+			}
+			q = p;
+		}
+	}
+	p = strstr(buf, "BPF program load failed");
+	if (p) {
+		copy_line(out, len, line_start(buf, p));
+		goto done;
+	}
+	/* The last line libbpf printed. */
+	q = buf + strlen(buf);
+	while (q > buf && q[-1] == '\n')
+		q--;
+	copy_line(out, len, line_start(buf, q));
+done:
+	free(capture_buf);
+	capture_buf = NULL;
+	capture_len = 0;
+	return out;
 }
 
 static bool has_caps(unsigned long long need)

@@ -35,6 +35,12 @@ bool report_flush(FILE *out);
 int finish_output(int rc);
 /* libbpf messages go through vlog: warnings always, debug with -vv. */
 void setup_libbpf_logging(void);
+/* Around a load that may fail for a reason worth one line: libbpf's
+ * warnings are held (shown as well at -vv); _end returns into OUT the line
+ * naming the cause (missing kfunc or field, missing attach target, the
+ * verifier's last words), "" when libbpf said nothing. */
+void libbpf_capture_begin(void);
+const char *libbpf_capture_end(char *out, size_t len);
 /* Root or CAP_BPF+CAP_PERFMON, and kernel BTF: one clear line and false. */
 bool check_bpf_prereqs(void);
 
