@@ -2,14 +2,18 @@
 /* memleakbpf shmem: attribute every page added to a shmem inode (tmpfs,
  * memfd, SysV, shared anonymous) to the task that caused it.
  *
- * Two hook sets, chosen by userspace (src/probe.c):
- *  - tracepoints (this kernel refuses fentry): a task's last movable page
+ * Three hook sets; userspace (src/shmem.c) loads the first that loads and
+ * attaches, in this order:
+ *  - fentry/fexit on the shmem functions, where the kernel allows it (the
+ *    only precise set on Debian 12's 6.1 and 6.12, which have no
+ *    memcg:mod_memcg_lruvec_state tracepoint);
+ *  - tracepoints (6.18 here refuses fentry): a task's last movable page
  *    allocation (kmem:mm_page_alloc) is taken as the new shmem folio when
  *    NR_SHMEM grows in that same task (memcg:mod_memcg_lruvec_state fires
  *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
  *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache
- *    (all BTF-typed tracepoints: nothing needs tracefs).
- *  - fentry/fexit on the shmem functions, where the kernel allows it.
+ *    (all BTF-typed tracepoints: nothing needs tracefs);
+ *  - mm_lru_insertion as last resort (writers may be wrong).
  * Each add or delete goes out as one ring-buffer record per folio;
  * userspace keeps the page table (see include/shmem.h for why).
  *
