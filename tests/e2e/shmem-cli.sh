@@ -51,18 +51,23 @@ on_exit "umount -l '$MNT'"
 CG=mlbpf-test-$$
 # The v1 memory hierarchy where one is mounted (this host); elsewhere
 # (cgroup2 only, as in a fresh VM) mount one for the test: the memory
-# controller moves to it while no v2 cgroup uses it.
+# controller moves to it while no v2 cgroup uses it.  Kernels built
+# without CONFIG_MEMCG_V1 (6.11+, e.g. Debian's 6.12) have none: the v1
+# checks are skipped there, saying so.
 V1ROOT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
 if [ -z "$V1ROOT" ]; then
-	V1ROOT=$TMP/memcg-v1
-	mkdir -p "$V1ROOT"
-	mount -t cgroup -o memory memcg-v1 "$V1ROOT" || { fail "mount a v1 memory hierarchy"; exit 1; }
-	V1MOUNTED=1
+	mkdir -p "$TMP/memcg-v1"
+	if mount -t cgroup -o memory memcg-v1 "$TMP/memcg-v1" 2>/dev/null; then
+		V1ROOT=$TMP/memcg-v1
+		V1MOUNTED=1
+	else
+		echo "SKIP: $TEST_NAME: v1 memory cgroup checks: no v1 memory controller on this kernel"
+	fi
 fi
-V1=$V1ROOT/$CG
+V1=${V1ROOT:+$V1ROOT/$CG}
 V2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/$CG
-mkdir "$V1" "$V2" || { fail "create cgroups"; exit 1; }
-on_exit "rmdir '$V1' '$V2'"
+mkdir $V1 "$V2" || { fail "create cgroups"; exit 1; }
+on_exit "rmdir $V1 '$V2'"
 # After the rmdir (cleanups run in order): a hierarchy with a cgroup left
 # in it outlives its unmount.
 [ -n "${V1MOUNTED:-}" ] && on_exit "umount '$V1ROOT'"
@@ -79,27 +84,28 @@ start() { # NAME ARGS...
 	eval "$n=$!"
 	on_exit "kill -KILL $!"
 }
-start V1T --cgroup "$V1" --mount "$MNT"
+[ -n "$V1" ] && start V1T --cgroup "$V1" --mount "$MNT"
 start V2T --cgroup "$V2" --mount "$MNT"
 start PT -p "$PID" --mount "$MNT"
 start MT --min-bytes 100k --mount "$MNT"
 start ST --stacks --mount "$MNT"
 start WT --max-writers 1 --mount "$MNT"
 # Start-up takes ~1 s here, far longer under emulation (TCG): poll.
-for f in V1T V2T PT MT ST WT; do wait_line "$TMP/$f.err" '^Tracing' 120; done
+TRACERS="${V1:+V1T }V2T PT MT ST WT"
+for f in $TRACERS; do wait_line "$TMP/$f.err" '^Tracing' 120; done
 
-bash -c "echo \$\$ >'$V1/cgroup.procs' && echo \$\$ >'$V2/cgroup.procs' && exec '$W' write '$MNT/incg' 65536" >/dev/null
+bash -c "${V1:+echo \$\$ >'$V1/cgroup.procs' && }echo \$\$ >'$V2/cgroup.procs' && exec '$W' write '$MNT/incg' 65536" >/dev/null
 # -l: the writer stays 300 ms, time enough to copy its mappings.
 "$W" -l write "$MNT/big" 204800 >/dev/null
 echo go >"$TMP/go"
 wait "$PID"
 
-for n in V1T V2T PT MT ST WT; do kill -INT "${!n}"; wait "${!n}"; done
+for n in $TRACERS; do kill -INT "${!n}"; wait "${!n}"; done
 paths() { jq_get "$TMP/$1.json" '[.inodes[].path | split("/") | last] | sort | join(",")'; }
-check_eq "--cgroup (v1 memory path) keeps only that cgroup's writer" incg "$(paths V1T)"
+[ -n "$V1" ] && check_eq "--cgroup (v1 memory path) keeps only that cgroup's writer" incg "$(paths V1T)"
 check_eq "--cgroup (v2 path) keeps only that cgroup's writer" incg "$(paths V2T)"
 check_eq "the cgroup is shown hierarchy-relative" "/$CG" \
-	"$(jq_get "$TMP/V1T.json" '.writers[0].cgroup')"
+	"$(jq_get "$TMP/V2T.json" '.writers[0].cgroup')"
 check_eq "-p keeps only that process" "bypid $PID" \
 	"$(jq_get "$TMP/PT.json" '"\([.inodes[].path | split("/") | last] | join(",")) \(.writers[0].pid)"')"
 check_eq "--min-bytes hides smaller inodes and writers" "big 1" \
