@@ -434,6 +434,31 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
 
 /* ---- fentry design (kernels that allow it) ---- */
 
+/* shmem_folio_id for a folio that is in the page cache (just added, or
+ * about to be removed): its mapping is a plain address_space, never tagged,
+ * so the chain is walked with BTF loads (the verifier makes each a guarded
+ * load) instead of one bpf_probe_read_kernel call per field. */
+static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
+					    __u64 *index)
+{
+	struct address_space *mapping = folio->mapping;
+	struct super_block *sb;
+	struct inode *host;
+
+	if (!mapping)
+		return false;
+	host = mapping->host;
+	if (!host)
+		return false;
+	sb = host->i_sb;
+	if (!sb || sb->s_magic != TMPFS_MAGIC)
+		return false;
+	*dev = sb->s_dev;
+	*ino = host->i_ino;
+	*index = folio->index;
+	return true;
+}
+
 /* The return value comes from bpf_get_func_ret(), not a BPF_PROG argument:
  * its position moves with the signature (6.1 has a sixth argument,
  * charge_mm, which 6.2+ dropped). */
@@ -441,13 +466,26 @@ SEC("fexit/shmem_add_to_page_cache")
 int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
 {
 	__u64 ino, idx, ret = 0;
-	__u32 dev;
+	struct alloc_slot *s;
+	__u32 dev, wid;
 
 	if (empty_progs)
 		return 0;
-	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0 || !shmem_folio_id(folio, &dev, &ino, &idx))
+	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0 || !cached_folio_id(folio, &dev, &ino, &idx))
 		return 0;
-	emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+	/* As in tp_lruvec_state: the writer id and the device are cached per
+	 * thread; interning a writer each time costs more than the rest. */
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+		return 0;
+	}
+	wid = cached_writer_id(ctx, s);
+	if (s->last_dev == dev && dev)
+		emit(SHMEM_EV_ADD, dev, ino, idx, folio_pages(folio), wid);
+	else if (emit_add(dev, ino, idx, folio_pages(folio), wid))
+		s->last_dev = dev;
 	return 0;
 }
 
@@ -460,7 +498,7 @@ int BPF_PROG(fe_remove_folio, struct folio *folio)
 
 	if (empty_progs)
 		return 0;
-	if (!shmem_folio_id(folio, &dev, &ino, &index))
+	if (!cached_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	emit(SHMEM_EV_DEL, dev, ino, index, folio_pages(folio), 0);
 	return 0;
