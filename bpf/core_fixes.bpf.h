@@ -38,4 +38,39 @@ static __always_inline __u64 mm_counter_read(struct mm_struct *mm, int member)
 	return v < 0 ? 0 : v;
 }
 
+/* folio->flags became memdesc_flags_t (a struct wrapping the word) in
+ * v6.18 ("mm: introduce memdesc_flags_t"); before, a plain unsigned long.
+ * A field relocation does not match a struct against an integer, so each
+ * layout gets its own flavour.  The word is the same either way. */
+struct folio___flags_ul {
+	unsigned long flags;
+};
+
+static __always_inline unsigned long folio_flags_word(struct folio *folio)
+{
+	unsigned long flags = 0;
+
+	if (bpf_core_field_exists(struct folio___flags_ul, flags))
+		bpf_probe_read_kernel(&flags, sizeof(flags), (void *)folio +
+				      bpf_core_field_offset(struct folio___flags_ul, flags));
+	else
+		bpf_probe_read_kernel(&flags, sizeof(flags), (void *)folio +
+				      bpf_core_field_offset(struct folio, flags));
+	return flags;
+}
+
+/* A large folio's order: its own byte folio->_folio_order before v6.4,
+ * the low byte of the first tail page's flags (folio->_flags_1) since
+ * (commit ebc1baf5c9b4 "mm: free up a word in the first tail page"). */
+struct folio___pre64 {
+	unsigned char _folio_order;
+};
+
+static __always_inline __u32 folio_order_large(struct folio *folio)
+{
+	if (bpf_core_field_exists(struct folio___pre64, _folio_order))
+		return BPF_CORE_READ((struct folio___pre64 *)folio, _folio_order);
+	return BPF_CORE_READ(folio, _flags_1) & 0xff;
+}
+
 #endif

@@ -2,14 +2,18 @@
 /* memleakbpf shmem: attribute every page added to a shmem inode (tmpfs,
  * memfd, SysV, shared anonymous) to the task that caused it.
  *
- * Two hook sets, chosen by userspace (src/probe.c):
- *  - tracepoints (this kernel refuses fentry): a task's last movable page
+ * Three hook sets; userspace (src/shmem.c) loads the first that loads and
+ * attaches, in this order:
+ *  - fentry/fexit on the shmem functions, where the kernel allows it (the
+ *    only precise set on Debian 12's 6.1 and 6.12, which have no
+ *    memcg:mod_memcg_lruvec_state tracepoint);
+ *  - tracepoints (6.18 here refuses fentry): a task's last movable page
  *    allocation (kmem:mm_page_alloc) is taken as the new shmem folio when
  *    NR_SHMEM grows in that same task (memcg:mod_memcg_lruvec_state fires
  *    synchronously inside shmem_add_to_page_cache, after folio->mapping and
  *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache
- *    (all BTF-typed tracepoints: nothing needs tracefs).
- *  - fentry/fexit on the shmem functions, where the kernel allows it.
+ *    (all BTF-typed tracepoints: nothing needs tracefs);
+ *  - mm_lru_insertion as last resort (writers may be wrong).
  * Each add or delete goes out as one ring-buffer record per folio;
  * userspace keeps the page table (see include/shmem.h for why).
  *
@@ -28,6 +32,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+#include "core_fixes.bpf.h"
 #include "shmem.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -37,6 +42,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define MAPPING_FLAGS 0x3UL
 
 const volatile bool want_stacks = false;
+/* Benchmark floor (scripts/bench-shmem): every program returns at once,
+ * so the cost of the hooks themselves can be told from ours.  Read-only
+ * data: the verifier drops the rest of each program as dead code. */
+const volatile bool empty_progs = false;
 
 /* Sized from options by userspace before load. */
 struct {
@@ -234,7 +243,13 @@ static __always_inline bool shmem_folio_id(struct folio *folio, __u32 *dev, __u6
 	return true;
 }
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* Weak: the kfunc exists from v6.2 (commit fd264ca02094 "bpf: Add a
+ * kfunc to type cast from bpf uapi ctx to kernel ctx"), and a strong
+ * extern that the kernel lacks fails the whole object at load, fentry
+ * programs included.  Only tp_lruvec_state calls it, and that tracepoint
+ * (memcg:mod_memcg_lruvec_state) exists only on kernels that have the
+ * kfunc: userspace never loads that program elsewhere. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* Same as shmem_folio_id for a folio known only as a number (kept in task
  * storage): the kernel's read-only cast (v6.2+) turns the field reads into
@@ -267,20 +282,17 @@ static __always_inline bool shmem_folio_id_fast(struct page *page, __u32 *dev, _
 	return true;
 }
 
-/* Page count of a folio: folio->flags holds PG_head for large folios and
- * the order sits in the low byte of the first tail's flags (_flags_1) since
- * v6.4 (commit ebc1baf5c9b4 "mm: free up a word in the first tail page"). */
+/* Page count of a folio: folio->flags holds PG_head for large folios;
+ * the order is folio->_folio_order before v6.4 and the low byte of the
+ * first tail's flags (_flags_1) since (see core_fixes.bpf.h). */
 static __always_inline __u32 folio_pages(struct folio *folio)
 {
-	unsigned long flags = 0, flags1 = 0;
 	int head = bpf_core_enum_value(enum pageflags, PG_head);
+	unsigned long flags = folio_flags_word(folio);
 
-	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)folio +
-			      bpf_core_field_offset(struct folio, flags));
 	if (!(flags & (1UL << head)))
 		return 1;
-	flags1 = BPF_CORE_READ(folio, _flags_1);
-	return 1u << (flags1 & 0xff);
+	return 1u << folio_order_large(folio);
 }
 
 /* False when the device could not be recorded (the add is then dropped:
@@ -305,6 +317,9 @@ int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, in
 {
 	struct alloc_slot *s;
 
+	if (empty_progs)
+		return 0;
+
 	/* shmem folios come from GFP_HIGHUSER_MOVABLE; slab pages taken on
 	 * the way (xarray nodes) are unmovable and must not replace them. */
 	if (!page || migratetype != bpf_core_enum_value(enum migratetype, MIGRATE_MOVABLE))
@@ -326,6 +341,9 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 	struct page *page;
 	__u64 ino, index;
 	__u32 dev, order;
+
+	if (empty_progs)
+		return 0;
 
 	if (item != bpf_core_enum_value(enum node_stat_item, NR_SHMEM))
 		return 0;
@@ -371,11 +389,14 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 SEC("tp_btf/mm_filemap_delete_from_page_cache")
 int BPF_PROG(tp_delete, struct folio *folio)
 {
-	struct address_space *mapping = folio->mapping;
+	struct address_space *mapping;
 	struct inode *host;
 	struct super_block *sb;
 	__u32 dev;
 
+	if (empty_progs)
+		return 0;
+	mapping = folio->mapping;
 	if (!mapping)
 		return 0;
 	host = mapping->host;
@@ -401,6 +422,9 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
 	__u64 ino, index;
 	__u32 dev;
 
+	if (empty_progs)
+		return 0;
+
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	count(SHC_LRU_ADDED, 1);
@@ -410,40 +434,90 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
 
 /* ---- fentry design (kernels that allow it) ---- */
 
-SEC("fexit/shmem_add_to_page_cache")
-int BPF_PROG(fx_add_to_page_cache, struct folio *folio, struct address_space *mapping,
-	     unsigned long index, void *expected, gfp_t gfp, int ret)
+/* shmem_folio_id for a folio that is in the page cache (just added, or
+ * about to be removed): its mapping is a plain address_space, never tagged,
+ * so the chain is walked with BTF loads (the verifier makes each a guarded
+ * load) instead of one bpf_probe_read_kernel call per field. */
+static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
+					    __u64 *index)
 {
-	__u64 ino, idx;
-	__u32 dev;
+	struct address_space *mapping = folio->mapping;
+	struct super_block *sb;
+	struct inode *host;
 
-	if (ret != 0 || !shmem_folio_id(folio, &dev, &ino, &idx))
+	if (!mapping)
+		return false;
+	host = mapping->host;
+	if (!host)
+		return false;
+	sb = host->i_sb;
+	if (!sb || sb->s_magic != TMPFS_MAGIC)
+		return false;
+	*dev = sb->s_dev;
+	*ino = host->i_ino;
+	*index = folio->index;
+	return true;
+}
+
+/* The return value comes from bpf_get_func_ret(), not a BPF_PROG argument:
+ * its position moves with the signature (6.1 has a sixth argument,
+ * charge_mm, which 6.2+ dropped). */
+SEC("fexit/shmem_add_to_page_cache")
+int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
+{
+	__u64 ino, idx, ret = 0;
+	struct alloc_slot *s;
+	__u32 dev, wid;
+
+	if (empty_progs)
 		return 0;
-	emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0 || !cached_folio_id(folio, &dev, &ino, &idx))
+		return 0;
+	/* As in tp_lruvec_state: the writer id and the device are cached per
+	 * thread; interning a writer each time costs more than the rest. */
+	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+		return 0;
+	}
+	wid = cached_writer_id(ctx, s);
+	if (s->last_dev == dev && dev)
+		emit(SHMEM_EV_ADD, dev, ino, idx, folio_pages(folio), wid);
+	else if (emit_add(dev, ino, idx, folio_pages(folio), wid))
+		s->last_dev = dev;
 	return 0;
 }
 
 /* Entry, not exit: the folio still has its mapping here. */
 SEC("fentry/__filemap_remove_folio")
-int BPF_PROG(fe_remove_folio, struct folio *folio, void *shadow)
+int BPF_PROG(fe_remove_folio, struct folio *folio)
 {
 	__u64 ino, index;
 	__u32 dev;
 
-	if (!shmem_folio_id(folio, &dev, &ino, &index))
+	if (empty_progs)
+		return 0;
+	if (!cached_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	emit(SHMEM_EV_DEL, dev, ino, index, folio_pages(folio), 0);
 	return 0;
 }
 
 /* Swap-out keeps the page counted (st_blocks still includes it) but marks
- * it, so the report can show it as swapped rather than resident. */
+ * it, so the report can show it as swapped rather than resident.  Before
+ * v6.16 the function is shmem_writepage(struct page *, wbc) (userspace
+ * retargets this program): the page passed is the folio's head, whose
+ * first words are the folio's. */
 SEC("fentry/shmem_writeout")
 int BPF_PROG(fe_writeout, struct folio *folio)
 {
 	__u64 ino, index;
-	__u32 dev, nr = folio_pages(folio);
+	__u32 dev, nr;
 
+	if (empty_progs)
+		return 0;
+	nr = folio_pages(folio);
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	count(SHC_SWAPPED, nr);
@@ -451,15 +525,19 @@ int BPF_PROG(fe_writeout, struct folio *folio)
 	return 0;
 }
 
+/* foliop through bpf_get_func_arg(): 6.1's verifier refuses a typed
+ * context load of a pointer to a pointer ("invalid bpf_context access"). */
 SEC("fexit/shmem_swapin_folio")
-int BPF_PROG(fx_swapin_folio, struct inode *inode, unsigned long index, struct folio **foliop,
-	     int sgp, gfp_t gfp, struct vm_area_struct *vma, void *fault_type, int ret)
+int BPF_PROG(fx_swapin_folio)
 {
 	struct folio *folio;
-	__u64 ino, idx;
+	__u64 ino, idx, ret = 0, foliop = 0;
 	__u32 dev;
 
-	if (ret != 0 || bpf_probe_read_kernel(&folio, sizeof(folio), foliop) || !folio)
+	if (empty_progs)
+		return 0;
+	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0 || bpf_get_func_arg(ctx, 2, &foliop) ||
+	    bpf_probe_read_kernel(&folio, sizeof(folio), (void *)foliop) || !folio)
 		return 0;
 	if (!shmem_folio_id(folio, &dev, &ino, &idx))
 		return 0;

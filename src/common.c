@@ -99,81 +99,42 @@ int finish_output(int rc)
 	return rc;
 }
 
-/* Why the last load failed, kept from libbpf's warnings even when they are
- * not shown: "program P: <the verifier's last words>", or libbpf's own last
- * warning (an extern not found, a CO-RE relocation). */
-static char load_failure[320];
+/* While a load is expected to fail (a hook set tried before a fallback),
+ * libbpf's warnings are kept here instead of printed, to name the cause in
+ * one line (libbpf_capture_end). */
+static char *capture_buf;
+static size_t capture_len;
+#define CAPTURE_MAX (256 * 1024)
 
-/* A verifier log line that is a program dump, not a reason. */
-static bool verifier_dump_line(const char *l, size_t n)
+static void capture(const char *fmt, va_list ap)
 {
-	return n == 0 || (l[0] >= '0' && l[0] <= '9') || l[0] == ';' || l[0] == ' ' ||
-	       strncmp(l, "processed ", 10) == 0 || strncmp(l, "from ", 5) == 0 ||
-	       strncmp(l, "last_idx", 8) == 0 || strncmp(l, "Validating ", 11) == 0 ||
-	       strncmp(l, "Func#", 5) == 0;
-}
+	char line[4096];
+	size_t n;
+	char *p;
 
-static void note_load_failure(const char *msg)
-{
-	const char *log = strstr(msg, "-- BEGIN PROG LOAD LOG --\n");
-	const char *reasons[2] = { NULL, NULL };
-	size_t lens[2] = { 0, 0 };
-	const char *l, *nl, *q;
-
-	if (!log) {
-		/* libbpf's summaries after the real reason ("failed to load
-		 * object", "... skeleton") would hide it. */
-		if (strstr(msg, "failed to load"))
-			return;
-		if (strncmp(msg, "libbpf: ", 8) == 0)
-			msg += 8;
-		snprintf(load_failure, sizeof(load_failure), "%.*s", (int)strcspn(msg, "\n"), msg);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (capture_len + n + 1 > CAPTURE_MAX)
 		return;
-	}
-	/* The verifier's last two non-dump lines say why. */
-	for (l = log + strlen("-- BEGIN PROG LOAD LOG --\n"); *l; l = nl + 1) {
-		nl = strchr(l, '\n');
-		if (!nl || strncmp(l, "-- END PROG LOAD LOG --", 23) == 0)
-			break;
-		if (verifier_dump_line(l, nl - l))
-			continue;
-		reasons[0] = reasons[1];
-		lens[0] = lens[1];
-		reasons[1] = l;
-		lens[1] = nl - l;
-	}
-	q = strstr(msg, "prog '");
-	snprintf(load_failure, sizeof(load_failure), "program %.*s: %.*s%s%.*s",
-		 q ? (int)strcspn(q + 6, "'") : 1, q ? q + 6 : "?",
-		 (int)lens[0], reasons[0] ? reasons[0] : "",
-		 reasons[0] ? "; " : "", (int)lens[1], reasons[1] ? reasons[1] : "");
-}
-
-const char *bpf_load_failure(void)
-{
-	return load_failure;
-}
-
-void load_error(const char *what, int err)
-{
-	if (load_failure[0])
-		err_msg("cannot load the %s: %s: %s (-vv shows the whole verifier log)", what,
-			strerror(err < 0 ? -err : err), load_failure);
-	else
-		err_msg("cannot load the %s: %s (-vv shows libbpf's log)", what,
-			strerror(err < 0 ? -err : err));
+	p = realloc(capture_buf, capture_len + n + 1);
+	if (!p)
+		return;
+	capture_buf = p;
+	memcpy(capture_buf + capture_len, line, n + 1);
+	capture_len += n;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_WARN) {
-		char msg[4096];
-		va_list cp;
+	if (capture_buf && level == LIBBPF_WARN) {
+		va_list copy;
 
-		va_copy(cp, ap);
-		vsnprintf(msg, sizeof(msg), fmt, cp);
-		va_end(cp);
-		note_load_failure(msg);
+		va_copy(copy, ap);
+		capture(fmt, copy);
+		va_end(copy);
+		/* -vv still shows everything, verifier logs included. */
+		if (verbosity < 2)
+			return 0;
 	}
 	if (level == LIBBPF_DEBUG && verbosity < 2)
 		return 0;
@@ -185,9 +146,115 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+void load_error(const char *what, int err)
+{
+	char why[320];
+
+	libbpf_capture_end(why, sizeof(why));
+	if (why[0])
+		err_msg("cannot load the %s: %s: %s (-vv shows the whole verifier log)", what,
+			strerror(err < 0 ? -err : err), why);
+	else
+		err_msg("cannot load the %s: %s (-vv shows libbpf's log)", what,
+			strerror(err < 0 ? -err : err));
+}
+
 void setup_libbpf_logging(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void libbpf_capture_begin(void)
+{
+	free(capture_buf);
+	capture_buf = calloc(1, 1);
+	capture_len = 0;
+}
+
+/* The line of a capture that says why a load failed, in order of how
+ * specific it is; "prog 'X': " kept where libbpf gives it. */
+static const char *const cause_marks[] = {
+	"extern (",				/* a kfunc or ksym the kernel lacks */
+	"failed to resolve CO-RE relocation",	/* a field or type the kernel lacks */
+	"failed to find kernel BTF type ID",	/* attach target missing */
+	"failed to find BTF for extern",
+};
+
+static void copy_line(char *out, size_t len, const char *start)
+{
+	size_t n = strcspn(start, "\n");
+
+	if (strncmp(start, "libbpf: ", 8) == 0) {
+		start += 8;
+		n -= 8;
+	}
+	snprintf(out, len, "%.*s", (int)n, start);
+}
+
+static const char *line_start(const char *buf, const char *p)
+{
+	while (p > buf && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+const char *libbpf_capture_end(char *out, size_t len)
+{
+	const char *buf = capture_buf, *p, *end, *q;
+	size_t i;
+
+	if (!out || !len)
+		goto done;
+	out[0] = '\0';
+	if (!buf || !*buf)
+		goto done;
+	for (i = 0; i < ARRAY_SIZE(cause_marks); i++) {
+		p = strstr(buf, cause_marks[i]);
+		if (p) {
+			copy_line(out, len, line_start(buf, p));
+			goto done;
+		}
+	}
+	/* A verifier rejection: its log's last words before the end marker,
+	 * past the statistics lines. */
+	end = strstr(buf, "-- END PROG LOAD LOG --");
+	if (end) {
+		q = line_start(buf, end);
+		while (q > buf) {
+			p = line_start(buf, q - 1);
+			if (strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+			    strncmp(p, "stack depth", 11) && strncmp(p, "-- BEGIN", 8) && q - p > 1) {
+				char v[512];
+
+				copy_line(v, sizeof(v), p);
+				p = strstr(buf, "prog '");
+				if (p) {
+					q = strchr(p + 6, '\'');
+					snprintf(out, len, "verifier rejected %.*s: %s",
+						 q ? (int)(q - p - 6) : 0, p + 6, v);
+				} else {
+					snprintf(out, len, "verifier: %s", v);
+				}
+				goto done;
+			}
+			q = p;
+		}
+	}
+	p = strstr(buf, "BPF program load failed");
+	if (p) {
+		copy_line(out, len, line_start(buf, p));
+		goto done;
+	}
+	/* The last line libbpf printed. */
+	q = buf + strlen(buf);
+	while (q > buf && q[-1] == '\n')
+		q--;
+	copy_line(out, len, line_start(buf, q));
+done:
+	free(capture_buf);
+	capture_buf = NULL;
+	capture_len = 0;
+	return out;
 }
 
 static bool has_caps(unsigned long long need)

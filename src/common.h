@@ -35,11 +35,14 @@ bool report_flush(FILE *out);
 int finish_output(int rc);
 /* libbpf messages go through vlog: warnings always, debug with -vv. */
 void setup_libbpf_logging(void);
-/* After a failed skeleton load: why, in one line ("program P: <verifier's
- * reason>", or libbpf's last warning), or "" when libbpf said nothing. */
-const char *bpf_load_failure(void);
-/* err_msg("cannot load the BPF programs: <errno>: <why>") for a failed
- * skeleton load, pointing at -vv for the whole verifier log. */
+/* Around a load that may fail for a reason worth one line: libbpf's
+ * warnings are held (shown as well at -vv); _end returns into OUT the line
+ * naming the cause (missing kfunc or field, missing attach target, the
+ * verifier's last words), "" when libbpf said nothing. */
+void libbpf_capture_begin(void);
+const char *libbpf_capture_end(char *out, size_t len);
+/* After libbpf_capture_begin() and a failed skeleton load: err_msg("cannot
+ * load the WHAT: <errno>: <cause>"), pointing at -vv for the whole log. */
 void load_error(const char *what, int err);
 /* Root or CAP_BPF+CAP_PERFMON, and kernel BTF: one clear line and false. */
 bool check_bpf_prereqs(void);

@@ -533,11 +533,13 @@ int cmd_kernel(int argc, char **argv)
 		goto cleanup;
 	}
 
+	libbpf_capture_begin();
 	err = kmem_bpf__load(skel);
 	if (err) {
 		load_error("BPF programs", err);
 		goto cleanup;
 	}
+	libbpf_capture_end(NULL, 0);
 	kmem_sysinfo_read(&rep.start);
 	for (i = 0; i < nhooks; i++) {
 		if (!hooks[i].used)

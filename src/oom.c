@@ -417,11 +417,14 @@ retry:
 		oom_bpf__destroy(skel);
 		return err;
 	}
+	libbpf_capture_begin();
 	err = oom_bpf__load(skel);
 	if (err && fentry) {
+		char why[320];
+
 		/* probed fine, failed for real: the tracepoints still work */
 		vlog(1, "fentry programs failed to load (%s: %s): tracepoints only",
-		     strerror(-err), bpf_load_failure());
+		     strerror(-err), libbpf_capture_end(why, sizeof(why)));
 		oom_bpf__destroy(skel);
 		fentry = false;
 		goto retry;
@@ -431,6 +434,7 @@ retry:
 		oom_bpf__destroy(skel);
 		return err;
 	}
+	libbpf_capture_end(NULL, 0);
 	err = oom_bpf__attach(skel);
 	if (err) {
 		err_msg("cannot attach the oom BPF programs: %s", strerror(-err));

@@ -4,6 +4,7 @@
 #define MEMLEAKBPF_PROBE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* True when an fentry program on kernel function `func` loads and attaches
  * (this machine: EPERM for every function; production kernels: usually
@@ -53,4 +54,15 @@ enum shmem_hookset {
 	SHMEM_HOOKS_TRACEPOINT,	/* mm_page_alloc + NR_SHMEM at mod_memcg_lruvec_state */
 	SHMEM_HOOKS_LRU,	/* mm_lru_insertion: writer may be wrong (no memcg) */
 };
-enum shmem_hookset probe_shmem_hooks(void);
+const char *shmem_hookset_name(enum shmem_hookset set);
+/* Whether the attach points of SET exist on this kernel (BTF, memory
+ * controller); false with the reason in WHY.  Whether its programs load
+ * is found by loading them (src/shmem.c). */
+bool probe_shmem_hookset(enum shmem_hookset set, char *why, size_t len);
+/* The swap-out function's name on this kernel (shmem_writeout or, before
+ * the folio conversion, shmem_writepage), NULL if neither is in BTF. */
+const char *probe_shmem_writeout_func(void);
+/* Both swap functions exist in BTF. */
+bool probe_shmem_swap_funcs(void);
+/* -v lines: what each hook of SET in use does. */
+void probe_report_shmem_hooks(enum shmem_hookset set, bool swap);

@@ -87,8 +87,10 @@ static void usage(FILE *out)
 "      --ring-size N     BPF-to-userspace event buffer (default %lluM); a full\n"
 "                        buffer loses events, counted as drops\n"
 "      --hooks SET       force a hook set: fentry, tracepoint or lru (default:\n"
-"                        the most precise one that loads)\n"
-"  -v, --verbose         say which hooks are in use (-vv: libbpf debug)\n"
+"                        the first that loads, in that order; also from the\n"
+"                        environment as SHMEM_HOOKS=SET)\n"
+"  -v, --verbose         say which hook set is in use and why the others were\n"
+"                        not (-vv: libbpf debug, verifier logs)\n"
 "  -h, --help            this text\n"
 "\n"
 "EXAMPLES:\n"
@@ -99,12 +101,30 @@ static void usage(FILE *out)
 		env.max_pages, env.max_writers, env.max_stacks, env.ring_size >> 20);
 }
 
+static int parse_hookset(const char *name)
+{
+	if (strcmp(name, "fentry") == 0)
+		env.hooks = SHMEM_HOOKS_FENTRY;
+	else if (strcmp(name, "tracepoint") == 0)
+		env.hooks = SHMEM_HOOKS_TRACEPOINT;
+	else if (strcmp(name, "lru") == 0)
+		env.hooks = SHMEM_HOOKS_LRU;
+	else {
+		err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv)
 {
 	unsigned long long v;
 	struct stat st;
 	int opt, err;
 
+	/* Tests pin the hook set for a whole run; --hooks wins over it. */
+	if (getenv("SHMEM_HOOKS") && *getenv("SHMEM_HOOKS") && parse_hookset(getenv("SHMEM_HOOKS")))
+		return -EINVAL;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+p:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -162,16 +182,8 @@ static int parse_args(int argc, char **argv)
 				;
 			break;
 		case OPT_HOOKS:
-			if (strcmp(optarg, "fentry") == 0)
-				env.hooks = SHMEM_HOOKS_FENTRY;
-			else if (strcmp(optarg, "tracepoint") == 0)
-				env.hooks = SHMEM_HOOKS_TRACEPOINT;
-			else if (strcmp(optarg, "lru") == 0)
-				env.hooks = SHMEM_HOOKS_LRU;
-			else {
-				err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", optarg);
+			if (parse_hookset(optarg))
 				return -EINVAL;
-			}
 			break;
 		case 'v':
 			verbosity++;
@@ -634,20 +646,28 @@ static int report(struct shmem_bpf *skel)
 	return err;
 }
 
-/* open -> size -> choose programs -> load -> attach, for one hook set. */
-static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks)
+/* open -> size -> choose programs -> load -> attach, for one hook set.
+ * On failure WHY names the cause (libbpf's own line for it). */
+static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks, bool swap, char *why,
+		       size_t len)
 {
+	const char *writeout = swap ? probe_shmem_writeout_func() : NULL;
 	struct shmem_bpf *skel;
 	int err;
 
 	*out = NULL;
+	why[0] = '\0';
 	skel = shmem_bpf__open();
 	if (!skel) {
 		err = -errno;
-		err_msg("cannot open the BPF object: %s", strerror(-err));
+		snprintf(why, len, "cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
 	skel->rodata->want_stacks = env.stacks;
+	/* Benchmark floor: the same hooks, each program returning at once. */
+	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
+				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
+				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
 	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
 	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
 	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
@@ -659,24 +679,90 @@ static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks)
 	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
 	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
 	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && swap_known);
+	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && writeout);
 	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
-				  hooks == SHMEM_HOOKS_FENTRY && swap_known);
-
-	err = shmem_bpf__load(skel);
-	if (err) {
-		load_error("BPF programs", err);
+				  hooks == SHMEM_HOOKS_FENTRY && writeout);
+	if (hooks == SHMEM_HOOKS_FENTRY && writeout &&
+	    bpf_program__set_attach_target(skel->progs.fe_writeout, 0, writeout)) {
+		snprintf(why, len, "cannot target %s", writeout);
+		err = -EINVAL;
 		goto fail;
 	}
-	err = shmem_bpf__attach(skel);
+
+	libbpf_capture_begin();
+	err = shmem_bpf__load(skel);
+	if (!err)
+		err = shmem_bpf__attach(skel);
+	libbpf_capture_end(why, len);
 	if (err) {
-		err_msg("cannot attach the BPF programs: %s", strerror(-err));
+		/* The kernel's bare answer when libbpf said nothing (fentry
+		 * refused with EPERM and an empty verifier log). */
+		if (!why[0])
+			snprintf(why, len, "%s", strerror(-err));
+		else if (err == -524)
+			/* ENOTSUPP, kernel-internal, has no strerror text: e.g.
+			 * a 6.1 trampoline refuses a function of 7 arguments. */
+			snprintf(why + strlen(why), len - strlen(why), " (ENOTSUPP)");
+		else if (!strstr(why, strerror(-err)))
+			snprintf(why + strlen(why), len - strlen(why), " (%s)", strerror(-err));
 		goto fail;
 	}
 	*out = skel;
 	return 0;
 fail:
 	shmem_bpf__destroy(skel);
+	return err ? err : -EINVAL;
+}
+
+/* The first hook set that loads and attaches, in order of precision (or
+ * only the one --hooks names).  -v says why each earlier set was passed
+ * over; when none loads, one error line gives every set's reason. */
+static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
+{
+	static const enum shmem_hookset order[] = { SHMEM_HOOKS_FENTRY, SHMEM_HOOKS_TRACEPOINT,
+						    SHMEM_HOOKS_LRU };
+	char why[512], all[1600] = "";
+	size_t i, n = env.hooks ? 1 : ARRAY_SIZE(order);
+	int err = -ENOENT;
+
+	for (i = 0; i < n; i++) {
+		enum shmem_hookset set = env.hooks ? (enum shmem_hookset)env.hooks : order[i];
+		const char *name = shmem_hookset_name(set);
+		bool swap = false;
+
+		if (!probe_shmem_hookset(set, why, sizeof(why))) {
+			err = -ENOENT;
+		} else {
+			swap = set == SHMEM_HOOKS_FENTRY && probe_shmem_swap_funcs();
+			err = start_hooks(skel, set, swap, why, sizeof(why));
+			/* Swap-out and swap-in are extras: without them the
+			 * page counts are still exact while nothing swaps. */
+			if (err && swap) {
+				char why_swap[512];
+
+				snprintf(why_swap, sizeof(why_swap), "%s", why);
+				swap = false;
+				err = start_hooks(skel, set, swap, why, sizeof(why));
+				if (!err)
+					probe_report("fentry swap-out/swap-in", "refused", why_swap);
+			}
+		}
+		if (!err) {
+			swap_known = swap;
+			*hooks = set;
+			vlog(1, "hook set %s: in use%s", name, env.hooks ? " (forced by --hooks or SHMEM_HOOKS)" : "");
+			probe_report_shmem_hooks(set, swap);
+			return 0;
+		}
+		vlog(1, "hook set %s: rejected (%s)", name, why);
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s: %s",
+			 all[0] ? "; " : "", name, why);
+	}
+	if (env.hooks)
+		err_msg("cannot load the BPF programs of --hooks %s: %s",
+			shmem_hookset_name((enum shmem_hookset)env.hooks), why);
+	else
+		err_msg("cannot load the BPF programs of any shmem hook set: %s", all);
 	return err;
 }
 
@@ -687,7 +773,7 @@ int cmd_shmem(int argc, char **argv)
 {
 	struct shmem_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	enum shmem_hookset hooks;
+	enum shmem_hookset hooks = SHMEM_HOOKS_NONE;
 	unsigned long long reports = 0, next_ns;
 	int err;
 
@@ -704,31 +790,8 @@ int cmd_shmem(int argc, char **argv)
 		return EXIT_RUNTIME;
 	setup_libbpf_logging();
 
-	if (env.hooks) {
-		hooks = env.hooks;
-		probe_report("set", "forced by --hooks", NULL);
-	} else {
-		hooks = probe_shmem_hooks();
-	}
-	swap_known = hooks == SHMEM_HOOKS_FENTRY && probe_fentry("shmem_writeout") &&
-		     probe_fentry("shmem_swapin_folio");
-	if (hooks == SHMEM_HOOKS_NONE) {
-		err_msg("no usable hook: neither fentry on shmem_add_to_page_cache nor the "
-			"mm_page_alloc/mod_memcg_lruvec_state/filemap tracepoints load here");
-		err = -ENOENT;
-		goto cleanup;
-	}
-
 	table.max = env.max_pages;
-	err = start_hooks(&skel, hooks);
-	/* fentry loading in the probe does not promise that these programs
-	 * verify on this kernel's function signatures: fall back. */
-	if (err && hooks == SHMEM_HOOKS_FENTRY && !env.hooks) {
-		warn_msg("falling back to the tracepoint hooks");
-		swap_known = false;
-		hooks = SHMEM_HOOKS_TRACEPOINT;
-		err = start_hooks(&skel, hooks);
-	}
+	err = choose_hooks(&skel, &hooks);
 	if (err)
 		goto cleanup;
 	sh_stack_fd = bpf_map__fd(skel->maps.stacks);

@@ -345,11 +345,13 @@ int cmd_user(int argc, char **argv)
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_exit, ML_BPF_TRACE_UPROBE_MULTI);
 	}
+	libbpf_capture_begin();
 	err = memleak_bpf__load(skel);
 	if (err) {
 		load_error("BPF programs", err);
 		goto cleanup;
 	}
+	libbpf_capture_end(NULL, 0);
 	err = umodules_init(&ms, skel, t.pid);
 	if (err)
 		goto cleanup;

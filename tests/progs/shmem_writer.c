@@ -62,8 +62,10 @@ static void hold_in_child(void)
 		/* Let the test's $(...) see end of file. */
 		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
 			_exit(1);
-		/* Outlive the writer, not the test. */
-		alarm(300);
+		/* Outlive the writer, not the test: the test kills it; this is
+		 * the net if the test dies first.  Generous, since one run of
+		 * shmem-accounting takes ~8 minutes in an emulated VM (TCG). */
+		alarm(3600);
 		for (;;)
 			pause();
 	}
