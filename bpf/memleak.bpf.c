@@ -589,7 +589,10 @@ static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct 
 static __always_inline struct ml_stack *stack_of(struct thread_state *ts, __u64 hash)
 {
 	struct ml_stack *s = bpf_map_lookup_elem(&stacks, &hash);
-	long err;
+	/* int, not long: before 6.4 ("bpf: return long from bpf_map_ops
+	 * funcs") an inlined map update returns its error in eax only, and
+	 * 6.1's -EEXIST read as a long is 4294967279. */
+	int err;
 
 	if (s)
 		return s;
@@ -620,7 +623,7 @@ static __always_inline void record_alloc(struct thread_state *ts, struct task_st
 {
 	struct ml_alloc a = { .size = size, .ts_ns = record_time ? bpf_ktime_get_ns() : 0 }, *old;
 	struct ml_stack *s;
-	long err;
+	int err; /* int: see stack_of() */
 
 	a.stack_hash = unwind(ts, task, kind, PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs));
 	s = stack_of(ts, a.stack_hash);

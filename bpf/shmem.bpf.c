@@ -301,8 +301,9 @@ static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr
 {
 	__u8 one = 1;
 
+	/* (int): before 6.4 a map update's error comes back in eax only */
 	if (!bpf_map_lookup_elem(&devs, &dev) &&
-	    bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
+	    (int)bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
 		count(SHC_DROP_EVENTS, nr);
 		return false;
 	}

@@ -33,10 +33,12 @@ read -r SHMID SHMPID < <("$PROGS/why_shm" $((32 * MiB)))
 
 # Started in the background; each prints "ready" after its first step.
 wait_ready() { local i; for i in $(seq 100); do grep -q ready "$1" && return; sleep 0.1; done; }
-"$PROGS/why_heap" heap $((2 * MiB)) 100 $((256 * MiB)) >"$TMP/heap.out" &
+# Their pace is slowed by TEST_TIME_SCALE: under TCG the test reaches
+# --watch later, and a grower that already hit its cap would grow no more.
+"$PROGS/why_heap" heap $((2 * MiB)) $((100 * SCALE)) $((384 * MiB)) >"$TMP/heap.out" &
 HEAPPID=$!
 on_exit "kill $HEAPPID"
-"$PROGS/why_heap" virt $((64 * MiB)) 50 $((16384 * MiB)) >"$TMP/virt.out" &
+"$PROGS/why_heap" virt $((64 * MiB)) $((50 * SCALE)) $((16384 * MiB)) >"$TMP/virt.out" &
 VIRTPID=$!
 on_exit "kill $VIRTPID"
 wait_ready "$TMP/heap.out"
@@ -103,11 +105,14 @@ check "text report shows the hostile file name sanitized" grep -qF 'big file\n\x
 
 # --watch: growth per category and trend findings.
 # A file on the tmpfs grows by 48 MiB while watching.
-# It starts after the first sample (taken at once) and ends before the last.
-(sleep 0.6; for i in 1 2 3 4 5 6; do dd if=/dev/zero bs=1M count=8 status=none >>"$MNT/grow"; sleep 0.05; done) &
+# It starts once the first report is out (its sample taken) and ends well
+# before the last (the interval is TEST_TIME_SCALE seconds).
 W=$TMP/watch.json
-"$MEMLEAKBPF" why --json -w 1 -c 2 -n 1000 -g 8M >"$W" 2>/dev/null
-wait $!
+"$MEMLEAKBPF" why --json -w "$SCALE" -c 2 -n 1000 -g 8M >"$W" 2>/dev/null &
+watcher=$!
+wait_line "$W" '"growth"' 30 || fail "--watch: first report" "nothing in 30 s"
+for i in 1 2 3 4 5 6; do dd if=/dev/zero bs=1M count=8 status=none >>"$MNT/grow"; done
+wait $watcher
 check_eq "--watch -c 2 prints two reports" 2 "$(wc -l <"$W")"
 check "--watch reports elapsed time and growth" jq -e '.elapsed > 1.5 and (.growth | length) > 10' <(tail -n 1 "$W")
 check_ge "--watch: heap growth measured" $((16 * MiB)) "$(jq_get "$W" ".processes[] | select(.pid == $HEAPPID) | .growth.private_anon")"
