@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
+
 struct ksyms {
 	struct ksym *syms;
 	size_t n, cap;
@@ -92,7 +94,13 @@ struct ksyms *ksyms_load(const char *path)
 		ks->n++;
 	}
 	fclose(f);
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	/* No symbols (addresses hidden: kptr_restrict without CAP_SYSLOG)
+	 * leaves syms NULL, which qsort must not see. */
+	if (ks->n)
+		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	else
+		warn_msg("kernel symbol addresses are hidden from us (kptr_restrict; CAP_SYSLOG "
+			 "shows them): kernel frames print as addresses");
 	return ks;
 err:
 	if (f)

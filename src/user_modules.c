@@ -209,12 +209,27 @@ static int open_mapped(struct umodules *ms, const struct ml_module_event *ev, ch
 	return fd;
 }
 
-static void set_path(struct umodule *m, const char *path)
+/* The module's path; where none was found (a mapping captured by its
+ * kernel file reference alone, e.g. dlopen then exit at once), the name the
+ * kernel gives the kept descriptor, without " (deleted)": never "". */
+static void set_path(struct umodule *m, const char *path, int fd)
 {
+	char link[PATH_MAX], self[64];
 	const char *slash;
+	ssize_t n;
 
+	if (!*path && fd >= 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		n = readlink(self, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = 0;
+			if (n > 10 && strcmp(link + n - 10, " (deleted)") == 0)
+				link[n - 10] = 0;
+			path = link;
+		}
+	}
 	free(m->path);
-	m->path = strdup(path);
+	m->path = *path ? strdup(path) : NULL;
 	slash = m->path ? strrchr(m->path, '/') : NULL;
 	m->name = slash ? slash + 1 : m->path;
 }
@@ -289,8 +304,8 @@ static struct umodule *register_file(struct umodules *ms, __u64 dev, __u64 ino, 
 		close(fd);
 		return NULL;
 	}
+	set_path(m, path, fd);
 	keep_fd(ms, m, fd);
-	set_path(m, path);
 	load_rows(ms, m);
 	return m;
 }
@@ -491,7 +506,7 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 	if (fd < 0 && ms->mountinfo)
 		fd = find_in_mounts(ev, ms->mountinfo, ms->root_fd, path, sizeof(path));
 	if (fd >= 0) {
-		set_path(m, path);
+		set_path(m, path, fd);
 		keep_fd(ms, m, fd);
 	} else {
 		ms->unresolved++;

@@ -30,7 +30,7 @@ check "--folded: malloc line with bytes" grep -Eq '^leaky;.*;main;leak_malloc;ma
 check_eq "--folded: every line is 'frames weight'" 0 "$(grep -cvE '^[^ ].*;[a-z_]+ [0-9]+$' "$TMP/folded")"
 
 "$MEMLEAKBPF" -c "$PROGS/leaky" >"$TMP/text" 2>/dev/null
-check "text: header" grep -Eq '^\[[0-9:]+\] pid [0-9]+ \(leaky\) at exit: [0-9]+ bytes in [0-9]+ allocations' "$TMP/text"
+check "text: header" grep -Eq '^\[[0-9:]+\] pid [0-9]+ \(leaky\) at exit \(status 0\): [0-9]+ bytes in [0-9]+ allocations' "$TMP/text"
 check "text: malloc stack" grep -q '5000 bytes in 5 allocations from malloc at:' "$TMP/text"
 check "text: frame with file:line" grep -Eq "leak_malloc at leaky.c:$(mark_line leaky.c LEAK_MALLOC) \[leaky\]" "$TMP/text"
 
