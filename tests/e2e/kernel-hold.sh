@@ -166,7 +166,16 @@ settle "$TMP/main.out" sockets_are = 0
 cp "$TMP/main.out" "$TMP/released.json"
 check_eq "eventfds gone after close" 0 "$(count_direct "$TMP/released.json" kmalloc do_eventfd)"
 check_eq "pipes gone after close" 0 "$(count_direct "$TMP/released.json" kmalloc alloc_pipe_info)"
-check_eq "sockets gone after close" 0 "$(count_cache "$TMP/released.json" sock_inode_cache __sys_socket)"
+# A free that ran while one of our programs was already running on that CPU
+# (an RCU callback in softirq) is skipped by the kernel's recursion guard and
+# reported as a missed free: a socket may stay counted then, never silently.
+left=$(count_cache "$TMP/released.json" sock_inode_cache __sys_socket)
+missed=$(jq_get "$TMP/released.json" '.dropped.recursion_misses_by_hook | (.kfree // 0) + (.kmem_cache_free // 0)')
+if [ "$left" -eq 0 ] || [ "$left" -le "${missed:-0}" ]; then
+	pass "sockets gone after close, or reported as missed frees ($left left, $missed missed)"
+else
+	fail "sockets gone after close, or reported as missed frees" "$left left, ${missed:-0} missed"
+fi
 # The kernel keeps up to two freed stacks per CPU for reuse.
 released=$(count "$TMP/released.json" vmalloc copy_process)
 if [ "$released" -lt $N ]; then pass "thread stacks freed after join ($released cached left)"
