@@ -43,6 +43,12 @@ VIRTPID=$!
 on_exit "kill $VIRTPID"
 wait_ready "$TMP/heap.out"
 wait_ready "$TMP/virt.out"
+# The snapshot below wants the heap past 16 MiB: at the scaled pace that
+# takes TEST_TIME_SCALE times longer, so wait for it (20 MiB of RssAnon).
+for ((i = 0; i < 300 * SCALE; i++)); do
+	[ "$(awk '/^RssAnon:/ {print $2}' "/proc/$HEAPPID/status" 2>/dev/null || echo 0)" -ge $((20 * 1024)) ] && break
+	sleep 0.1
+done
 sleep 1
 
 OUT=$TMP/snap.json
