@@ -18,6 +18,17 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 # the programs must be reachable by nobody
 cp "$PROGS/leaky" "$TMP/leaky"; chmod 755 "$TMP" "$TMP/leaky"
 
+# Without root the tool cannot mount tracefs itself (a fresh machine without
+# systemd has none mounted): one clear line.  Then mount it, as systemd does
+# at boot, for the rest.
+if [ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
+	as_nobody "$BASE,+dac_read_search" "$MEMLEAKBPF" -c "$TMP/leaky" >/dev/null 2>"$TMP/t.err"
+	check_eq "user -c, tracefs not mounted: exit 1" 1 "$?"
+	check "user -c, tracefs not mounted: says so, and --no-mmap" \
+		grep -q 'tracefs is not available and cannot be mounted.*--no-mmap' "$TMP/t.err"
+	mount -t tracefs tracefs /sys/kernel/tracing && on_exit "umount /sys/kernel/tracing"
+fi
+
 # user -c: CAP_BPF, CAP_PERFMON, and CAP_DAC_READ_SEARCH for tracefs (0700)
 as_nobody "$BASE,+dac_read_search" "$MEMLEAKBPF" --json -c "$TMP/leaky" >"$TMP/c.json" 2>"$TMP/c.err"
 check_eq "user -c with BPF, PERFMON, DAC_READ_SEARCH: exit 0" 0 "$?"
