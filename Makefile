@@ -27,9 +27,10 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-SRCS      := $(wildcard src/*.c)
-OBJS      := $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
-LIB_OBJS  := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+# src/ holds main.c and a folder per layer and per mode (doc/architecture.md).
+SRCS      := $(wildcard src/*.c src/*/*.c)
+OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS))
+LIB_OBJS  := $(filter-out $(OUTPUT)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PROG_SRCS := $(wildcard tests/progs/*.c tests/progs/*.cc)
 PROGS     := $(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(basename $(PROG_SRCS)))
@@ -67,13 +68,18 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-# Every userspace object may include any skeleton: generate them all first.
-$(OUTPUT)/%.o: src/%.c $(wildcard src/*.h include/*.h) $(SKELS) | $(OUTPUT)
+# Headers are found from src/ ("lib/common.h"); -MMD records which ones each
+# object includes.  Skeletons are generated before any object is compiled
+# (order-only): the first build has no dependency files to name them yet.
+$(OUTPUT)/obj/%.o: src/%.c | $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Isrc -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Isrc -MMD -MP -c $< -o $@
+
+-include $(OBJS:.o=.d)
 
 # Unit tests link every object except main.o into one runner.
-$(OUTPUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
+$(OUTPUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h src/*/*.h)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Isrc -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
 

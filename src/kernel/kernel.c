@@ -8,14 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 #include "kmem.h"
 #include "kmem.skel.h"
-#include "kmem_meminfo.h"
-#include "kmem_report.h"
-#include "ksyms.h"
+#include "kernel/kmem_meminfo.h"
+#include "kernel/kmem_report.h"
+#include "sym/ksyms.h"
 #include "modes.h"
-#include "probe.h"
+#include "probe/probe.h"
 
 #define DEFAULT_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE) | (1U << KMEM_VMALLOC) | \
 		       (1U << KMEM_PERCPU))

@@ -1,5 +1,5 @@
 /* /proc/meminfo and /proc/slabinfo parsing (see kmem_meminfo.h). */
-#include "kmem_meminfo.h"
+#include "kernel/kmem_meminfo.h"
 
 #include <stdlib.h>
 #include <string.h>

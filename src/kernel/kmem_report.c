@@ -1,13 +1,13 @@
 /* The kernel mode's report (see kmem_report.h). */
-#include "kmem_report.h"
+#include "kernel/kmem_report.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "json.h"
+#include "lib/common.h"
+#include "lib/json.h"
 
 static const char *const kind_names[KMEM_NR_KINDS] = {
 	[KMEM_KMALLOC] = "kmalloc",

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "kmem.h"
-#include "kmem_meminfo.h"
-#include "ksyms.h"
+#include "kernel/kmem_meminfo.h"
+#include "sym/ksyms.h"
 
 #define KMEM_MAX_HOOKS 16
 

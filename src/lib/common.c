@@ -1,5 +1,5 @@
 /* Shared userspace plumbing: exit codes, logging, signals, start-up checks. */
-#include "common.h"
+#include "lib/common.h"
 
 #include <bpf/libbpf.h>
 #include <ctype.h>

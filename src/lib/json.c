@@ -1,7 +1,7 @@
 /* Minimal streaming JSON writer (see json.h). */
-#include "json.h"
+#include "lib/json.h"
 
-#include "common.h"
+#include "lib/common.h"
 
 #include <math.h>
 

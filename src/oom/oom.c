@@ -11,18 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "ksyms.h"
+#include "lib/common.h"
+#include "sym/ksyms.h"
 #include "modes.h"
 #include "oom.h"
 #include "oom.skel.h"
-#include "oom_join.h"
-#include "oom_kmsg.h"
-#include "oom_memcg.h"
-#include "oom_report.h"
-#include "oom_rankview.h"
-#include "probe.h"
-#include "procfs.h"
+#include "oom/oom_join.h"
+#include "oom/oom_kmsg.h"
+#include "oom/oom_memcg.h"
+#include "oom/oom_report.h"
+#include "oom/oom_rankview.h"
+#include "probe/probe.h"
+#include "procfs/procfs.h"
 
 /* How long a kill waits for the rest of its story before it is printed. */
 #define KMSG_WAIT_NS (1500ULL * 1000 * 1000)	/* kmsg report after the BPF event */

@@ -1,11 +1,11 @@
 /* Candidates of one OOM kill (see oom_candidates.h). */
-#include "oom_candidates.h"
+#include "oom/oom_candidates.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "oom_memcg.h"
+#include "oom/oom_memcg.h"
 
 static struct oom_cand *cand_add(struct oom_report *r)
 {

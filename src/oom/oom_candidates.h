@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 
-#include "oom_kmsg.h"
-#include "oom_rank.h"
-#include "oom_report.h"
+#include "oom/oom_kmsg.h"
+#include "procfs/oom_rank.h"
+#include "oom/oom_report.h"
 
 /* r->totalpages, r->v_pid must be set.  0 or -ENOMEM. */
 int oom_cands_from_kmsg(struct oom_report *r, const struct kmsg_report *k);

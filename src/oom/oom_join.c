@@ -1,12 +1,12 @@
 /* Joins one OOM kill's sources into a report (see oom_join.h). */
-#include "oom_join.h"
+#include "oom/oom_join.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "oom_candidates.h"
-#include "oom_memcg.h"
+#include "lib/common.h"
+#include "oom/oom_candidates.h"
+#include "oom/oom_memcg.h"
 
 /* The nearest memcg (victim's first) that is at its limit: where the
  * charge failed.  Root has no limit and never qualifies. */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 
 #include "oom.h"
-#include "oom_kmsg.h"
-#include "oom_rank.h"
-#include "oom_report.h"
+#include "oom/oom_kmsg.h"
+#include "procfs/oom_rank.h"
+#include "oom/oom_report.h"
 
 /* One kill waiting for its kmsg report and its reaping. */
 struct oom_pending {

@@ -3,7 +3,7 @@
  * dump_oom_summary, __oom_kill_process) and mm/memcontrol*.c
  * (mem_cgroup_print_oom_meminfo/context); every line is recognised by its
  * own fixed text, so unrelated lines in between are simply skipped. */
-#include "oom_kmsg.h"
+#include "oom/oom_kmsg.h"
 
 #include <ctype.h>
 #include <stdio.h>

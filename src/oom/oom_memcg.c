@@ -1,6 +1,6 @@
 /* Memory cgroup mounts and id -> path resolution (see oom_memcg.h). */
 #define _GNU_SOURCE
-#include "oom_memcg.h"
+#include "oom/oom_memcg.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "procfs.h"
+#include "procfs/procfs.h"
 
 static bool has_word(const char *list, const char *word, char sep)
 {

@@ -1,16 +1,16 @@
 /* memleakbpf oom --rank (see oom_rankview.h): oom_rank.c ranks, this file
  * splits /proc into OOM domains and prints. */
-#include "oom_rankview.h"
+#include "oom/oom_rankview.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "json.h"
-#include "oom_memcg.h"
-#include "oom_rank.h"
-#include "procfs.h"
+#include "lib/common.h"
+#include "lib/json.h"
+#include "oom/oom_memcg.h"
+#include "procfs/oom_rank.h"
+#include "procfs/procfs.h"
 
 #define RANK_SHOWN 20
 #define MAX_DOMAINS 256

@@ -1,12 +1,12 @@
 /* Text and JSON twins of one struct oom_report (see oom_report.h). */
-#include "oom_report.h"
+#include "oom/oom_report.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "json.h"
+#include "lib/common.h"
+#include "lib/json.h"
 
 static const char *const source_names[] = {
 	[SRC_NONE] = NULL,	    [SRC_BPF] = "bpf",	     [SRC_FENTRY] = "fentry",

@@ -1,6 +1,6 @@
 /* Kernel feature probes (see probe.h). */
 #define _GNU_SOURCE /* unshare() */
-#include "probe.h"
+#include "probe/probe.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "uprobe_multi.h"
+#include "lib/common.h"
+#include "probe/uprobe_multi.h"
 
 /* Silence libbpf while probing: failures are the expected answer here. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)

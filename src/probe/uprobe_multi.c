@@ -1,5 +1,5 @@
 /* uprobe_multi links through the raw bpf syscall (see uprobe_multi.h). */
-#include "uprobe_multi.h"
+#include "probe/uprobe_multi.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* cgroup id -> path (see cgroup.h). */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "procfs/cgroup.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
-#include "procfs.h"
+#include "lib/common.h"
+#include "procfs/procfs.h"
 
 struct cg_entry {
 	unsigned long long id;

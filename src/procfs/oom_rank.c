@@ -1,6 +1,6 @@
 /* OOM kill order from /proc (see oom_rank.h for the kernel's rule). */
-#include "oom_rank.h"
-#include "procfs.h"
+#include "procfs/oom_rank.h"
+#include "procfs/procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /* /proc/meminfo: every "Name: value [kB]" counter, in file order. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* /proc/self/mountinfo: "id parent major:minor root mountpoint opts
  * [optional fields...] - fstype source superopts".  Paths arrive with
  * space, tab, newline and backslash octal-escaped. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* /proc/slabinfo, version 2.x: "name active num objsize objperslab
  * pagesperslab : tunables ... : slabdata active_slabs num_slabs shared". */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* /proc/PID/smaps_rollup, or /proc/PID/smaps summed over its mappings. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* /proc/PID/status and the start time from /proc/PID/stat. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* /proc/sysvipc/shm: columns are found by the header's names, so kernels
  * without rss/swap (or with new columns) still parse. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <stdlib.h>

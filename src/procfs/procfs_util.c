@@ -1,7 +1,7 @@
 /* Bounded scanning helpers for the /proc parsers (see procfs_util.h), and
  * procfs_read_file. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

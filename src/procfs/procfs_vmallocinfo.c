@@ -1,7 +1,7 @@
 /* /proc/vmallocinfo: "0xstart-0xend size [caller+off/len] [pages=N]
  * [phys=..] [flags...] [N0=..]", summed per caller function. */
-#include "procfs.h"
-#include "procfs_util.h"
+#include "procfs/procfs.h"
+#include "procfs/procfs_util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "common.h"
+#include "procfs/cgroup.h"
+#include "lib/common.h"
 #include "modes.h"
-#include "probe.h"
+#include "probe/probe.h"
 #include "shmem.skel.h"
-#include "shmem_int.h"
+#include "shmem/shmem_int.h"
 
 static struct env {
 	double interval;		/* 0: one report at exit */

@@ -17,9 +17,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "shmem_int.h"
-#include "procfs.h"
+#include "lib/common.h"
+#include "shmem/shmem_int.h"
+#include "procfs/procfs.h"
 
 dev_t sh_dev_from_kernel(__u32 kdev)
 {

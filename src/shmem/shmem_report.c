@@ -4,9 +4,9 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "common.h"
-#include "json.h"
-#include "shmem_int.h"
+#include "lib/common.h"
+#include "lib/json.h"
+#include "shmem/shmem_int.h"
 
 extern int sh_stack_fd;
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shmem_int.h"
-#include "symbolize.h"
+#include "shmem/shmem_int.h"
+#include "sym/symbolize.h"
 
 struct xmap {
 	unsigned long long start, end, off;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shmem_int.h"
+#include "shmem/shmem_int.h"
 
 #define MIN_SLOTS 4096
 

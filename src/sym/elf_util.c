@@ -1,12 +1,12 @@
 /* Small ELF queries over libelf (see elf_util.h). */
-#include "elf_util.h"
+#include "sym/elf_util.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 
 bool elf_file_open(struct elf_file *ef, const char *path)
 {

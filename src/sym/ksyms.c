@@ -1,11 +1,11 @@
 /* Kernel symbolization from /proc/kallsyms (see ksyms.h). */
-#include "ksyms.h"
+#include "sym/ksyms.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "lib/common.h"
 
 struct ksyms {
 	struct ksym *syms;

@@ -1,7 +1,7 @@
 /* Symbolization with libdwfl (see symbolize.h).  One Dwfl per module,
  * reported at its ELF addresses, so results do not depend on where (or
  * whether) a process has the module mapped. */
-#include "symbolize.h"
+#include "sym/symbolize.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_util.h"
+#include "sym/elf_util.h"
 
 /* From libstdc++: C has no header for it. */
 extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);

@@ -1,5 +1,5 @@
 /* Unwind rows from .eh_frame via elfutils (see unwind_table.h). */
-#include "unwind_table.h"
+#include "sym/unwind_table.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "elf_util.h"
+#include "lib/common.h"
+#include "sym/elf_util.h"
 
 #define DW_REG_RBP 6
 #define DW_REG_RSP 7

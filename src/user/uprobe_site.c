@@ -1,5 +1,5 @@
 /* Cheap uprobe placement on x86_64 (see uprobe_site.h). */
-#include "uprobe_site.h"
+#include "user/uprobe_site.h"
 
 #include <stdbool.h>
 

@@ -12,17 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "elf_util.h"
+#include "lib/common.h"
+#include "sym/elf_util.h"
 #include "memleak.skel.h"
 #include "modes.h"
-#include "probe.h"
-#include "uprobe_multi.h"
-#include "uprobe_site.h"
-#include "user_modules.h"
-#include "user_options.h"
-#include "user_report.h"
-#include "user_target.h"
+#include "probe/probe.h"
+#include "probe/uprobe_multi.h"
+#include "user/uprobe_site.h"
+#include "user/user_modules.h"
+#include "user/user_options.h"
+#include "user/user_report.h"
+#include "user/user_target.h"
 
 static struct user_env env;
 

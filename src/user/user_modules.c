@@ -1,6 +1,6 @@
 /* Module registry of the traced process (see user_modules.h). */
 #define _GNU_SOURCE /* O_PATH */
-#include "user_modules.h"
+#include "user/user_modules.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,10 +18,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 #include "memleak.skel.h"
-#include "procfs.h"
-#include "unwind_table.h"
+#include "procfs/procfs.h"
+#include "sym/unwind_table.h"
 
 __u64 kernel_dev(dev_t d)
 {

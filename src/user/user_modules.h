@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "memleak.h"
-#include "symbolize.h"
+#include "sym/symbolize.h"
 
 struct memleak_bpf;
 

@@ -1,13 +1,13 @@
 /* Command line of the user mode (see user_options.h). */
-#include "user_options.h"
+#include "user/user_options.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common.h"
+#include "lib/common.h"
 #include "memleak.h"
-#include "user_target.h"
+#include "user/user_target.h"
 
 static const struct user_env defaults = {
 	.interval = 5,

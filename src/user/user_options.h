@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "user_report.h"
+#include "user/user_report.h"
 
 struct user_env {
 	pid_t pid;

@@ -1,5 +1,5 @@
 /* User-mode reports (see user_report.h). */
-#include "user_report.h"
+#include "user/user_report.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "json.h"
+#include "lib/common.h"
+#include "lib/json.h"
 #include "memleak.skel.h"
 
 static const char *const kind_names[ML_KIND_MAX] = {

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "memleak.h"
-#include "user_modules.h"
+#include "user/user_modules.h"
 
 enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
 

@@ -1,6 +1,6 @@
 /* The traced process (see user_target.h). */
 #define _GNU_SOURCE
-#include "user_target.h"
+#include "user/user_target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "elf_util.h"
+#include "lib/common.h"
+#include "sym/elf_util.h"
 
 static const char *const lib_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",

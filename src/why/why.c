@@ -6,9 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 #include "modes.h"
-#include "why.h"
+#include "why/why.h"
 
 static struct env {
 	bool json;

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "oom_rank.h"
-#include "procfs.h"
+#include "procfs/oom_rank.h"
+#include "procfs/procfs.h"
 
 /* ---- the tree ---- */
 struct why_node {

@@ -2,8 +2,8 @@
  * cannot be read (not root, a process that exits, an old kernel) is noted
  * in r->unreadable and the rest goes on. */
 #define _GNU_SOURCE
-#include "why.h"
-#include "common.h"
+#include "why/why.h"
+#include "lib/common.h"
 
 #include <ctype.h>
 #include <dirent.h>

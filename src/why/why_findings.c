@@ -1,7 +1,7 @@
 /* Findings: plain-words conclusions from one report (and, with --watch,
  * from its difference to the first sample), each with its evidence and the
  * command to run next. */
-#include "why.h"
+#include "why/why.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 
 static int add(struct why_report *r, const char *sev, const char *next, const char *evidence,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -1,13 +1,13 @@
 /* Text and JSON twins of one why_report: both walk the same structure, so
  * they can never disagree on a number. */
-#include "why.h"
+#include "why/why.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "json.h"
+#include "lib/common.h"
+#include "lib/json.h"
 
 const char *why_fmt_size(char *buf, size_t len, unsigned long long b)
 {

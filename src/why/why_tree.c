@@ -2,7 +2,7 @@
  * node is a meminfo counter, or a share of one (tmpfs mounts inside Shmem),
  * or a remainder; a remainder never goes negative, and what could not fit is
  * kept in `overcount` rather than silently dropped. */
-#include "why.h"
+#include "why/why.h"
 
 #include <errno.h>
 #include <stdlib.h>

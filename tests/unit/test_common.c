@@ -1,8 +1,8 @@
 /* Unit tests: number parsing, text sanitizing, JSON writer. */
 #include <stdlib.h>
 
-#include "common.h"
-#include "json.h"
+#include "lib/common.h"
+#include "lib/json.h"
 #include "unit.h"
 
 UNIT_SUITE(common)

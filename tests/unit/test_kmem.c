@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kmem_meminfo.h"
-#include "kmem_report.h"
-#include "probe.h"
+#include "kernel/kmem_meminfo.h"
+#include "kernel/kmem_report.h"
+#include "probe/probe.h"
 #include "unit.h"
 
 static FILE *text(const char *s)

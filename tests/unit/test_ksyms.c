@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ksyms.h"
+#include "sym/ksyms.h"
 #include "unit.h"
 
 UNIT_SUITE(ksyms)

@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "oom_candidates.h"
-#include "oom_kmsg.h"
-#include "oom_memcg.h"
-#include "oom_rankview.h"
-#include "oom_report.h"
+#include "oom/oom_candidates.h"
+#include "oom/oom_kmsg.h"
+#include "oom/oom_memcg.h"
+#include "oom/oom_rankview.h"
+#include "oom/oom_report.h"
 #include "unit.h"
 
 static char *slurp(FILE *f)

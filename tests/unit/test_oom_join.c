@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oom_join.h"
+#include "oom/oom_join.h"
 #include "unit.h"
 
 static bool load_report(const char *name, int victim, struct kmsg_report *out)

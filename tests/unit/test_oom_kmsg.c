@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oom_kmsg.h"
+#include "oom/oom_kmsg.h"
 #include "unit.h"
 
 static int feed_file(struct kmsg_parser *p, const char *name)

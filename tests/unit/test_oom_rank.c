@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "oom_rank.h"
+#include "procfs/oom_rank.h"
 #include "unit.h"
 
 #define FIXTURES "tests/fixtures/why"

@@ -3,8 +3,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "shmem_int.h"
+#include "procfs/cgroup.h"
+#include "shmem/shmem_int.h"
 #include "unit.h"
 
 UNIT_SUITE(shmem_parsers)

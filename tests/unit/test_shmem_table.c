@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "shmem_int.h"
+#include "shmem/shmem_int.h"
 #include "unit.h"
 
 #define KEYS 3000

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_util.h"
-#include "symbolize.h"
+#include "sym/elf_util.h"
+#include "sym/symbolize.h"
 #include "unit.h"
 
 static unsigned long long load_bias;

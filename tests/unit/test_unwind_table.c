@@ -2,8 +2,8 @@
  * (push %r12; push %rbp; push %rbx; ... sub $0x10,%rsp). */
 #include <stdlib.h>
 
-#include "elf_util.h"
-#include "unwind_table.h"
+#include "sym/elf_util.h"
+#include "sym/unwind_table.h"
 #include "unit.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"

@@ -1,5 +1,5 @@
 /* Unit tests: uprobe placement over instruction bytes from glibc 2.36. */
-#include "uprobe_site.h"
+#include "user/uprobe_site.h"
 #include "unit.h"
 
 UNIT_SUITE(uprobe_site)

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/common.h"
 #include "unit.h"
-#include "user_options.h"
-#include "user_target.h"
+#include "user/user_options.h"
+#include "user/user_target.h"
 
 static int parse(struct user_env *e, const char *const *args)
 {

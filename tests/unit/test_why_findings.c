@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
+#include "procfs/procfs.h"
 #include "unit.h"
-#include "why.h"
+#include "why/why.h"
 
 #define MiB (1ULL << 20)
 

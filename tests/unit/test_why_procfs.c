@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
+#include "procfs/procfs.h"
 #include "unit.h"
 
 #define FX "tests/fixtures/why/"

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
+#include "procfs/procfs.h"
 #include "unit.h"
-#include "why.h"
+#include "why/why.h"
 
 #define FX "tests/fixtures/why/"
 #define MiB (1ULL << 20)
