@@ -8,211 +8,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/cli.h"
 #include "lib/common.h"
 #include "kmem.h"
 #include "kmem.skel.h"
 #include "kernel/kmem_meminfo.h"
+#include "kernel/kernel_options.h"
 #include "kernel/kmem_report.h"
 #include "sym/ksyms.h"
 #include "modes.h"
 #include "probe/probe.h"
 
-#define DEFAULT_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE) | (1U << KMEM_VMALLOC) | \
-		       (1U << KMEM_PERCPU))
-
-static struct env {
-	double interval;
-	unsigned long long count; /* 0: until Ctrl-C */
-	unsigned int pid;
-	unsigned int top;
-	unsigned long long min_size, max_size;
-	double older;
-	unsigned int kinds;
-	unsigned int sample;
-	unsigned long long max_allocs, max_stacks;
-	bool json;
-	bool exact_stacks;
-} env = {
-	.interval = 5,
-	.top = 10,
-	.max_size = ~0ULL,
-	.kinds = DEFAULT_KINDS,
-	.sample = 1,
-	.max_allocs = 262144,
-	.max_stacks = 16384,
-};
-
-enum {
-	OPT_OLDER = 0x100,
-	OPT_JSON,
-	OPT_PAGES,
-	OPT_MAX_ALLOCS,
-	OPT_MAX_STACKS,
-	OPT_EXACT_STACKS,
-};
-
-static const char usage[] =
-"Usage: memleakbpf kernel [OPTIONS] [INTERVAL [COUNT]]\n"
-"\n"
-"Outstanding kernel allocations (kmalloc, kmem_cache, vmalloc, percpu, and\n"
-"pages with --pages) per kernel call stack, every INTERVAL seconds (default\n"
-"5), COUNT times or until Ctrl-C.  Only allocations made after start count:\n"
-"memory allocated before is never reported.\n"
-"\n"
-"Options:\n"
-"  -p, --pid PID        only allocations made by process PID\n"
-"  -T, --top N          stacks per report (default 10, 0: all)\n"
-"  -z, --min-size SIZE  only allocations of at least SIZE bytes (4k, 1M)\n"
-"  -Z, --max-size SIZE  only allocations of at most SIZE bytes\n"
-"      --older SEC      only allocations older than SEC seconds\n"
-"  -k, --kind LIST      kinds to trace, comma-separated: kmalloc, kmem_cache,\n"
-"                       vmalloc, percpu, page (default: all but page)\n"
-"      --pages          also trace page allocations (same as adding 'page')\n"
-"  -s, --sample N       track one allocation in N (default 1: all)\n"
-"      --max-allocs N   live allocations tracked at once (default 262144)\n"
-"      --max-stacks N   distinct stacks kept (default 16384)\n"
-"      --exact-stacks   walk the stack at every allocation instead of reusing\n"
-"                       the stack of an identical call site, depth and syscall\n"
-"      --json           one JSON object per report\n"
-"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
-"  -h, --help           this help\n"
-"\n"
-"Examples:\n"
-"  memleakbpf kernel                   # every 5 s, top 10 stacks\n"
-"  memleakbpf kernel -T 5 10 6         # every 10 s, 6 reports\n"
-"  memleakbpf kernel --kind kmem_cache --older 60\n"
-"  memleakbpf kernel -p 1234 --json 1  # what process 1234 makes the kernel hold\n"
-"  memleakbpf kernel --pages -s 10     # pages too, one in ten tracked\n";
-
-static int parse_args(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "top", required_argument, NULL, 'T' },
-		{ "min-size", required_argument, NULL, 'z' },
-		{ "max-size", required_argument, NULL, 'Z' },
-		{ "older", required_argument, NULL, OPT_OLDER },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "pages", no_argument, NULL, OPT_PAGES },
-		{ "sample", required_argument, NULL, 's' },
-		{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
-		{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "exact-stacks", no_argument, NULL, OPT_EXACT_STACKS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	unsigned long long v;
-	bool pages = false;
-	char bad[64];
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:T:z:Z:k:s:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 0x7fffffff) {
-				err_msg("invalid PID '%s'", optarg);
-				return -1;
-			}
-			env.pid = v;
-			break;
-		case 'T':
-			if (!parse_u64(optarg, &v) || v > 1000000) {
-				err_msg("invalid --top '%s': a count from 0 to 1000000", optarg);
-				return -1;
-			}
-			env.top = v;
-			break;
-		case 'z':
-		case 'Z':
-			if (!parse_size(optarg, &v)) {
-				err_msg("invalid size '%s' (examples: 64, 4k, 1M)", optarg);
-				return -1;
-			}
-			if (c == 'z')
-				env.min_size = v;
-			else
-				env.max_size = v;
-			break;
-		case OPT_OLDER:
-			if (!parse_seconds(optarg, &env.older)) {
-				err_msg("invalid --older '%s': seconds, 0 or more", optarg);
-				return -1;
-			}
-			break;
-		case 'k':
-			if (!kmem_parse_kinds(optarg, &env.kinds, bad, sizeof(bad))) {
-				err_msg("unknown kind '%s' (kinds: kmalloc, kmem_cache, vmalloc, "
-					"percpu, page)", bad);
-				return -1;
-			}
-			break;
-		case OPT_PAGES:
-			pages = true;
-			break;
-		case 's':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 1000000) {
-				err_msg("invalid --sample '%s': 1 to 1000000", optarg);
-				return -1;
-			}
-			env.sample = v;
-			break;
-		case OPT_MAX_ALLOCS:
-		case OPT_MAX_STACKS:
-			if (!parse_u64(optarg, &v) || v < 16 || v > (1ULL << 24)) {
-				err_msg("invalid map size '%s': 16 to 16777216", optarg);
-				return -1;
-			}
-			if (c == OPT_MAX_ALLOCS)
-				env.max_allocs = v;
-			else
-				env.max_stacks = v;
-			break;
-		case OPT_JSON:
-			env.json = true;
-			break;
-		case OPT_EXACT_STACKS:
-			env.exact_stacks = true;
-			break;
-		case 'v':
-			verbosity++;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		default:
-			fprintf(stderr, "Try 'memleakbpf kernel --help'.\n");
-			return -1;
-		}
-	}
-	if (pages)
-		env.kinds |= 1U << KMEM_PAGE;
-	if (env.min_size > env.max_size) {
-		err_msg("--min-size is larger than --max-size");
-		return -1;
-	}
-	if (optind < argc) {
-		if (!parse_seconds(argv[optind], &env.interval) || env.interval < 0.1) {
-			err_msg("invalid interval '%s': seconds, at least 0.1", argv[optind]);
-			return -1;
-		}
-		optind++;
-	}
-	if (optind < argc) {
-		if (!parse_u64(argv[optind], &env.count) || env.count == 0) {
-			err_msg("invalid count '%s': a positive number of reports", argv[optind]);
-			return -1;
-		}
-		optind++;
-	}
-	if (optind < argc) {
-		err_msg("unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
+static struct kernel_env env;
 
 /* How vmalloc is followed, best first: exact hooks on the allocator and
  * vfree (fexit/fentry, or kprobes where the trampoline cannot take
@@ -450,9 +257,9 @@ int cmd_kernel(int argc, char **argv)
 	int nhooks = 0, err, i, ret = EXIT_RUNTIME;
 	char kinds[128] = "";
 
-	err = parse_args(argc, argv);
+	err = kernel_parse_args(argc, argv, &env);
 	if (err)
-		return err > 0 ? EXIT_OK : EXIT_USAGE;
+		return cli_exit_code(err);
 	if (!check_bpf_prereqs())
 		return EXIT_RUNTIME;
 	setup_libbpf_logging();

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/cli.h"
 #include "lib/common.h"
 #include "sym/ksyms.h"
 #include "modes.h"
 #include "oom.h"
 #include "oom.skel.h"
 #include "oom/oom_join.h"
+#include "oom/oom_options.h"
 #include "oom/oom_kmsg.h"
 #include "oom/oom_memcg.h"
 #include "oom/oom_report.h"
@@ -29,45 +31,7 @@
 #define REAP_WAIT_NS (3000ULL * 1000 * 1000)	/* oom_reaper runs 2 s after the kill */
 #define MAX_BADNESS 65536
 
-static struct env {
-	unsigned long long count;
-	double duration;
-	bool json;
-	bool rank;
-	bool no_kmsg;
-	bool no_fentry;
-	bool all;
-	const char *memcg;
-} env;
-
-static const char usage_text[] =
-	"Usage: memleakbpf oom [OPTIONS]\n"
-	"       memleakbpf oom --rank [--json] [--all]\n"
-	"\n"
-	"Report each OOM kill: the victim, the task whose allocation invoked the OOM\n"
-	"killer (gfp mask, order, kernel stack), the constraint and domain (machine or\n"
-	"memcg, limit and usage), every candidate with its oom_badness() points, and\n"
-	"the time from invocation until the victim's memory was freed.\n"
-	"With --rank (no BPF): the predicted kill order now, per OOM domain.\n"
-	"\n"
-	"Options:\n"
-	"  -c, --count N        stop after N kills\n"
-	"  -d, --duration SEC   stop after SEC seconds\n"
-	"  -j, --json           one JSON object per kill (per run with --rank)\n"
-	"      --rank           predicted kill order from /proc, machine and each memcg\n"
-	"      --all            with --rank: list every task, not the first 20 per domain\n"
-	"  -m, --memcg PATH     only kills whose victim is in memcg PATH or below\n"
-	"                       (the path the kernel prints, e.g. /system.slice/x)\n"
-	"      --no-kmsg        ignore /dev/kmsg: BPF and /proc data only\n"
-	"      --no-fentry      use tracepoints even where fentry would load\n"
-	"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
-	"  -h, --help           this text\n"
-	"\n"
-	"EXAMPLES:\n"
-	"  sudo memleakbpf oom                  # report kills until Ctrl-C\n"
-	"  sudo memleakbpf oom -c 1 --json      # the next kill as one JSON object\n"
-	"  sudo memleakbpf oom -m /system.slice/db.service -d 3600\n"
-	"  memleakbpf oom --rank                # who would be killed now, and next\n";
+static struct oom_env env;
 
 struct state {
 	struct oom_bpf *skel;
@@ -542,72 +506,11 @@ cleanup:
 
 int cmd_oom(int argc, char **argv)
 {
-	enum { OPT_RANK = 256, OPT_NO_KMSG, OPT_NO_FENTRY, OPT_ALL };
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'c' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "rank", no_argument, NULL, OPT_RANK },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "memcg", required_argument, NULL, 'm' },
-		{ "no-kmsg", no_argument, NULL, OPT_NO_KMSG },
-		{ "no-fentry", no_argument, NULL, OPT_NO_FENTRY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int c;
+	int rc = oom_parse_args(argc, argv, &env);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:d:jm:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (!parse_u64(optarg, &env.count) || env.count == 0) {
-				err_msg("invalid --count '%s': a positive integer", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (!parse_seconds(optarg, &env.duration) || env.duration <= 0) {
-				err_msg("invalid --duration '%s': seconds, > 0", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j': env.json = true; break;
-		case 'm':
-			if (optarg[0] != '/') {
-				err_msg("invalid --memcg '%s': a path starting with '/'", optarg);
-				return EXIT_USAGE;
-			}
-			env.memcg = optarg;
-			break;
-		case OPT_RANK: env.rank = true; break;
-		case OPT_ALL: env.all = true; break;
-		case OPT_NO_KMSG: env.no_kmsg = true; break;
-		case OPT_NO_FENTRY: env.no_fentry = true; break;
-		case 'v': verbosity++; break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
-		default:
-			/* getopt named the bad option: one hint, not the manual */
-			fprintf(stderr, "Try 'memleakbpf oom --help'.\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		err_msg("unexpected argument '%s' (see 'memleakbpf oom --help')", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (env.rank) {
-		if (env.count || env.duration > 0 || env.no_kmsg || env.no_fentry || env.memcg) {
-			err_msg("--rank reads /proc once: --count, --duration, --memcg, --no-kmsg "
-				"and --no-fentry do not apply");
-			return EXIT_USAGE;
-		}
+	if (rc)
+		return cli_exit_code(rc);
+	if (env.rank)
 		return oom_rank_report(env.json, env.all);
-	}
-	if (env.all) {
-		err_msg("--all applies to --rank only");
-		return EXIT_USAGE;
-	}
 	return trace();
 }

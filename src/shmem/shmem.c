@@ -14,224 +14,39 @@
 #include <unistd.h>
 
 #include "procfs/cgroup.h"
+#include "lib/cli.h"
 #include "lib/common.h"
 #include "modes.h"
 #include "probe/probe.h"
 #include "shmem.skel.h"
 #include "shmem/shmem_int.h"
+#include "shmem/shmem_options.h"
 
-static struct env {
-	double interval;		/* 0: one report at exit */
-	unsigned long long count;	/* 0: until Ctrl-C */
-	pid_t pid;
-	const char *cgroup;
-	char cgroup_rel[PATH_MAX];
-	const char *mount;
-	dev_t mount_dev;
-	unsigned long long min_bytes;
-	bool stacks;
-	bool json;
-	unsigned long long max_pages;
-	unsigned long long max_writers;
-	unsigned long long max_stacks;
-	unsigned long long ring_size;
-	int hooks;			/* 0: decided by probe_shmem_hooks */
-} env = {
-	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
-	.max_writers = 65536,
-	.max_stacks = 16384,
-	.ring_size = 8ULL << 20,
-};
+static struct shmem_env env;
 
-enum { OPT_CGROUP = 256, OPT_MOUNT, OPT_MIN_BYTES, OPT_STACKS, OPT_JSON, OPT_MAX_PAGES,
-       OPT_MAX_WRITERS, OPT_MAX_STACKS, OPT_RING_SIZE, OPT_HOOKS };
-
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "mount", required_argument, NULL, OPT_MOUNT },
-	{ "min-bytes", required_argument, NULL, OPT_MIN_BYTES },
-	{ "stacks", no_argument, NULL, OPT_STACKS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "max-pages", required_argument, NULL, OPT_MAX_PAGES },
-	{ "max-writers", required_argument, NULL, OPT_MAX_WRITERS },
-	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
-	{ "hooks", required_argument, NULL, OPT_HOOKS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
-
-static void usage(FILE *out)
+/* --mount names a directory: it must be on a tmpfs mount (a typo would
+ * otherwise give an empty report that looks like news). */
+static int check_mount(void)
 {
-	fprintf(out,
-"Usage: memleakbpf shmem [OPTIONS] [INTERVAL [COUNT]]\n"
-"\n"
-"Attribute every page added to tmpfs, memfd, SysV shm and shared anonymous\n"
-"memory, system-wide from start, to the process that caused it.  The\n"
-"attribution survives close() and the writer's exit.  Reports per inode,\n"
-"per writer and per tmpfs mount, largest first; without INTERVAL, one\n"
-"report at Ctrl-C.\n"
-"\n"
-"Options:\n"
-"  -p, --pid PID         only writers with this process id\n"
-"      --cgroup PATH     only writers in this cgroup or below it\n"
-"      --mount PATH      only inodes on the tmpfs mounted at PATH\n"
-"      --min-bytes N     hide inodes and writers below N bytes (4k, 1M, ...)\n"
-"      --stacks          record the writer's user stack per page add\n"
-"      --json            one JSON object per report, one per line\n"
-"      --max-pages N     pages tracked at once (default %llu); more are dropped\n"
-"      --max-writers N   distinct writers (default %llu)\n"
-"      --max-stacks N    distinct stacks with --stacks (default %llu)\n"
-"      --ring-size N     BPF-to-userspace event buffer (default %lluM); a full\n"
-"                        buffer loses events, counted as drops\n"
-"      --hooks SET       force a hook set: fentry, tracepoint or lru (default:\n"
-"                        the first that loads, in that order; also from the\n"
-"                        environment as SHMEM_HOOKS=SET)\n"
-"  -v, --verbose         say which hook set is in use and why the others were\n"
-"                        not (-vv: libbpf debug, verifier logs)\n"
-"  -h, --help            this text\n"
-"\n"
-"EXAMPLES:\n"
-"  memleakbpf shmem                    # trace until Ctrl-C, then report\n"
-"  memleakbpf shmem 10                 # a report every 10 seconds\n"
-"  memleakbpf shmem --mount /run 60 1  # who fills /run, one report after 60 s\n"
-"  memleakbpf shmem --json --min-bytes 1M\n",
-		env.max_pages, env.max_writers, env.max_stacks, env.ring_size >> 20);
-}
-
-static int parse_hookset(const char *name)
-{
-	if (strcmp(name, "fentry") == 0)
-		env.hooks = SHMEM_HOOKS_FENTRY;
-	else if (strcmp(name, "tracepoint") == 0)
-		env.hooks = SHMEM_HOOKS_TRACEPOINT;
-	else if (strcmp(name, "lru") == 0)
-		env.hooks = SHMEM_HOOKS_LRU;
-	else {
-		err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", name);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	unsigned long long v;
+	struct sh_mount *m = NULL;
 	struct stat st;
-	int opt, err;
+	size_t n = 0, i = 0;
+	bool found = false;
 
-	/* Tests pin the hook set for a whole run; --hooks wins over it. */
-	if (getenv("SHMEM_HOOKS") && *getenv("SHMEM_HOOKS") && parse_hookset(getenv("SHMEM_HOOKS")))
-		return -EINVAL;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+p:vh", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (!parse_u64(optarg, &v) || v == 0 || v > INT_MAX) {
-				err_msg("invalid pid '%s'", optarg);
-				return -EINVAL;
-			}
-			env.pid = (pid_t)v;
-			break;
-		case OPT_CGROUP:
-			env.cgroup = optarg;
-			err = cgroup_normalize(optarg, env.cgroup_rel, sizeof(env.cgroup_rel));
-			if (err) {
-				err_msg("no such cgroup '%s' under any mounted cgroup hierarchy", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_MOUNT:
-			env.mount = optarg;
-			break;
-		case OPT_MIN_BYTES:
-			if (!parse_size(optarg, &env.min_bytes)) {
-				err_msg("invalid size '%s' for --min-bytes", optarg);
-				return -EINVAL;
-			}
-			break;
-		case OPT_STACKS:
-			env.stacks = true;
-			break;
-		case OPT_JSON:
-			env.json = true;
-			break;
-		case OPT_MAX_PAGES:
-		case OPT_MAX_WRITERS:
-		case OPT_MAX_STACKS:
-			if (!parse_size(optarg, &v) || v == 0 || v > (1ULL << 30)) {
-				err_msg("invalid table size '%s' (1 .. 1G)", optarg);
-				return -EINVAL;
-			}
-			if (opt == OPT_MAX_PAGES)
-				env.max_pages = v;
-			else if (opt == OPT_MAX_WRITERS)
-				env.max_writers = v;
-			else
-				env.max_stacks = v;
-			break;
-		case OPT_RING_SIZE:
-			if (!parse_size(optarg, &v) || v < 4096 || v > (1ULL << 30)) {
-				err_msg("invalid ring size '%s' (4k .. 1G)", optarg);
-				return -EINVAL;
-			}
-			/* The kernel wants a power-of-two number of pages. */
-			for (env.ring_size = 4096; env.ring_size < v; env.ring_size <<= 1)
-				;
-			break;
-		case OPT_HOOKS:
-			if (parse_hookset(optarg))
-				return -EINVAL;
-			break;
-		case 'v':
-			verbosity++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_OK);
-		default:
-			fprintf(stderr, "Try 'memleakbpf shmem --help'.\n");
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		if (!parse_seconds(argv[optind], &env.interval) || env.interval <= 0) {
-			err_msg("invalid interval '%s'", argv[optind]);
-			return -EINVAL;
-		}
-		optind++;
-	}
-	if (optind < argc) {
-		if (!parse_u64(argv[optind], &env.count) || env.count == 0) {
-			err_msg("invalid count '%s'", argv[optind]);
-			return -EINVAL;
-		}
-		optind++;
-	}
-	if (optind < argc) {
-		err_msg("unexpected argument '%s'", argv[optind]);
+	if (!env.mount)
+		return 0;
+	if (stat(env.mount, &st) != 0) {
+		err_msg("--mount %s: %s", env.mount, strerror(errno));
 		return -EINVAL;
 	}
-	if (env.mount) {
-		struct sh_mount *m = NULL;
-		size_t n = 0, i = 0;
-		bool found = false;
-
-		if (stat(env.mount, &st) != 0) {
-			err_msg("--mount %s: %s", env.mount, strerror(errno));
-			return -EINVAL;
-		}
-		env.mount_dev = st.st_dev;
-		if (sh_read_mounts("/proc/self/mountinfo", &m, &n) == 0)
-			for (i = 0; i < n; i++)
-				found = found || m[i].dev == st.st_dev;
-		free(m);
-		if (!found) {
-			err_msg("--mount %s: not on a tmpfs mount", env.mount);
-			return -EINVAL;
-		}
+	env.mount_dev = st.st_dev;
+	if (sh_read_mounts("/proc/self/mountinfo", &m, &n) == 0)
+		for (i = 0; i < n; i++)
+			found = found || m[i].dev == st.st_dev;
+	free(m);
+	if (!found) {
+		err_msg("--mount %s: not on a tmpfs mount", env.mount);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -777,8 +592,10 @@ int cmd_shmem(int argc, char **argv)
 	unsigned long long reports = 0, next_ns;
 	int err;
 
-	err = parse_args(argc, argv);
+	err = shmem_parse_args(argc, argv, &env);
 	if (err)
+		return cli_exit_code(err);
+	if (check_mount())
 		return EXIT_USAGE;
 	/* -p filters writers from now on: a process that does not exist now
 	 * can write nothing, and a silent empty report would look like news. */

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/cli.h"
 #include "lib/common.h"
 #include "sym/elf_util.h"
 #include "memleak.skel.h"
@@ -277,12 +278,12 @@ int cmd_user(int argc, char **argv)
 	struct target t = { .release_fd = -1, .exec_err_fd = -1, .pidfd = -1 };
 	bool have_modules = false, target_running = false, multi;
 	unsigned long long next_report, start = now_ns();
-	long reports = 0;
+	unsigned long long reports = 0;
 	int err, status = 0, i;
 
 	err = user_parse_args(argc, argv, &env);
 	if (err)
-		return err < 0 ? EXIT_OK : err;
+		return cli_exit_code(err);
 	setup_libbpf_logging();
 	if (!check_bpf_prereqs())
 		return EXIT_RUNTIME;

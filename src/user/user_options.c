@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lib/cli.h"
 #include "lib/common.h"
 #include "memleak.h"
 #include "user/user_target.h"
@@ -45,7 +46,7 @@ static const char usage[] =
 "  -Z, --max-size SIZE     only allocations of at most SIZE bytes\n"
 "      --older SEC         only allocations older than SEC seconds\n"
 "  -s, --sample N          record 1 in N allocations (counts are not scaled)\n"
-"      --json              one JSON object per report, one per line\n"
+"  -j, --json              one JSON object per report, one per line\n"
 "      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
 "  -o, --output FILE       reports to FILE (-c: the command keeps this stdout)\n"
 "Allocator:\n"
@@ -73,169 +74,91 @@ static const char usage[] =
 "Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.  With -c the\n"
 "command's own outcome (exit status or signal) is in the final report.\n";
 
-enum {
-	OPT_OLDER = 1000,
-	OPT_JSON,
-	OPT_FOLDED,
-	OPT_LIB,
-	OPT_PREFIX,
-	OPT_NO_MMAP,
-	OPT_MAX_ALLOCS,
-	OPT_MAX_STACKS,
-	OPT_MAX_REGIONS,
-	OPT_UNWIND_ROWS,
-	OPT_MAX_DEPTH,
-};
-
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "command", required_argument, NULL, 'c' },
-	{ "top", required_argument, NULL, 'T' },
-	{ "min-size", required_argument, NULL, 'z' },
-	{ "max-size", required_argument, NULL, 'Z' },
-	{ "older", required_argument, NULL, OPT_OLDER },
-	{ "sample", required_argument, NULL, 's' },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "folded", no_argument, NULL, OPT_FOLDED },
-	{ "output", required_argument, NULL, 'o' },
-	{ "lib", required_argument, NULL, OPT_LIB },
-	{ "symbol-prefix", required_argument, NULL, OPT_PREFIX },
-	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
-	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
-	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
-	{ "max-regions", required_argument, NULL, OPT_MAX_REGIONS },
-	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{},
-};
-
-static int usage_error(const char *fmt, const char *arg)
+/* -c: split here, so that a bad command line is a usage error (2), not a
+ * failure to trace (1). */
+static int opt_command(const struct cli_mode *m, const char *arg, void *dest)
 {
-	fprintf(stderr, "memleakbpf: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'memleakbpf --help'.\n");
-	return EXIT_USAGE;
-}
+	char **words = split_command(arg);
 
-/* A map size: a positive count below 2^31 (what the kernel accepts). */
-static bool parse_entries(const char *s, unsigned long long *out)
-{
-	return parse_u64(s, out) && *out > 0 && *out < (1ULL << 31);
-}
-
-int user_parse_args(int argc, char **argv, struct user_env *e)
-{
-	unsigned long long v;
-	int c;
-
-	*e = defaults;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:c:T:z:Z:s:o:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 4194304)
-				return usage_error("invalid pid '%s'", optarg);
-			e->pid = v;
-			break;
-		case 'c': {
-			/* Checked here so that a bad command line is a usage
-			 * error (2), not a failure to trace (1). */
-			char **words = split_command(optarg);
-
-			if (!words)
-				return usage_error("-c: empty command or unterminated quote: '%s'", optarg);
-			free(words);
-			e->command = optarg;
-			break;
-		}
-		case 'o':
-			if (!*optarg)
-				return usage_error("%s", "-o: empty file name");
-			e->output = optarg;
-			break;
-		case 'T':
-			if (!parse_u64(optarg, &v) || v > 1000000)
-				return usage_error("invalid --top '%s'", optarg);
-			e->top = v;
-			break;
-		case 'z':
-			if (!parse_size(optarg, &e->min_size))
-				return usage_error("invalid --min-size '%s'", optarg);
-			break;
-		case 'Z':
-			if (!parse_size(optarg, &e->max_size))
-				return usage_error("invalid --max-size '%s'", optarg);
-			break;
-		case OPT_OLDER:
-			if (!parse_seconds(optarg, &e->older))
-				return usage_error("invalid --older '%s' (seconds, >= 0)", optarg);
-			break;
-		case 's':
-			if (!parse_u64(optarg, &v) || v == 0 || v > 1000000000)
-				return usage_error("invalid --sample '%s' (1 in N, N >= 1)", optarg);
-			e->sample = v;
-			break;
-		case OPT_JSON:
-		case OPT_FOLDED: {
-			enum report_format f = c == OPT_JSON ? FORMAT_JSON : FORMAT_FOLDED;
-
-			if (e->format != FORMAT_TEXT && e->format != f)
-				return usage_error("%s", "--json and --folded exclude each other");
-			e->format = f;
-			break;
-		}
-		case OPT_LIB: e->lib = optarg; break;
-		case OPT_PREFIX: e->symbol_prefix = optarg; break;
-		case OPT_NO_MMAP: e->trace_mmap = false; break;
-		case OPT_MAX_ALLOCS:
-			if (!parse_entries(optarg, &e->max_allocs))
-				return usage_error("invalid --max-allocs '%s'", optarg);
-			break;
-		case OPT_MAX_STACKS:
-			if (!parse_entries(optarg, &e->max_stacks))
-				return usage_error("invalid --max-stacks '%s'", optarg);
-			break;
-		case OPT_MAX_REGIONS:
-			if (!parse_entries(optarg, &e->max_regions))
-				return usage_error("invalid --max-regions '%s'", optarg);
-			break;
-		case OPT_UNWIND_ROWS:
-			if (!parse_entries(optarg, &e->unwind_rows))
-				return usage_error("invalid --unwind-rows '%s'", optarg);
-			break;
-		case OPT_MAX_DEPTH:
-			if (!parse_u64(optarg, &v) || v < 1 || v > MAX_FRAMES)
-				return usage_error("invalid --max-depth '%s' (1..32)", optarg);
-			e->max_depth = v;
-			break;
-		case 'v': verbosity++; break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		default:
-			return usage_error("%s", "invalid option");
-		}
-	}
-	if (optind < argc) {
-		if (!parse_seconds(argv[optind], &e->interval) || e->interval < 0.01)
-			return usage_error("invalid interval '%s' (seconds, >= 0.01)", argv[optind]);
-		e->interval_given = true;
-		optind++;
-	}
-	if (optind < argc) {
-		if (!parse_u64(argv[optind], &v) || v == 0 || v > 1000000000)
-			return usage_error("invalid count '%s'", argv[optind]);
-		e->count = v;
-		optind++;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!e->pid == !e->command)
-		return usage_error("%s", "give exactly one of -p PID or -c \"CMD ARGS\"");
-	if (e->min_size > e->max_size)
-		return usage_error("%s", "--min-size is larger than --max-size");
+	if (!words)
+		return cli_usage_error(m, "-c: empty command or unterminated quote: '%s'", arg);
+	free(words);
+	*(const char **)dest = arg;
 	return 0;
 }
 
+static int opt_output(const struct cli_mode *m, const char *arg, void *dest)
+{
+	if (!*arg)
+		return cli_usage_error(m, "-o: empty file name");
+	*(const char **)dest = arg;
+	return 0;
+}
+
+static int opt_format(const struct cli_mode *m, enum report_format *dest, enum report_format f)
+{
+	if (*dest != FORMAT_TEXT && *dest != f)
+		return cli_usage_error(m, "--json and --folded exclude each other");
+	*dest = f;
+	return 0;
+}
+
+static int opt_json(const struct cli_mode *m, const char *arg, void *dest)
+{
+	return opt_format(m, dest, FORMAT_JSON);
+}
+
+static int opt_folded(const struct cli_mode *m, const char *arg, void *dest)
+{
+	return opt_format(m, dest, FORMAT_FOLDED);
+}
+
+static int opt_no_mmap(const struct cli_mode *m, const char *arg, void *dest)
+{
+	*(bool *)dest = false;
+	return 0;
+}
+
+/* Map sizes: a positive count below 2^31 (what the kernel accepts). */
+#define MAP_SIZE(n, field) CLI_NUM(n, 0, field, 1, (1ULL << 31) - 1, "1..2147483647")
+
+int user_parse_args(int argc, char **argv, struct user_env *e)
+{
+	const struct cli_opt opts[] = {
+		CLI_PID(e->pid),
+		CLI_CALL("command", 'c', opt_command, &e->command),
+		CLI_NUM("top", 'T', e->top, 0, 1000000, "0..1000000, 0 = all"),
+		CLI_SIZE("min-size", 'z', e->min_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
+		CLI_SIZE("max-size", 'Z', e->max_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
+		CLI_SECONDS("older", 0, e->older, 0, 1e9, "seconds, >= 0"),
+		CLI_NUM("sample", 's', e->sample, 1, 1000000000, "1 in N, N >= 1"),
+		CLI_CALL0("json", 'j', opt_json, &e->format),
+		CLI_CALL0("folded", 0, opt_folded, &e->format),
+		CLI_CALL("output", 'o', opt_output, &e->output),
+		CLI_STRING("lib", 0, e->lib),
+		CLI_STRING("symbol-prefix", 0, e->symbol_prefix),
+		CLI_CALL0("no-mmap", 0, opt_no_mmap, &e->trace_mmap),
+		MAP_SIZE("max-allocs", e->max_allocs),
+		MAP_SIZE("max-stacks", e->max_stacks),
+		MAP_SIZE("max-regions", e->max_regions),
+		MAP_SIZE("unwind-rows", e->unwind_rows),
+		CLI_NUM("max-depth", 0, e->max_depth, 1, MAX_FRAMES, "1..32"),
+		{},
+	};
+	const struct cli_operands ops = {
+		.interval = &e->interval, .min_interval = 0.01,
+		.interval_given = &e->interval_given, .count = &e->count,
+	};
+	const struct cli_mode mode = { "", usage, opts, &ops };
+	int rc;
+
+	*e = defaults;
+	rc = cli_parse(&mode, argc, argv);
+	if (rc)
+		return rc;
+	if (!e->pid == !e->command)
+		return cli_usage_error(&mode, "give exactly one of -p PID or -c \"CMD ARGS\"");
+	if (e->min_size > e->max_size)
+		return cli_usage_error(&mode, "--min-size is larger than --max-size");
+	return CLI_RUN;
+}

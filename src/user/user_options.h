@@ -12,8 +12,8 @@ struct user_env {
 	const char *command;
 	double interval;
 	bool interval_given;
-	long count; /* reports; 0 = until the target exits or Ctrl-C */
-	int top;
+	unsigned long long count; /* reports; 0 = until the target exits or Ctrl-C */
+	unsigned int top;
 	unsigned long long min_size, max_size;
 	double older;
 	unsigned int sample;
@@ -26,8 +26,8 @@ struct user_env {
 	unsigned int max_depth;
 };
 
-/* Parses argv into *env (reset to defaults first).  0 to run, -1 when
- * --help was printed, EXIT_USAGE after printing a usage error. */
+/* Parses argv into *env (reset to defaults first).  The return rule of
+ * lib/cli.h: CLI_RUN, CLI_HELP or EXIT_USAGE. */
 int user_parse_args(int argc, char **argv, struct user_env *env);
 
 #endif

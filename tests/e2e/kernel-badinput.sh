@@ -18,10 +18,10 @@ usage_fails "interval 0" "invalid interval" 0
 usage_fails "count 0" "invalid count" 1 0
 usage_fails "extra argument" "unexpected argument" 1 2 3
 usage_fails "min above max" "larger than --max-size" -z 4k -Z 1k
-usage_fails "bad size" "invalid size" -z 12q
-usage_fails "tiny map" "invalid map size" --max-allocs 1
+usage_fails "bad size" "invalid --min-size '12q'" -z 12q
+usage_fails "tiny map" "invalid --max-allocs '1'" --max-allocs 1
 usage_fails "sample 0" "invalid --sample" -s 0
-usage_fails "bad pid" "invalid PID" -p abc
+usage_fails "bad pid" "invalid pid 'abc'" -p abc
 usage_fails "unknown option" "unrecognized option|invalid option" --frobnicate
 
 check_fails "no such pid" "no process with PID 2147483647" "$MEMLEAKBPF" kernel -p 2147483647 1 1

@@ -21,7 +21,7 @@ check_fails "unknown argument" "unexpected argument" "$MEMLEAKBPF" oom bogus
 check_fails "--rank with --count" "do not apply" "$MEMLEAKBPF" oom --rank --count 1
 check_fails "--memcg needs a path" "invalid --memcg" "$MEMLEAKBPF" oom -m foo
 check_fails "not root" "need root" setpriv --reuid=65534 --regid=65534 --clear-groups \
-	"$MEMLEAKBPF" oom -c 1
+	"$MEMLEAKBPF" oom -n 1
 "$MEMLEAKBPF" oom --help | grep -q EXAMPLES && pass "--help has EXAMPLES" || fail "--help has EXAMPLES"
 "$MEMLEAKBPF" oom --bogus >/dev/null 2>"$TMP/bogus.err"
 check_eq "unknown option: exit 2" 2 "$?"
@@ -52,7 +52,7 @@ oom_progs() { bpftool prog list 2>/dev/null | grep -cE ' name (mark_victim|victi
 run_kill() {
 	local name=$1; shift
 	# -m: other tests on this machine may provoke OOMs of their own
-	"$MEMLEAKBPF" oom -c 1 -d 40 -m "$CG_PATH" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+	"$MEMLEAKBPF" oom -n 1 -d 40 -m "$CG_PATH" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
 	local tracer=$!
 	on_exit "kill -9 $tracer"
 	if ! wait_for "$TMP/$name.err" '^Tracing OOM kills' 20; then
@@ -177,7 +177,7 @@ check "nodump: gfp from kmsg" grep -q "gfp_mask 0xcc0(GFP_KERNEL)  order 0" "$ou
 # --- 4: the trigger is not the victim: a holder with adj 1000 and 24 MiB
 # outscores the allocating hog (adj 0) and is killed in its place; the hog
 # goes on and is killed at the next OOM.  Two reports, in that order.
-"$MEMLEAKBPF" oom -c 2 -d 40 -m "$CG_PATH" --json > "$TMP/cross.out" 2> "$TMP/cross.err" &
+"$MEMLEAKBPF" oom -n 2 -d 40 -m "$CG_PATH" --json > "$TMP/cross.out" 2> "$TMP/cross.err" &
 tracer=$!
 on_exit "kill -9 $tracer"
 wait_for "$TMP/cross.err" '^Tracing OOM kills' 20

@@ -13,8 +13,8 @@ check_fails "bad interval" "invalid interval 'abc'" "$MEMLEAKBPF" shmem abc
 check_fails "bad count" "invalid count '0'" "$MEMLEAKBPF" shmem 1 0
 check_fails "extra argument" "unexpected argument 'x'" "$MEMLEAKBPF" shmem 1 1 x
 check_fails "bad pid" "invalid pid 'abc'" "$MEMLEAKBPF" shmem -p abc
-check_fails "bad size" "invalid size 'lots' for --min-bytes" "$MEMLEAKBPF" shmem --min-bytes lots
-check_fails "zero table size" "invalid table size '0'" "$MEMLEAKBPF" shmem --max-pages 0
+check_fails "bad size" "invalid --min-bytes 'lots'" "$MEMLEAKBPF" shmem --min-bytes lots
+check_fails "zero table size" "invalid --max-pages '0'" "$MEMLEAKBPF" shmem --max-pages 0
 check_fails "--mount on a non-tmpfs" "not on a tmpfs mount" "$MEMLEAKBPF" shmem --mount /proc
 check_fails "--mount missing" "--mount /nonexistent-x: No such file" "$MEMLEAKBPF" shmem --mount /nonexistent-x
 check_fails "--cgroup missing" "no such cgroup '/nonexistent-cg-x'" "$MEMLEAKBPF" shmem --cgroup /nonexistent-cg-x

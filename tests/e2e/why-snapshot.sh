@@ -52,7 +52,7 @@ done
 sleep 1
 
 OUT=$TMP/snap.json
-"$MEMLEAKBPF" why --json -n 1000 -t 16M >"$OUT" 2>"$TMP/snap.err"
+"$MEMLEAKBPF" why --json -T 1000 -t 16M >"$OUT" 2>"$TMP/snap.err"
 check_eq "exit status 0" 0 $?
 check "output is one JSON object" jq -e '.mode == "why"' "$OUT"
 
@@ -103,7 +103,7 @@ check "missing values are null, never absent" jq -e \
 	'.processes | all(has("private_file") and has("shared_file") and has("pss") and has("growth"))' "$OUT"
 
 # Text report: same numbers, no raw control bytes from hostile names.
-"$MEMLEAKBPF" why -n 1000 -t 16M >"$TMP/snap.txt" 2>/dev/null
+"$MEMLEAKBPF" why -T 1000 -t 16M >"$TMP/snap.txt" 2>/dev/null
 check_eq "text report exit 0" 0 $?
 check "text report names the next commands" grep -q "next: ipcrm -m $SHMID" "$TMP/snap.txt"
 check_eq "text report has no escape bytes" 0 "$(grep -c $'\033' "$TMP/snap.txt")"
@@ -114,7 +114,7 @@ check "text report shows the hostile file name sanitized" grep -qF 'big file\n\x
 # It starts once the first report is out (its sample taken) and ends well
 # before the last (the interval is TEST_TIME_SCALE seconds).
 W=$TMP/watch.json
-"$MEMLEAKBPF" why --json -w "$SCALE" -c 2 -n 1000 -g 8M >"$W" 2>/dev/null &
+"$MEMLEAKBPF" why --json -w "$SCALE" -n 2 -T 1000 -g 8M >"$W" 2>/dev/null &
 watcher=$!
 wait_line "$W" '"growth"' 30 || fail "--watch: first report" "nothing in 30 s"
 for i in 1 2 3 4 5 6; do dd if=/dev/zero bs=1M count=8 status=none >>"$MNT/grow"; done
@@ -156,7 +156,7 @@ check_eq "fixture /proc: missing files are reported, not fatal" 1 \
 
 # Usage errors and a missing /proc.
 check_fails "bad --watch" "--watch" "$MEMLEAKBPF" why -w abc
-check_fails "--count without --watch" "needs --watch" "$MEMLEAKBPF" why -c 2
+check_fails "--count without --watch" "needs --watch" "$MEMLEAKBPF" why -n 2
 check_fails "stray argument" "unexpected argument" "$MEMLEAKBPF" why 1234
 check_fails "no /proc/meminfo" "cannot read .*meminfo" "$MEMLEAKBPF" why --proc-root "$TMP/none"
 "$MEMLEAKBPF" why --help | grep -q EXAMPLES
