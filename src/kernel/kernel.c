@@ -393,6 +393,8 @@ int cmd_kernel(int argc, char **argv)
 		while (!exiting && now_ns() < deadline)
 			nanosleep(&ts, NULL);
 		rep.elapsed = (now_ns() - start) / 1e9;
+		rep.timestamp = time(NULL);
+		rep.final = exiting || (env.count && printed + 1 >= env.count);
 		err = collect(skel, hooks, nhooks, &rep);
 		if (err) {
 			err_msg("cannot read the BPF maps: %s", strerror(-err));

@@ -299,7 +299,7 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	size_t i;
 	int k, n, s;
 
-	fprintf(out, "[%s] outstanding kernel allocations since start (%.0fs", wall_time(tb, sizeof(tb)),
+	fprintf(out, "[%s] outstanding kernel allocations since start (%.0fs", wall_time(r->timestamp, tb, sizeof(tb)),
 		r->elapsed);
 	if (r->older > 0)
 		fprintf(out, ", older than %gs", r->older);
@@ -403,10 +403,20 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	size_t i;
 	int k, n, s;
 
-	json_init(&j, out);
+	json_report_begin(&j, out, "kernel", r->timestamp, r->final);
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "kernel");
-	json_kstr(&j, "time", wall_time(tb, sizeof(tb)));
+	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
+		json_ku64(&j, drop_names[i].json, r->stats[drop_names[i].stat]);
+	json_ku64(&j, "recursion_misses", total_misses(r));
+	json_key(&j, "recursion_misses_by_hook");
+	json_obj_begin(&j);
+	for (k = 0; k < r->nmisses; k++)
+		json_ku64(&j, r->misses[k].hook, r->misses[k].misses);
+	json_obj_end(&j);
+	json_obj_end(&j);
+
+	json_kstr(&j, "time", wall_time(r->timestamp, tb, sizeof(tb)));
 	json_key(&j, "elapsed");
 	json_double(&j, r->elapsed);
 	json_key(&j, "older");
@@ -508,18 +518,6 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	json_obj_begin(&j);
 	json_ki64(&j, "bytes", r->lost_bytes);
 	json_ki64(&j, "count", r->lost_count);
-	json_obj_end(&j);
-
-	json_key(&j, "dropped");
-	json_obj_begin(&j);
-	for (i = 0; i < ARRAY_SIZE(drop_names); i++)
-		json_ku64(&j, drop_names[i].json, r->stats[drop_names[i].stat]);
-	json_ku64(&j, "recursion_misses", total_misses(r));
-	json_key(&j, "recursion_misses_by_hook");
-	json_obj_begin(&j);
-	for (k = 0; k < r->nmisses; k++)
-		json_ku64(&j, r->misses[k].hook, r->misses[k].misses);
-	json_obj_end(&j);
 	json_obj_end(&j);
 
 	json_key(&j, "tracked");

@@ -44,6 +44,8 @@ struct kmem_report {
 	double older;         /* seconds, 0: off */
 	unsigned int sample;  /* 1 in N */
 	double elapsed;       /* seconds since tracing started */
+	long long timestamp;  /* epoch seconds of the collection */
+	bool final;           /* no report follows in this run */
 	int stacks_fd;
 	const struct ksyms *ksyms;
 };

@@ -344,9 +344,9 @@ unsigned long long now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-const char *wall_time(char *buf, size_t len)
+const char *wall_time(long long timestamp, char *buf, size_t len)
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)timestamp;
 	struct tm tm;
 
 	localtime_r(&t, &tm);

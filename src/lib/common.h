@@ -54,8 +54,9 @@ bool parse_seconds(const char *s, double *out);
 
 /* Monotonic nanoseconds (same clock as bpf_ktime_get_ns). */
 unsigned long long now_ns(void);
-/* Local wall-clock "HH:MM:SS" into buf. */
-const char *wall_time(char *buf, size_t len);
+/* The local "HH:MM:SS" of an epoch timestamp into buf (printers take the
+ * time from their model, never from the clock). */
+const char *wall_time(long long timestamp, char *buf, size_t len);
 /* "123 B", "1.5 MiB", ... into buf (binary units, one decimal). */
 const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
 /* Copy `in` to `out` with visible, unambiguous escapes, as `ls -b` does:

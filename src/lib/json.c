@@ -118,3 +118,14 @@ void json_kstr(struct json *j, const char *key, const char *s) { json_key(j, key
 void json_ku64(struct json *j, const char *key, unsigned long long v) { json_key(j, key); json_u64(j, v); }
 void json_ki64(struct json *j, const char *key, long long v) { json_key(j, key); json_i64(j, v); }
 void json_knull(struct json *j, const char *key) { json_key(j, key); json_null(j); }
+
+void json_report_begin(struct json *j, FILE *out, const char *mode, long long timestamp,
+		       bool final)
+{
+	json_init(j, out);
+	json_obj_begin(j);
+	json_kstr(j, "mode", mode);
+	json_ki64(j, "timestamp", timestamp);
+	json_key(j, "final");
+	json_bool(j, final);
+}

@@ -36,4 +36,11 @@ void json_ku64(struct json *j, const char *key, unsigned long long v);
 void json_ki64(struct json *j, const char *key, long long v);
 void json_knull(struct json *j, const char *key);
 
+/* The envelope every mode's report starts with, so one consumer reads all
+ * five alike:  {"mode": MODE, "timestamp": epoch seconds, "final": no report
+ * follows in this run, ...  The caller then writes "dropped" (an object of
+ * named drop counters, {} for a mode that cannot drop) and its body. */
+void json_report_begin(struct json *j, FILE *out, const char *mode, long long timestamp,
+		       bool final);
+
 #endif

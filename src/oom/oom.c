@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cli.h"
@@ -189,6 +190,8 @@ static void emit(struct state *st, struct oom_pending *p)
 		     r.v_memcg[0] ? r.v_memcg : "?");
 		goto out;
 	}
+	r.final = env.count && st->printed + 1 >= env.count;
+	r.dropped = st->skel->bss->drops;
 	if (env.json)
 		oom_report_print_json(stdout, &r);
 	else
@@ -248,7 +251,7 @@ static void on_victim(struct state *st, const struct oom_event *e)
 	memset(p, 0, sizeof(*p));
 	p->ev = *e;
 	p->recv_ns = now_ns();
-	wall_time(p->wall, sizeof(p->wall));
+	p->timestamp = time(NULL);
 	memcg_root(&st->mounts, &p->v2);
 	/* Now, while the memcgs and the other candidates still exist. */
 	for (i = 0; i < e->memcg_levels && i < OOM_MEMCG_LEVELS; i++)

@@ -193,7 +193,7 @@ static void fill_victim(const struct oom_join_env *st, struct oom_pending *p, st
 	int i;
 
 	r->ts_ns = e->ts_ns;
-	snprintf(r->wall, sizeof(r->wall), "%s", p->wall);
+	r->timestamp = p->timestamp;
 	r->v_pid = e->pid;
 	r->v_uid = e->uid;
 	snprintf(r->v_comm, sizeof(r->v_comm), "%.*s", OOM_COMM_LEN, e->comm);

@@ -19,7 +19,7 @@
 struct oom_pending {
 	struct oom_event ev;
 	unsigned long long recv_ns;
-	char wall[16];
+	long long timestamp;	/* epoch seconds at receipt */
 	char paths[OOM_MEMCG_LEVELS][OOM_PATH_LEN]; /* resolved at receipt */
 	bool v2;
 	struct oom_rank *snap;

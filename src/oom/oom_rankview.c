@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/common.h"
 #include "lib/json.h"
@@ -94,14 +95,14 @@ static int find_domains(const struct memcg_mounts *m, const struct oom_rank *all
 	return nd;
 }
 
-static void print_text(FILE *out, const struct domain *ds, int nd, bool all)
+static void print_text(FILE *out, long long timestamp, const struct domain *ds, int nd, bool all)
 {
 	char comm[64], path[256], when[16];
 	int i;
 	size_t k, shown;
 
 	fprintf(out, "OOM kill order, predicted from /proc at %s (points = rss + swap + pgtables "
-	       "+ adj * totalpages / 1000, in pages)\n", wall_time(when, sizeof(when)));
+	       "+ adj * totalpages / 1000, in pages)\n", wall_time(timestamp, when, sizeof(when)));
 	for (i = 0; i < nd; i++) {
 		const struct domain *d = &ds[i];
 
@@ -151,16 +152,18 @@ static void print_text(FILE *out, const struct domain *ds, int nd, bool all)
 	}
 }
 
-static void print_json(FILE *out, const struct domain *ds, int nd)
+static void print_json(FILE *out, long long timestamp, const struct domain *ds, int nd)
 {
 	struct json j;
 	char comm[64];
 	int i;
 	size_t k, rank;
 
-	json_init(&j, out);
+	/* One snapshot from /proc: final, and nothing can be dropped. */
+	json_report_begin(&j, out, "oom", timestamp, true);
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "oom");
+	json_obj_end(&j);
 	json_key(&j, "rank");
 	json_bool(&j, true);
 	json_key(&j, "domains");
@@ -247,6 +250,7 @@ int oom_rank_report_at(FILE *out, const char *proc_root, const char *mountinfo, 
 	char *buf = NULL;
 	size_t n = 0, len;
 	int nd = 1, i, err, ret = EXIT_RUNTIME;
+	long long timestamp = time(NULL);
 
 	ds = calloc(MAX_DOMAINS, sizeof(*ds));
 	if (!ds) {
@@ -283,9 +287,9 @@ int oom_rank_report_at(FILE *out, const char *proc_root, const char *mountinfo, 
 		}
 	}
 	if (json)
-		print_json(out, ds, nd);
+		print_json(out, timestamp, ds, nd);
 	else
-		print_text(out, ds, nd, all);
+		print_text(out, timestamp, ds, nd, all);
 	ret = EXIT_OK;
 cleanup:
 	for (i = 0; i < MAX_DOMAINS; i++)

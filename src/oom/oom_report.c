@@ -88,8 +88,11 @@ void oom_report_print_text(FILE *out, const struct oom_report *r)
 	char comm[OOM_NAME_LEN], path[OOM_PATH_LEN];
 	int i;
 
+	char tb[32];
+
 	sanitize_text(comm, sizeof(comm), r->v_comm);
-	fprintf(out, "%s OOM kill: pid %d (%s), %s%s%s\n", r->wall, r->v_pid, comm,
+	fprintf(out, "%s OOM kill: pid %d (%s), %s%s%s\n", wall_time(r->timestamp, tb, sizeof(tb)),
+		r->v_pid, comm,
 		r->constraint[0] ? r->constraint : "constraint unknown",
 		r->memcg[0] ? " in memcg " : "", r->memcg);
 
@@ -174,10 +177,14 @@ void oom_report_print_json(FILE *out, const struct oom_report *r)
 	char buf[160];
 	int i;
 
-	json_init(&j, out);
+	char tb[32];
+
+	json_report_begin(&j, out, "oom", r->timestamp, r->final);
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "oom");
-	json_kstr(&j, "time", r->wall);
+	json_ku64(&j, "events", r->dropped);
+	json_obj_end(&j);
+	json_kstr(&j, "time", wall_time(r->timestamp, tb, sizeof(tb)));
 
 	json_key(&j, "victim");
 	json_obj_begin(&j);

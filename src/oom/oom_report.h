@@ -39,7 +39,9 @@ struct oom_cand {
 
 struct oom_report {
 	unsigned long long ts_ns;	/* mark_victim, CLOCK_MONOTONIC */
-	char wall[16];
+	long long timestamp;		/* epoch seconds the kill was seen */
+	bool final;			/* no report follows in this run */
+	unsigned long long dropped;	/* events lost so far (ring buffer full) */
 
 	/* victim */
 	int v_pid;

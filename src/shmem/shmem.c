@@ -332,7 +332,7 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
 		     r->counters[SHC_DROP_WRITERS] + r->counters[SHC_DROP_STACKS] +
 		     r->counters[SHC_NO_ALLOC] + r->counters[SHC_MISMATCH];
-	wall_time(r->time, sizeof(r->time));
+	r->timestamp = time(NULL);
 	r->show_stacks = env.stacks;
 	r->swap_known = swap_known;
 	r->swap_active = swap_active();
@@ -437,7 +437,7 @@ cleanup:
 	return err;
 }
 
-static int report(struct shmem_bpf *skel)
+static int report(struct shmem_bpf *skel, bool final)
 {
 	struct sh_writer *w = NULL;
 	struct sh_report r = {};
@@ -447,6 +447,7 @@ static int report(struct shmem_bpf *skel)
 	err = read_writers(bpf_map__fd(skel->maps.writers), &w, &nw);
 	if (!err)
 		err = build_report(skel, &r, w, nw);
+	r.final = final;
 	if (err) {
 		err_msg("cannot read the BPF maps: %s", strerror(-err));
 	} else {
@@ -638,7 +639,7 @@ int cmd_shmem(int argc, char **argv)
 		ring_buffer__consume(rb);
 		if (env.interval <= 0 || now_ns() < next_ns)
 			continue;
-		err = report(skel);
+		err = report(skel, env.count && reports + 1 >= env.count);
 		if (err)
 			goto cleanup;
 		next_ns += (unsigned long long)(env.interval * 1e9);
@@ -646,7 +647,7 @@ int cmd_shmem(int argc, char **argv)
 			goto cleanup;
 	}
 	ring_buffer__consume(rb);
-	err = report(skel);
+	err = report(skel, true);
 cleanup:
 	ring_buffer__free(rb);
 	shmem_bpf__destroy(skel);

@@ -59,7 +59,8 @@ struct sh_mount {
 };
 
 struct sh_report {
-	char time[16];
+	long long timestamp;		/* epoch seconds of the collection */
+	bool final;			/* no report follows in this run */
 	struct sh_inode *inodes;
 	size_t ninodes;
 	struct sh_writer **writers;	/* sorted by bytes, the shown ones */

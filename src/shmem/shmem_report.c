@@ -84,14 +84,15 @@ static void text_writer(FILE *out, const char *indent, const struct sh_writer *w
 
 void sh_print_text(FILE *out, const struct sh_report *r)
 {
-	char sz[32], sz2[32], sz3[32], path[PATH_MAX];
+	char sz[32], sz2[32], sz3[32], path[PATH_MAX], tb[32];
 	unsigned long long total = 0;
 	size_t i, j;
 	int h;
 
 	for (i = 0; i < r->ninodes; i++)
 		total += r->inodes[i].bytes_tracked;
-	fprintf(out, "%s shmem: %zu inodes, %s attributed\n", r->time, r->ninodes,
+	fprintf(out, "%s shmem: %zu inodes, %s attributed\n", wall_time(r->timestamp, tb, sizeof(tb)),
+		r->ninodes,
 		human(sz, sizeof(sz), total));
 	fprintf(out, "INODES\n");
 	for (i = 0; i < r->ninodes; i++) {
@@ -189,15 +190,21 @@ static void json_writer(struct json *j, const struct sh_writer *w, unsigned long
 
 void sh_print_json(FILE *out, const struct sh_report *r)
 {
-	char buf[64];
+	char buf[64], tb[32];
 	struct json j;
 	size_t i, k;
 	int h;
 
-	json_init(&j, out);
+	json_report_begin(&j, out, "shmem", r->timestamp, r->final);
+	/* Each drop counter by name (the same names without "drop_" as in
+	 * "counters"); the text report gives their sum. */
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "shmem");
-	json_kstr(&j, "time", r->time);
+	for (i = SHC_DROP_PAGES; i < SHC_NR; i++)
+		if (i != SHC_LRU_ADDED && i != SHC_SWAPPED && i != SHC_MOVED)
+			json_ku64(&j, counter_names[i] + strlen("drop_"), r->counters[i]);
+	json_obj_end(&j);
+	json_kstr(&j, "time", wall_time(r->timestamp, tb, sizeof(tb)));
 	json_key(&j, "inodes");
 	json_arr_begin(&j);
 	for (i = 0; i < r->ninodes; i++) {
@@ -257,7 +264,6 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
-	json_ku64(&j, "dropped", r->dropped);
 	json_key(&j, "counters");
 	json_obj_begin(&j);
 	for (i = 0; i < SHC_NR; i++)

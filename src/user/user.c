@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cli.h"
@@ -239,9 +240,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* status: the -c target's wait status once it has exited, else -1. */
+/* final: no report follows; exited: the target is gone; status: the -c
+ * target's wait status once it has exited, else -1. */
 static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
-		  const struct target *t, bool final, int status)
+		  const struct target *t, bool final, bool exited, int status)
 {
 	struct report_opts o = {
 		.exited = status >= 0,
@@ -253,7 +255,9 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		.older_ns = env.older * 1e9,
 		.sample_every = env.sample,
 		.format = env.format,
+		.timestamp = time(NULL),
 		.final = final,
+		.target_exited = exited,
 	};
 	struct user_report r;
 	int err;
@@ -412,7 +416,8 @@ int cmd_user(int argc, char **argv)
 		if ((env.interval_given || !env.command) && now_ns() >= next_report) {
 			ring_buffer__consume(rb);
 			umodules_settle(&ms);
-			if (report(skel, &ms, cache, &t, false, -1) == 0)
+			if (report(skel, &ms, cache, &t, env.count && reports + 1 >= env.count, false,
+				   -1) == 0)
 				reports++;
 			next_report += env.interval * 1e9;
 			if (env.count && reports >= env.count)
@@ -423,7 +428,7 @@ int cmd_user(int argc, char **argv)
 	umodules_settle(&ms);
 	/* The final report: Ctrl-C, SIGTERM, or the target's exit. */
 	/* Only a -c child's status is ours to know (waitpid). */
-	report(skel, &ms, cache, &t, !target_running,
+	report(skel, &ms, cache, &t, true, !target_running,
 	       !target_running && env.command ? status : -1);
 	if (!target_running && env.command && WIFSIGNALED(status))
 		vlog(0, "%s was killed by signal %d (%s)", t.comm, WTERMSIG(status),

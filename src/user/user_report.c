@@ -450,8 +450,8 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 	bool any = false;
 
 	sanitize_text(comm, sizeof(comm), o->comm ? o->comm : "?");
-	fprintf(out, "[%s] pid %d (%s)%s", wall_time(tbuf, sizeof(tbuf)), o->pid, comm,
-		o->final ? " at exit" : "");
+	fprintf(out, "[%s] pid %d (%s)%s", wall_time(o->timestamp, tbuf, sizeof(tbuf)), o->pid, comm,
+		o->target_exited ? " at exit" : "");
 	if (o->exited && o->exit_signal)
 		fprintf(out, " (killed by signal %d, %s)", o->exit_signal, strsignal(o->exit_signal));
 	else if (o->exited)
@@ -511,15 +511,17 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	size_t i, k;
 	int n;
 
-	json_init(&j, out);
+	json_report_begin(&j, out, "user", o->timestamp, o->final);
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "user");
+	for (k = 0; k < ML_DROP_MAX; k++)
+		if (k != ML_DROP_UNWIND_FP)
+			json_ku64(&j, drop_names[k], r->drops[k]);
+	json_obj_end(&j);
 	json_ki64(&j, "pid", o->pid);
 	json_kstr(&j, "comm", o->comm);
-	json_key(&j, "timestamp");
-	json_u64(&j, (unsigned long long)time(NULL));
-	json_key(&j, "final");
-	json_bool(&j, o->final);
+	json_key(&j, "target_exited");
+	json_bool(&j, o->target_exited);
 	/* -c: how the command ended; null while it runs or for -p. */
 	json_key(&j, "exit");
 	if (o->exited) {
@@ -547,12 +549,6 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 		json_double(&j, o->older_ns / 1e9);
 	else
 		json_null(&j);
-	json_key(&j, "dropped");
-	json_obj_begin(&j);
-	for (k = 0; k < ML_DROP_MAX; k++)
-		if (k != ML_DROP_UNWIND_FP)
-			json_ku64(&j, drop_names[k], r->drops[k]);
-	json_obj_end(&j);
 	json_ku64(&j, "frame_pointer_unwinds", r->drops[ML_DROP_UNWIND_FP]);
 	json_ku64(&j, "unresolved_modules", r->unresolved_modules);
 	json_ku64(&j, "unnamed_frames", r->unnamed_frames);

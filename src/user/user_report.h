@@ -19,7 +19,9 @@ struct report_opts {
 	unsigned long long older_ns; /* 0: every outstanding allocation */
 	unsigned int sample_every;
 	enum report_format format;
-	bool final;              /* the target exited (or we are stopping) */
+	long long timestamp;     /* epoch seconds the report was taken */
+	bool final;              /* no report follows in this run */
+	bool target_exited;      /* the target is gone: these are its leaks */
 	bool exited;             /* -c: the command's outcome is known */
 	int exit_code;           /* its exit status, -1 when it died on a signal */
 	int exit_signal;         /* the signal that ended it, 0 if none */

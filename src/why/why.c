@@ -82,6 +82,7 @@ int cmd_why(int argc, char **argv)
 		fprintf(stderr, " (see the report)\n");
 	}
 	if (!env.watch) {
+		first.final = true;
 		print(&first);
 		goto cleanup;
 	}
@@ -95,6 +96,7 @@ int cmd_why(int argc, char **argv)
 			err = EXIT_RUNTIME;
 			goto cleanup;
 		}
+		cur.final = env.count && printed + 1 >= env.count;
 		print(&cur);
 		/* Keep this report as the next interval's base. */
 		why_report_free(&prev);

@@ -97,6 +97,9 @@ struct why_growth {
 };
 
 struct why_report {
+	long long timestamp;	/* epoch seconds of the sample */
+	bool final;		/* no report follows in this run */
+	bool root;		/* read as root: every process, slabinfo ... */
 	unsigned long page_size;
 	struct meminfo mi;
 	struct why_tree tree;

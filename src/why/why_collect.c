@@ -17,6 +17,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef TMPFS_MAGIC
@@ -455,6 +456,8 @@ int why_collect(struct why_report *r, const struct why_opts *o)
 	int err, try;
 
 	memset(r, 0, sizeof(*r));
+	r->timestamp = time(NULL);
+	r->root = geteuid() == 0;
 	r->page_size = sysconf(_SC_PAGESIZE);
 	collect_tmpfs(r, o);
 	walk_tmpfs(r, o);

@@ -379,7 +379,7 @@ int why_findings(struct why_report *r, const struct why_report *first, const str
 	process_findings(r, o);
 	if (first)
 		trend_findings(r, o);
-	if (r->nunreadable && geteuid() != 0)
+	if (r->nunreadable && !r->root)
 		add(r, "info", "sudo memleakbpf why", "see \"unreadable\"",
 		    "not root: %zu source(s) could not be read, so some memory is not attributed",
 		    r->nunreadable);

@@ -246,7 +246,7 @@ void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *
 	char t[16];
 	size_t i;
 
-	fprintf(out, "memleakbpf why at %s\n\n", wall_time(t, sizeof(t)));
+	fprintf(out, "memleakbpf why at %s\n\n", wall_time(r->timestamp, t, sizeof(t)));
 	if (r->watching)
 		fprintf(out, "growth in the last interval (and since the first sample, %.0f s ago)\n\n",
 			r->elapsed);
@@ -411,11 +411,14 @@ void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *
 	struct json j;
 	size_t i, k;
 
-	json_init(&j, out);
+	json_report_begin(&j, out, "why", r->timestamp, r->final);
+	/* /proc is read, not streamed: nothing can be dropped (what could
+	 * not be read is listed under "unreadable"). */
+	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	json_kstr(&j, "mode", "why");
+	json_obj_end(&j);
 	json_key(&j, "root");
-	json_bool(&j, geteuid() == 0);
+	json_bool(&j, r->root);
 	json_key(&j, "elapsed");
 	if (r->watching)
 		json_double(&j, r->elapsed);

@@ -124,6 +124,10 @@ check_eq "JSON keys: victim" \
 	"$(tail -n 1 "$out" | jq -c '.victim | keys')"
 check_eq "JSON keys: candidate" true \
 	"$(jq_get "$out" '.candidates[0] | has("pid") and has("comm") and has("rss_kb") and has("swap_kb") and has("pgtables_kb") and has("oom_score_adj") and has("points")')"
+check_eq "JSON envelope: mode, timestamp, final, dropped first" '["mode","timestamp","final","dropped"]' \
+	"$(tail -n 1 "$out" | jq -c 'keys_unsorted[0:4]')"
+check_eq "JSON envelope: -n 1 makes the one kill final, no events dropped" "true 0" \
+	"$(tail -n 1 "$out" | jq -r '"\(.final) \(.dropped.events)"')"
 
 # --- 2: kmsg ignored: BPF + /proc only; a second tracer filtered on
 # another memcg must stay silent about this kill

@@ -123,7 +123,7 @@ check_eq "without --stacks the stack is null, not absent" "true null" \
 	"$(jq_get "$TMP/MT.json" '"\(.writers[0] | has("stack")) \(.writers[0].stack)"')"
 check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_swapped","deleted","dev","holders","ino","kind","path","sysv_shmid","uid","writers"]' \
 	"$(jq_get "$TMP/MT.json" '.inodes[0] | keys' | jq -c .)"
-check_eq "keys of the report" '["counters","dropped","inodes","mode","mounts","time","writers"]' \
+check_eq "keys of the report" '["counters","dropped","final","inodes","mode","mounts","time","timestamp","writers"]' \
 	"$(jq_get "$TMP/MT.json" 'keys' | jq -c .)"
 check_ge "full writer table: drops counted" 1 "$(jq_get "$TMP/WT.json" .counters.drop_writer_table_full)"
 check_ge "full writer table: pages kept with an unknown writer" 1 \

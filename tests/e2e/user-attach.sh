@@ -20,7 +20,7 @@ wait "$pid" 2>/dev/null
 check_eq "-p: exit status" 0 "$(cat "$TMP/p.rc")"
 check_ge "-p: interval reports while it runs (>= 3)" 3 "$(wc -l <"$TMP/p")"
 check_eq "-p: first report before the leaks: nothing of leaky's" 0 "$(head -n 1 "$TMP/p" | jq '[.stacks[] | select(any(.frames[]; .function == "leak_malloc"))] | length')"
-check_eq "-p: last report is final" true "$(jq_get "$TMP/p" .final)"
+check_eq "-p: last report is final, at the target's exit" "true true" "$(jq_get "$TMP/p" '"\(.final) \(.target_exited)"')"
 check_eq "-p: malloc bytes" 5000 "$(stack_bytes "$TMP/p" leak_malloc malloc)"
 check_eq "-p: calloc bytes" 7200 "$(stack_bytes "$TMP/p" leak_calloc calloc)"
 check_eq "-p: realloc bytes" 6000 "$(stack_bytes "$TMP/p" leak_realloc realloc)"
@@ -37,7 +37,9 @@ sleep 0.5
 trace "$TMP/count" -p "$pid" 0.5 2
 check_eq "-p INTERVAL COUNT: exactly 2 reports" 2 "$(wc -l <"$TMP/count")"
 check "-p INTERVAL COUNT: target still running" kill -0 "$pid"
-check_eq "-p INTERVAL COUNT: not final" false "$(jq_get "$TMP/count" .final)"
+check_eq "-p INTERVAL COUNT: the first report is not final, the last is" "false true" \
+	"$(jq -r .final "$TMP/count" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "-p INTERVAL COUNT: the target did not exit" false "$(jq_get "$TMP/count" .target_exited)"
 check_eq "-p INTERVAL COUNT: no probes left" "$PROGS_BEFORE" "$(progs_settled "$USER_PROGS" "$PROGS_BEFORE")"
 
 # SIGINT and SIGTERM: a final report, exit 0, no probes left

@@ -46,7 +46,7 @@ static void victim_event(struct oom_pending *p, int pid, const char *comm, int a
 	p->ev.pgtables_bytes = 8192;
 	p->ev.kstack_id = -14;
 	p->ev.ts_ns = 10ULL * 1000 * 1000 * 1000;
-	snprintf(p->wall, sizeof(p->wall), "12:00:00");
+	p->timestamp = 1764676800; /* 2025-12-02 12:00:00 UTC */
 }
 
 UNIT_SUITE(oom_join_global)
