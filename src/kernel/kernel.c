@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/common.h"
 #include "kmem.h"
 #include "kmem.skel.h"
@@ -354,63 +355,59 @@ static struct bpf_link *attach_hook(const struct hook *h)
 	return bpf_program__attach(h->prog);
 }
 
-static unsigned long long sum_percpu(int fd, __u32 key, unsigned long long *vals, int ncpu)
+/* One aggregation entry: a stack's outstanding bytes, its first allocator. */
+static int add_agg(const void *key, const void *value, void *ctx)
 {
-	unsigned long long t = 0;
-	int i;
+	const struct kmem_agg_val *val = value;
+	struct kmem_report *r = ctx;
+	int err;
 
-	if (bpf_map_lookup_elem(fd, &key, vals))
+	if (val->count <= 0)
 		return 0;
-	for (i = 0; i < ncpu; i++)
-		t += vals[i];
-	return t;
+	if ((err = kmem_report_add(r, key, val->bytes, val->count)))
+		return err;
+	memcpy(r->rows[r->n - 1].comm, val->comm, sizeof(val->comm));
+	return 0;
+}
+
+struct older_ctx {
+	struct kmem_report *r;
+	unsigned long long cutoff;
+};
+
+/* --older: one live allocation, counted when it is older than the cut-off. */
+static int add_older(const void *key, const void *value, void *ctx)
+{
+	const struct kmem_alloc_val *aval = value;
+	struct older_ctx *o = ctx;
+
+	if (aval->ts > o->cutoff)
+		return 0;
+	return kmem_report_add(o->r, &aval->agg, aval->size, 1);
 }
 
 static int collect(struct kmem_bpf *skel, struct hook *hooks, int nhooks, struct kmem_report *r)
 {
-	int agg_fd = bpf_map__fd(skel->maps.agg), allocs_fd = bpf_map__fd(skel->maps.allocs);
-	int ncpu = libbpf_num_possible_cpus(), i, err;
-	struct kmem_agg_key key, next, *prev = NULL;
-	struct kmem_alloc_key akey, anext, *aprev = NULL;
-	struct kmem_alloc_val aval;
+	int agg_fd = bpf_map__fd(skel->maps.agg), i, err;
 	struct kmem_agg_val val;
-	unsigned long long *vals;
 	size_t n;
 
 	kmem_report_reset(r);
-	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < KMEM_NR_STATS; i++)
-		r->stats[i] = sum_percpu(bpf_map__fd(skel->maps.stats), i, vals, ncpu);
-	free(vals);
+	/* The counters are news, not the report: unreadable, they read 0. */
+	map_percpu_sums(bpf_map__fd(skel->maps.stats), r->stats, KMEM_NR_STATS);
 
 	if (r->older <= 0) {
-		while (bpf_map_get_next_key(agg_fd, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(agg_fd, &key, &val))
-				continue; /* deleted under us */
-			if (val.count <= 0)
-				continue;
-			if ((err = kmem_report_add(r, &key, val.bytes, val.count)))
-				return err;
-			memcpy(r->rows[r->n - 1].comm, val.comm, sizeof(val.comm));
-		}
+		err = map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(val), add_agg, r);
 	} else {
 		unsigned long long now = now_ns(), age = (unsigned long long)(r->older * 1e9);
 		/* Older than the machine's uptime: nothing can qualify. */
-		unsigned long long cutoff = now > age ? now - age : 0;
+		struct older_ctx o = { r, now > age ? now - age : 0 };
 
-		while (bpf_map_get_next_key(allocs_fd, aprev, &anext) == 0) {
-			akey = anext;
-			aprev = &akey;
-			if (bpf_map_lookup_elem(allocs_fd, &akey, &aval) || aval.ts > cutoff)
-				continue;
-			if ((err = kmem_report_add(r, &aval.agg, aval.size, 1)))
-				return err;
-		}
+		err = map_for_each(bpf_map__fd(skel->maps.allocs), sizeof(struct kmem_alloc_key),
+				   sizeof(struct kmem_alloc_val), add_older, &o);
 	}
+	if (err)
+		return err;
 	kmem_report_finish(r);
 	/* Names (first allocator, cache) live in the aggregation entry. */
 	for (n = 0; n < r->n; n++) {

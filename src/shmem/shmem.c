@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "procfs/cgroup.h"
+#include "lib/bpf_util.h"
 #include "lib/common.h"
 #include "modes.h"
 #include "probe/probe.h"
@@ -298,43 +299,55 @@ static bool memcg_on_v2(void)
 	return cached;
 }
 
+struct writers {
+	struct sh_writer *v;
+	size_t n, cap;
+};
+
+static int add_writer(const void *key, const void *value, void *ctx)
+{
+	const struct shmem_writer_key *k = key;
+	const struct shmem_writer_val *v = value;
+	struct writers *ws = ctx;
+	struct sh_writer *w;
+
+	if (ws->n == ws->cap) {
+		size_t cap = ws->cap ? ws->cap * 2 : 64;
+
+		w = realloc(ws->v, cap * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		ws->v = w;
+		ws->cap = cap;
+	}
+	w = &ws->v[ws->n++];
+	memset(w, 0, sizeof(*w));
+	w->wid = v->wid;
+	w->tgid = k->tgid;
+	memcpy(w->comm, k->comm, sizeof(k->comm));
+	w->comm[SHMEM_COMM_LEN - 1] = '\0';
+	w->stack_id = k->stack_id;
+	w->cgroup_v2 = cgroup_path(CGROUP_V2, k->cgid);
+	w->cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k->memcg_ino);
+	w->cgroup = memcg_on_v2() || !w->cgroup_v1 ? w->cgroup_v2 : w->cgroup_v1;
+	return 0;
+}
+
 /* The writer table only grows: read it whole each report. */
 static int read_writers(int fd, struct sh_writer **out, size_t *n)
 {
-	struct shmem_writer_key k, next, *prev = NULL;
-	struct shmem_writer_val v;
-	struct sh_writer *w = NULL, *p;
-	size_t cnt = 0, cap = 0;
+	struct writers ws = {};
+	int err;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v) != 0)
-			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			p = realloc(w, cap * sizeof(*w));
-			if (!p) {
-				free(w);
-				return -ENOMEM;
-			}
-			w = p;
-		}
-		memset(&w[cnt], 0, sizeof(w[cnt]));
-		w[cnt].wid = v.wid;
-		w[cnt].tgid = k.tgid;
-		memcpy(w[cnt].comm, k.comm, sizeof(k.comm));
-		w[cnt].comm[SHMEM_COMM_LEN - 1] = '\0';
-		w[cnt].stack_id = k.stack_id;
-		w[cnt].cgroup_v2 = cgroup_path(CGROUP_V2, k.cgid);
-		w[cnt].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k.memcg_ino);
-		w[cnt].cgroup = memcg_on_v2() || !w[cnt].cgroup_v1 ? w[cnt].cgroup_v2
-								     : w[cnt].cgroup_v1;
-		cnt++;
+	err = map_for_each(fd, sizeof(struct shmem_writer_key), sizeof(struct shmem_writer_val),
+			   add_writer, &ws);
+	if (err) {
+		free(ws.v);
+		return err;
 	}
-	sort(w, cnt, sizeof(*w), cmp_writer_wid);
-	*out = w;
-	*n = cnt;
+	sort(ws.v, ws.n, sizeof(*ws.v), cmp_writer_wid);
+	*out = ws.v;
+	*n = ws.n;
 	return 0;
 }
 
@@ -404,25 +417,6 @@ static int read_pages(struct page_rec **out, size_t *n)
 	*out = recs;
 	*n = cnt;
 	return 0;
-}
-
-static void read_counters(int fd, unsigned long long *c)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	__u32 i;
-	int cpu;
-
-	memset(c, 0, SHC_NR * sizeof(*c));
-	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
-		return;
-	for (i = 0; i < SHC_NR; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals) != 0)
-			continue;
-		for (cpu = 0; cpu < ncpu; cpu++)
-			c[i] += vals[cpu];
-	}
-	free(vals);
 }
 
 static struct sh_writer unknown_writer = { .wid = SHMEM_WID_UNKNOWN, .stack_id = -1 };
@@ -511,7 +505,8 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	struct sh_inode *in;
 	int err;
 
-	read_counters(bpf_map__fd(skel->maps.counters), r->counters);
+	/* Unreadable counters read 0: the pages are the report. */
+	map_percpu_sums(bpf_map__fd(skel->maps.counters), r->counters, SHC_NR);
 	for (i = 0; i < SHC_NR; i++)
 		r->counters[i] += ucounters[i];
 	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
