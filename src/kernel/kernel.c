@@ -484,15 +484,13 @@ int cmd_kernel(int argc, char **argv)
 	skel->rodata->sample_every = env.sample;
 	skel->rodata->vmap_guard = sysconf(_SC_PAGESIZE);
 	skel->rodata->stack_cache = !env.exact_stacks;
-	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
+	if ((err = map_set_size(skel->maps.allocs, env.max_allocs)) ||
+	    (err = map_set_size(skel->maps.stacks, env.max_stacks)) ||
 	    /* one stack may hold several kinds or caches */
-	    (err = bpf_map__set_max_entries(skel->maps.agg, env.max_stacks * 2)) ||
+	    (err = map_set_size(skel->maps.agg, env.max_stacks * 2)) ||
 	    /* fingerprints outnumber stacks: one per (site, depth, syscall) */
-	    (err = bpf_map__set_max_entries(skel->maps.fp_cache, env.max_stacks * 4))) {
-		err_msg("cannot size the maps: %s", strerror(-err));
+	    (err = map_set_size(skel->maps.fp_cache, env.max_stacks * 4)))
 		goto cleanup;
-	}
 
 	/* The hook table: which program serves which kinds, by which mechanism. */
 	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, ALL_KINDS, "sys_enter");

@@ -1,4 +1,4 @@
-/* Reading BPF maps the same way in every mode (see bpf_util.h). */
+/* BPF maps the same way in every mode (see bpf_util.h). */
 #include "lib/bpf_util.h"
 
 #include <bpf/bpf.h>
@@ -7,6 +7,25 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/common.h"
+
+int map_set_size(struct bpf_map *map, unsigned long long entries)
+{
+	int err;
+
+	/* libbpf takes a __u32: a larger size must not wrap to a small one. */
+	if (entries > 0xffffffffULL) {
+		err_msg("cannot size the BPF map %s to %llu: more than 4294967295", bpf_map__name(map),
+			entries);
+		return -E2BIG;
+	}
+	err = bpf_map__set_max_entries(map, (__u32)entries);
+	if (err)
+		err_msg("cannot size the BPF map %s to %llu: %s", bpf_map__name(map), entries,
+			strerror(-err));
+	return err;
+}
 
 static bool percpu_type(__u32 type)
 {

@@ -1,10 +1,17 @@
-/* Reading BPF maps the same way in every mode: whole-map walks and per-CPU
- * counter sums. */
+/* BPF maps the same way in every mode: sizing before load, whole-map walks,
+ * per-CPU counter sums. */
 #ifndef MEMLEAKBPF_BPF_UTIL_H
 #define MEMLEAKBPF_BPF_UTIL_H
 
 #include <stddef.h>
 #include <linux/types.h>
+
+struct bpf_map;
+
+/* bpf_map__set_max_entries() before load, checked: on failure one error
+ * line naming the map ("cannot size the BPF map X to N: ...") and a
+ * negative errno, for the mode to exit 1 with. */
+int map_set_size(struct bpf_map *map, unsigned long long entries);
 
 /* Calls fn(key, value, ctx) for every entry of the map behind fd
  * (bpf_map_get_next_key, then a lookup).  An entry deleted between the two

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/common.h"
 #include "sym/ksyms.h"
 #include "modes.h"
@@ -412,8 +413,7 @@ retry:
 	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
 	bpf_program__set_autoload(skel->progs.kill_enter, fentry);
 	/* fentry sends one event per candidate: room for a few thousand */
-	if (fentry && (err = bpf_map__set_max_entries(skel->maps.events, 8 << 20))) {
-		err_msg("cannot size the event ring: %s", strerror(-err));
+	if (fentry && (err = map_set_size(skel->maps.events, 8 << 20))) {
 		oom_bpf__destroy(skel);
 		return err;
 	}

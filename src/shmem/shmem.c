@@ -642,9 +642,10 @@ static int report(struct shmem_bpf *skel)
 }
 
 /* open -> size -> choose programs -> load -> attach, for one hook set.
- * On failure WHY names the cause (libbpf's own line for it). */
+ * On failure WHY names the cause (libbpf's own line for it); *fatal when
+ * no hook set can do better (a map cannot be sized: said already). */
 static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks, bool swap, char *why,
-		       size_t len)
+		       size_t len, bool *fatal)
 {
 	const char *writeout = swap ? probe_shmem_writeout_func() : NULL;
 	struct shmem_bpf *skel;
@@ -663,9 +664,12 @@ static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks, bool sw
 	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
 				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
 				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
-	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
-	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
-	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
+	if ((err = map_set_size(skel->maps.events, env.ring_size)) ||
+	    (err = map_set_size(skel->maps.writers, env.max_writers)) ||
+	    (err = map_set_size(skel->maps.stacks, env.stacks ? env.max_stacks : 1))) {
+		*fatal = true;
+		goto fail;
+	}
 
 	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
 	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
@@ -718,6 +722,7 @@ static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
 						    SHMEM_HOOKS_LRU };
 	char why[512], all[1600] = "";
 	size_t i, n = env.hooks ? 1 : ARRAY_SIZE(order);
+	bool fatal = false;
 	int err = -ENOENT;
 
 	for (i = 0; i < n; i++) {
@@ -729,7 +734,9 @@ static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
 			err = -ENOENT;
 		} else {
 			swap = set == SHMEM_HOOKS_FENTRY && probe_shmem_swap_funcs();
-			err = start_hooks(skel, set, swap, why, sizeof(why));
+			err = start_hooks(skel, set, swap, why, sizeof(why), &fatal);
+			if (fatal)
+				return err;
 			/* Swap-out and swap-in are extras: without them the
 			 * page counts are still exact while nothing swaps. */
 			if (err && swap) {
@@ -737,7 +744,9 @@ static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
 
 				snprintf(why_swap, sizeof(why_swap), "%s", why);
 				swap = false;
-				err = start_hooks(skel, set, swap, why, sizeof(why));
+				err = start_hooks(skel, set, swap, why, sizeof(why), &fatal);
+				if (fatal)
+					return err;
 				if (!err)
 					probe_report("fentry swap-out/swap-in", "refused", why_swap);
 			}
