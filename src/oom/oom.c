@@ -390,7 +390,7 @@ static int open_and_load(struct state *st)
 {
 	struct oom_bpf *skel;
 	bool fentry = !env.no_fentry;
-	bool task_arg = probe_tp_btf_arg_ptr("mark_victim", 0);
+	bool task_arg = probe_tp_btf_arg_struct("mark_victim", 0, NULL);
 	size_t i;
 	int err;
 

@@ -17,8 +17,8 @@
 #include "lib/bpf_util.h"
 #include "lib/common.h"
 #include "modes.h"
-#include "probe/probe.h"
 #include "shmem.skel.h"
+#include "shmem/shmem_hooks.h"
 #include "shmem/shmem_int.h"
 
 static struct env {
@@ -36,7 +36,7 @@ static struct env {
 	unsigned long long max_writers;
 	unsigned long long max_stacks;
 	unsigned long long ring_size;
-	int hooks;			/* 0: decided by probe_shmem_hooks */
+	enum shmem_hookset hooks;	/* NONE: the first set that loads */
 } env = {
 	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
 	.max_writers = 65536,
@@ -104,13 +104,8 @@ static void usage(FILE *out)
 
 static int parse_hookset(const char *name)
 {
-	if (strcmp(name, "fentry") == 0)
-		env.hooks = SHMEM_HOOKS_FENTRY;
-	else if (strcmp(name, "tracepoint") == 0)
-		env.hooks = SHMEM_HOOKS_TRACEPOINT;
-	else if (strcmp(name, "lru") == 0)
-		env.hooks = SHMEM_HOOKS_LRU;
-	else {
+	env.hooks = shmem_hookset_parse(name);
+	if (env.hooks == SHMEM_HOOKS_NONE) {
 		err_msg("unknown hook set '%s' (fentry, tracepoint, lru)", name);
 		return -EINVAL;
 	}
@@ -641,135 +636,6 @@ static int report(struct shmem_bpf *skel)
 	return err;
 }
 
-/* open -> size -> choose programs -> load -> attach, for one hook set.
- * On failure WHY names the cause (libbpf's own line for it); *fatal when
- * no hook set can do better (a map cannot be sized: said already). */
-static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks, bool swap, char *why,
-		       size_t len, bool *fatal)
-{
-	const char *writeout = swap ? probe_shmem_writeout_func() : NULL;
-	struct shmem_bpf *skel;
-	int err;
-
-	*out = NULL;
-	why[0] = '\0';
-	skel = shmem_bpf__open();
-	if (!skel) {
-		err = -errno;
-		snprintf(why, len, "cannot open the BPF object: %s", strerror(-err));
-		return err;
-	}
-	skel->rodata->want_stacks = env.stacks;
-	/* Benchmark floor: the same hooks, each program returning at once. */
-	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
-	if ((err = map_set_size(skel->maps.events, env.ring_size)) ||
-	    (err = map_set_size(skel->maps.writers, env.max_writers)) ||
-	    (err = map_set_size(skel->maps.stacks, env.stacks ? env.max_stacks : 1))) {
-		*fatal = true;
-		goto fail;
-	}
-
-	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_delete, hooks == SHMEM_HOOKS_TRACEPOINT ||
-							  hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && writeout);
-	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
-				  hooks == SHMEM_HOOKS_FENTRY && writeout);
-	if (hooks == SHMEM_HOOKS_FENTRY && writeout &&
-	    bpf_program__set_attach_target(skel->progs.fe_writeout, 0, writeout)) {
-		snprintf(why, len, "cannot target %s", writeout);
-		err = -EINVAL;
-		goto fail;
-	}
-
-	libbpf_capture_begin();
-	err = shmem_bpf__load(skel);
-	if (!err)
-		err = shmem_bpf__attach(skel);
-	libbpf_capture_end(why, len);
-	if (err) {
-		/* The kernel's bare answer when libbpf said nothing (fentry
-		 * refused with EPERM and an empty verifier log). */
-		if (!why[0])
-			snprintf(why, len, "%s", strerror(-err));
-		else if (err == -524)
-			/* ENOTSUPP, kernel-internal, has no strerror text: e.g.
-			 * a 6.1 trampoline refuses a function of 7 arguments. */
-			snprintf(why + strlen(why), len - strlen(why), " (ENOTSUPP)");
-		else if (!strstr(why, strerror(-err)))
-			snprintf(why + strlen(why), len - strlen(why), " (%s)", strerror(-err));
-		goto fail;
-	}
-	*out = skel;
-	return 0;
-fail:
-	shmem_bpf__destroy(skel);
-	return err ? err : -EINVAL;
-}
-
-/* The first hook set that loads and attaches, in order of precision (or
- * only the one --hooks names).  -v says why each earlier set was passed
- * over; when none loads, one error line gives every set's reason. */
-static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
-{
-	static const enum shmem_hookset order[] = { SHMEM_HOOKS_FENTRY, SHMEM_HOOKS_TRACEPOINT,
-						    SHMEM_HOOKS_LRU };
-	char why[512], all[1600] = "";
-	size_t i, n = env.hooks ? 1 : ARRAY_SIZE(order);
-	bool fatal = false;
-	int err = -ENOENT;
-
-	for (i = 0; i < n; i++) {
-		enum shmem_hookset set = env.hooks ? (enum shmem_hookset)env.hooks : order[i];
-		const char *name = shmem_hookset_name(set);
-		bool swap = false;
-
-		if (!probe_shmem_hookset(set, why, sizeof(why))) {
-			err = -ENOENT;
-		} else {
-			swap = set == SHMEM_HOOKS_FENTRY && probe_shmem_swap_funcs();
-			err = start_hooks(skel, set, swap, why, sizeof(why), &fatal);
-			if (fatal)
-				return err;
-			/* Swap-out and swap-in are extras: without them the
-			 * page counts are still exact while nothing swaps. */
-			if (err && swap) {
-				char why_swap[512];
-
-				snprintf(why_swap, sizeof(why_swap), "%s", why);
-				swap = false;
-				err = start_hooks(skel, set, swap, why, sizeof(why), &fatal);
-				if (fatal)
-					return err;
-				if (!err)
-					probe_report("fentry swap-out/swap-in", "refused", why_swap);
-			}
-		}
-		if (!err) {
-			swap_known = swap;
-			*hooks = set;
-			vlog(1, "hook set %s: in use%s", name, env.hooks ? " (forced by --hooks or SHMEM_HOOKS)" : "");
-			probe_report_shmem_hooks(set, swap);
-			return 0;
-		}
-		vlog(1, "hook set %s: rejected (%s)", name, why);
-		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s: %s",
-			 all[0] ? "; " : "", name, why);
-	}
-	if (env.hooks)
-		err_msg("cannot load the BPF programs of --hooks %s: %s",
-			shmem_hookset_name((enum shmem_hookset)env.hooks), why);
-	else
-		err_msg("cannot load the BPF programs of any shmem hook set: %s", all);
-	return err;
-}
-
 /* Stack ids in writers refer to this map; the printers look them up. */
 int sh_stack_fd = -1;
 
@@ -795,7 +661,12 @@ int cmd_shmem(int argc, char **argv)
 	setup_libbpf_logging();
 
 	table.max = env.max_pages;
-	err = choose_hooks(&skel, &hooks);
+	err = shmem_hooks_start(&(struct shmem_hooks_opts){ .forced = env.hooks,
+							    .stacks = env.stacks,
+							    .ring_size = env.ring_size,
+							    .max_writers = env.max_writers,
+							    .max_stacks = env.max_stacks },
+				&skel, &hooks, &swap_known);
 	if (err)
 		goto cleanup;
 	sh_stack_fd = bpf_map__fd(skel->maps.stacks);
