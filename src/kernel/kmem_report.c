@@ -273,6 +273,23 @@ static void text_share(FILE *out, long long tracked, long long delta)
 		fprintf(out, " (%.0f%%)", 100.0 * (double)tracked / (double)delta);
 }
 
+/* "; vmalloc tracked X of VmallocUsed Y (Z%)": a kind's bytes against the
+ * growth of the meminfo counter that holds them. */
+static void text_tracked(FILE *out, const struct kmem_report *r, const char *what, int kind,
+			 const char *counter, int f)
+{
+	char b1[32], b2[32];
+	bool ok;
+	long long d = meminfo_delta(r, f, &ok);
+
+	fprintf(out, "; %s tracked %s", what,
+		fmt_bytes_signed(b1, sizeof(b1), r->kind_bytes[kind], false));
+	if (ok) {
+		fprintf(out, " of %s %s", counter, fmt_bytes_signed(b2, sizeof(b2), d, false));
+		text_share(out, r->kind_bytes[kind], d);
+	}
+}
+
 void kmem_print_text(const struct kmem_report *r, FILE *out)
 {
 	char tb[32], b1[32], b2[32], b3[32];
@@ -313,20 +330,8 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	if (ok && ok2)
 		fprintf(out, ", Slab %s, SUnreclaim %s", fmt_bytes_signed(b2, sizeof(b2), d, false),
 			fmt_bytes_signed(b3, sizeof(b3), meminfo_delta(r, KMI_SUNRECLAIM, &ok2), false));
-	fprintf(out, "; vmalloc tracked %s",
-		fmt_bytes_signed(b1, sizeof(b1), r->kind_bytes[KMEM_VMALLOC], false));
-	d = meminfo_delta(r, KMI_VMALLOC_USED, &ok);
-	if (ok) {
-		fprintf(out, " of VmallocUsed %s", fmt_bytes_signed(b2, sizeof(b2), d, false));
-		text_share(out, r->kind_bytes[KMEM_VMALLOC], d);
-	}
-	fprintf(out, "; percpu tracked %s",
-		fmt_bytes_signed(b1, sizeof(b1), r->kind_bytes[KMEM_PERCPU], false));
-	d = meminfo_delta(r, KMI_PERCPU, &ok);
-	if (ok) {
-		fprintf(out, " of Percpu %s", fmt_bytes_signed(b2, sizeof(b2), d, false));
-		text_share(out, r->kind_bytes[KMEM_PERCPU], d);
-	}
+	text_tracked(out, r, "vmalloc", KMEM_VMALLOC, "VmallocUsed", KMI_VMALLOC_USED);
+	text_tracked(out, r, "percpu", KMEM_PERCPU, "Percpu", KMI_PERCPU);
 	/* Included in the totals above: their bytes are known, their stacks not. */
 	fprintf(out, "; stack lost %s/%lld\n", fmt_bytes_signed(b1, sizeof(b1), r->lost_bytes, false),
 		r->lost_count);

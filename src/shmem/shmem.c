@@ -294,55 +294,38 @@ static bool memcg_on_v2(void)
 	return cached;
 }
 
-struct writers {
-	struct sh_writer *v;
-	size_t n, cap;
-};
-
-static int add_writer(const void *key, const void *value, void *ctx)
-{
-	const struct shmem_writer_key *k = key;
-	const struct shmem_writer_val *v = value;
-	struct writers *ws = ctx;
-	struct sh_writer *w;
-
-	if (ws->n == ws->cap) {
-		size_t cap = ws->cap ? ws->cap * 2 : 64;
-
-		w = realloc(ws->v, cap * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		ws->v = w;
-		ws->cap = cap;
-	}
-	w = &ws->v[ws->n++];
-	memset(w, 0, sizeof(*w));
-	w->wid = v->wid;
-	w->tgid = k->tgid;
-	memcpy(w->comm, k->comm, sizeof(k->comm));
-	w->comm[SHMEM_COMM_LEN - 1] = '\0';
-	w->stack_id = k->stack_id;
-	w->cgroup_v2 = cgroup_path(CGROUP_V2, k->cgid);
-	w->cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k->memcg_ino);
-	w->cgroup = memcg_on_v2() || !w->cgroup_v1 ? w->cgroup_v2 : w->cgroup_v1;
-	return 0;
-}
-
 /* The writer table only grows: read it whole each report. */
 static int read_writers(int fd, struct sh_writer **out, size_t *n)
 {
-	struct writers ws = {};
+	struct shmem_writer_key *keys;
+	struct shmem_writer_val *vals;
+	struct sh_writer *w;
+	size_t i, cnt;
 	int err;
 
-	err = map_for_each(fd, sizeof(struct shmem_writer_key), sizeof(struct shmem_writer_val),
-			   add_writer, &ws);
-	if (err) {
-		free(ws.v);
+	err = map_dump(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals, &cnt);
+	if (err)
 		return err;
+	w = calloc(cnt + 1, sizeof(*w));
+	for (i = 0; w && i < cnt; i++) {
+		const struct shmem_writer_key *k = &keys[i];
+
+		w[i].wid = vals[i].wid;
+		w[i].tgid = k->tgid;
+		memcpy(w[i].comm, k->comm, sizeof(k->comm));
+		w[i].comm[SHMEM_COMM_LEN - 1] = '\0';
+		w[i].stack_id = k->stack_id;
+		w[i].cgroup_v2 = cgroup_path(CGROUP_V2, k->cgid);
+		w[i].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k->memcg_ino);
+		w[i].cgroup = memcg_on_v2() || !w[i].cgroup_v1 ? w[i].cgroup_v2 : w[i].cgroup_v1;
 	}
-	sort(ws.v, ws.n, sizeof(*ws.v), cmp_writer_wid);
-	*out = ws.v;
-	*n = ws.n;
+	free(keys);
+	free(vals);
+	if (!w)
+		return -ENOMEM;
+	sort(w, cnt, sizeof(*w), cmp_writer_wid);
+	*out = w;
+	*n = cnt;
 	return 0;
 }
 
