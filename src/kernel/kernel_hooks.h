@@ -1,6 +1,6 @@
-/* Kernel mode's hook table: which program serves which allocation kinds, by
- * which mechanism, and the order vmalloc falls back in.  probe/ answers the
- * kernel questions; the choice is made here. */
+/* Kernel mode's hook table: hook -> program -> kinds, and vmalloc's fallbacks. */
+
+/* probe/ answers the kernel questions; the choice is made here. */
 #ifndef MEMLEAKBPF_KERNEL_HOOKS_H
 #define MEMLEAKBPF_KERNEL_HOOKS_H
 

@@ -1,5 +1,4 @@
-/* BPF maps the same way in every mode: sizing before load, whole-map walks,
- * per-CPU counter sums. */
+/* BPF map helpers for every mode: sizing, whole-map walks, per-CPU sums. */
 #ifndef MEMLEAKBPF_BPF_UTIL_H
 #define MEMLEAKBPF_BPF_UTIL_H
 

@@ -1,7 +1,8 @@
-/* shmem's hook table: the hook sets that attribute shmem pages, best first,
- * what each needs from the kernel, which programs it loads, and the first
- * one that loads (see bpf/shmem.bpf.c).  probe/ answers the kernel
- * questions; the choice is made here. */
+/* shmem's hook table: hook sets, best first, their needs and programs. */
+
+/* Each set attributes shmem pages its own way (see bpf/shmem.bpf.c); the
+ * first that loads is used.  probe/ answers the kernel questions; the
+ * choice is made here. */
 #ifndef MEMLEAKBPF_SHMEM_HOOKS_H
 #define MEMLEAKBPF_SHMEM_HOOKS_H
 

@@ -1,6 +1,7 @@
-/* Unit tests: lib/bpf_util (map sizing, walks, dumps, per-CPU sums) on real
- * maps created here; no program is loaded.  Creating a map needs CAP_BPF:
- * without it those checks say so in one line and are not run. */
+/* Unit tests: lib/bpf_util (map sizing, walks, dumps, per-CPU sums). */
+
+/* On real maps created here; no program is loaded.  Creating a map needs
+ * CAP_BPF: without it those checks say so in one line and are not run. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
-/* Unit tests: kernel mode's hook table on an opened (not loaded) skeleton:
- * which hooks a kind selection uses.  Kinds that need no fentry probe only,
- * so no privilege is needed; the vmalloc fallbacks run in tests/vm. */
+/* Unit tests: kernel mode's hook table (which hooks a kind selection uses). */
+
+/* On an opened, not loaded, skeleton, and only kinds that need no fentry
+ * probe, so no privilege is needed; the vmalloc fallbacks run in tests/vm. */
 #include <bpf/libbpf.h>
 #include <string.h>
 
