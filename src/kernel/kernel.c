@@ -8,10 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "kmem.h"
 #include "kmem.skel.h"
+#include "kernel/kernel_hooks.h"
 #include "kernel/kmem_meminfo.h"
 #include "kernel/kernel_options.h"
 #include "kernel/kmem_report.h"
@@ -21,203 +23,60 @@
 
 static struct kernel_env env;
 
-/* How vmalloc is followed, best first: exact hooks on the allocator and
- * vfree (fexit/fentry, or kprobes where the trampoline cannot take
- * __vmalloc_node_range's 9 arguments, 6.1), else every vmap area by its
- * tracepoints (5.19+; an approximation, see the man page), else not at all. */
-enum vm_method { VM_ANY, VM_FENTRY, VM_KPROBE, VM_VMAP_TP, VM_NONE };
-
-static const char *const vm_method_names[] = {
-	[VM_FENTRY] = "fexit/fentry", [VM_KPROBE] = "kretprobe/kprobe",
-	[VM_VMAP_TP] = "vmap-area tracepoints (approximate)", [VM_NONE] = "unavailable",
-};
-
-/* One hook: the program, the kinds it serves, the vmalloc method it belongs
- * to (VM_ANY: not a vmalloc hook), the tracepoint it needs (NULL: none) and
- * where its link goes. */
-struct hook {
-	const char *name;
-	struct bpf_program *prog;
-	struct bpf_link **link;
-	unsigned int kinds;
-	enum vm_method vm;
-	const char *tp;
-	const char *kfunc;	/* kprobes: the function attached to */
-	bool used;
-};
-
-#define SLAB_KINDS ((1U << KMEM_KMALLOC) | (1U << KMEM_CACHE))
-#define ALL_KINDS ((1U << KMEM_NR_KINDS) - 1)
-#define VM_KIND (1U << KMEM_VMALLOC)
-#define HOOK(n, field, k, tpname) \
-	{ n, skel->progs.field, &skel->links.field, k, VM_ANY, tpname, NULL, false }
-#define VMHOOK(n, field, method, tpname) \
-	{ n, skel->progs.field, &skel->links.field, VM_KIND, method, tpname, NULL, false }
-
-/* The vmalloc method and its allocator function name (the 6.10+ _noprof
- * rename, "mm: vmalloc: enable memory allocation profiling", or not). */
-static enum vm_method choose_vmalloc(const char **valloc)
+/* One aggregation entry: a stack's outstanding bytes, its first allocator. */
+static int add_agg(const void *key, const void *value, void *ctx)
 {
-	static const char *const names[] = { "__vmalloc_node_range_noprof",
-					      "__vmalloc_node_range" };
-	size_t i;
+	const struct kmem_agg_val *val = value;
+	struct kmem_report *r = ctx;
+	int err;
 
-	*valloc = probe_fentry_any(names, ARRAY_SIZE(names));
-	if (*valloc && probe_fentry("vfree"))
-		return VM_FENTRY;
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (probe_kprobe(names[i]) && probe_kprobe("vfree")) {
-			*valloc = names[i];
-			return VM_KPROBE;
-		}
-	}
-	*valloc = NULL;
-	if (probe_tp_btf("alloc_vmap_area") && probe_tp_btf("free_vmap_area_noflush"))
-		return VM_VMAP_TP;
-	return VM_NONE;
-}
-
-/* "raw_tp/kmalloc" -> "raw_tp": the mechanism, from the program itself so
- * that -v cannot disagree with it. */
-static void report_mechanism(const struct hook *h, const char *why)
-{
-	const char *sec = bpf_program__section_name(h->prog);
-	char how[32];
-
-	snprintf(how, sizeof(how), "%.*s", (int)strcspn(sec, "/"), sec);
-	probe_report(h->name, how, why);
-}
-
-/* Decide every hook: a kind whose tracepoint this kernel lacks is dropped
- * with a reason rather than sinking the whole object. */
-static int select_hooks(struct kmem_bpf *skel, struct hook *hooks, int nhooks,
-			unsigned int *missing)
-{
-	enum vm_method vm = VM_NONE;
-	const char *valloc = NULL;
-	int i;
-
-	*missing = 0;
-	for (i = 0; i < nhooks; i++)
-		if (hooks[i].tp && (hooks[i].kinds & env.kinds) && hooks[i].vm == VM_ANY &&
-		    hooks[i].kinds != ALL_KINDS && !probe_tp_btf(hooks[i].tp)) {
-			vlog(1, "hook %s: missing (no tracepoint %s in this kernel)", hooks[i].name,
-			     hooks[i].tp);
-			*missing |= hooks[i].kinds & env.kinds;
-		}
-	if (env.kinds & VM_KIND) {
-		vm = choose_vmalloc(&valloc);
-		vlog(1, "vmalloc: %s%s%s", vm_method_names[vm], valloc ? " on " : "",
-		     valloc ? valloc : "");
-		if (vm == VM_NONE)
-			*missing |= VM_KIND;
-	}
-	env.kinds &= ~*missing;
-	for (i = 0; i < nhooks; i++) {
-		struct hook *h = &hooks[i];
-		int err = 0;
-
-		h->used = (h->kinds & env.kinds) != 0;
-		if (h->used && strncmp(h->name, "sys_", 4) == 0 && env.exact_stacks) {
-			bpf_program__set_autoload(h->prog, false);
-			h->used = false;
-			vlog(1, "hook %s: off (--exact-stacks)", h->name);
-			continue;
-		}
-		if (h->used && h->vm != VM_ANY && h->vm != vm) {
-			bpf_program__set_autoload(h->prog, false);
-			h->used = false;
-			vlog(1, "hook %s: off (vmalloc by %s)", h->name, vm_method_names[vm]);
-			continue;
-		}
-		bpf_program__set_autoload(h->prog, h->used);
-		if (!h->used) {
-			vlog(1, "hook %s: off (kind not selected or unavailable)", h->name);
-			continue;
-		}
-		/* The allocator's name is the kernel's (_noprof or not). */
-		if (h->vm == VM_FENTRY && strncmp(h->name, "fexit", 5) == 0)
-			err = bpf_program__set_attach_target(h->prog, 0, valloc);
-		else if (h->vm == VM_KPROBE && strstr(h->name, "vmalloc"))
-			h->kfunc = valloc;
-		else if (h->vm == VM_KPROBE)
-			h->kfunc = "vfree";
-		if (err) {
-			err_msg("cannot target %s: %s", valloc, strerror(-err));
-			return err;
-		}
-		report_mechanism(h, h->vm != VM_ANY && strstr(h->name, "vmalloc") ? valloc : NULL);
-	}
+	if (val->count <= 0)
+		return 0;
+	if ((err = kmem_report_add(r, key, val->bytes, val->count)))
+		return err;
+	memcpy(r->rows[r->n - 1].comm, val->comm, sizeof(val->comm));
 	return 0;
 }
 
-static struct bpf_link *attach_hook(const struct hook *h)
-{
-	if (h->kfunc)
-		return bpf_program__attach_kprobe(h->prog,
-						  bpf_program__type(h->prog) == BPF_PROG_TYPE_KPROBE &&
-						  strstr(bpf_program__section_name(h->prog), "kretprobe"),
-						  h->kfunc);
-	return bpf_program__attach(h->prog);
-}
+struct older_ctx {
+	struct kmem_report *r;
+	unsigned long long cutoff;
+};
 
-static unsigned long long sum_percpu(int fd, __u32 key, unsigned long long *vals, int ncpu)
+/* --older: one live allocation, counted when it is older than the cut-off. */
+static int add_older(const void *key, const void *value, void *ctx)
 {
-	unsigned long long t = 0;
-	int i;
+	const struct kmem_alloc_val *aval = value;
+	struct older_ctx *o = ctx;
 
-	if (bpf_map_lookup_elem(fd, &key, vals))
+	if (aval->ts > o->cutoff)
 		return 0;
-	for (i = 0; i < ncpu; i++)
-		t += vals[i];
-	return t;
+	return kmem_report_add(o->r, &aval->agg, aval->size, 1);
 }
 
-static int collect(struct kmem_bpf *skel, struct hook *hooks, int nhooks, struct kmem_report *r)
+static int collect(struct kmem_bpf *skel, const struct kernel_hook *hooks, int nhooks,
+		   struct kmem_report *r)
 {
-	int agg_fd = bpf_map__fd(skel->maps.agg), allocs_fd = bpf_map__fd(skel->maps.allocs);
-	int ncpu = libbpf_num_possible_cpus(), i, err;
-	struct kmem_agg_key key, next, *prev = NULL;
-	struct kmem_alloc_key akey, anext, *aprev = NULL;
-	struct kmem_alloc_val aval;
+	int agg_fd = bpf_map__fd(skel->maps.agg), i, err;
 	struct kmem_agg_val val;
-	unsigned long long *vals;
 	size_t n;
 
 	kmem_report_reset(r);
-	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < KMEM_NR_STATS; i++)
-		r->stats[i] = sum_percpu(bpf_map__fd(skel->maps.stats), i, vals, ncpu);
-	free(vals);
+	/* The counters are news, not the report: unreadable, they read 0. */
+	map_percpu_sums(bpf_map__fd(skel->maps.stats), r->stats, KMEM_NR_STATS);
 
 	if (r->older <= 0) {
-		while (bpf_map_get_next_key(agg_fd, prev, &next) == 0) {
-			key = next;
-			prev = &key;
-			if (bpf_map_lookup_elem(agg_fd, &key, &val))
-				continue; /* deleted under us */
-			if (val.count <= 0)
-				continue;
-			if ((err = kmem_report_add(r, &key, val.bytes, val.count)))
-				return err;
-			memcpy(r->rows[r->n - 1].comm, val.comm, sizeof(val.comm));
-		}
+		err = map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(val), add_agg, r);
 	} else {
 		unsigned long long now = now_ns(), age = (unsigned long long)(r->older * 1e9);
 		/* Older than the machine's uptime: nothing can qualify. */
-		unsigned long long cutoff = now > age ? now - age : 0;
+		struct older_ctx o = { r, now > age ? now - age : 0 };
 
-		while (bpf_map_get_next_key(allocs_fd, aprev, &anext) == 0) {
-			akey = anext;
-			aprev = &akey;
-			if (bpf_map_lookup_elem(allocs_fd, &akey, &aval) || aval.ts > cutoff)
-				continue;
-			if ((err = kmem_report_add(r, &aval.agg, aval.size, 1)))
-				return err;
-		}
+		err = map_for_each(bpf_map__fd(skel->maps.allocs), sizeof(struct kmem_alloc_key),
+				   sizeof(struct kmem_alloc_val), add_older, &o);
 	}
+	if (err)
+		return err;
 	kmem_report_finish(r);
 	/* Names (first allocator, cache) live in the aggregation entry. */
 	for (n = 0; n < r->n; n++) {
@@ -251,7 +110,7 @@ int cmd_kernel(int argc, char **argv)
 	struct kmem_report rep = {};
 	struct kmem_bpf *skel = NULL;
 	struct ksyms *ks = NULL;
-	struct hook hooks[17];
+	struct kernel_hook hooks[KERNEL_MAX_HOOKS];
 	unsigned int missing = 0;
 	unsigned long long start, printed = 0;
 	int nhooks = 0, err, i, ret = EXIT_RUNTIME;
@@ -294,45 +153,16 @@ int cmd_kernel(int argc, char **argv)
 	skel->rodata->sample_every = env.sample;
 	skel->rodata->vmap_guard = sysconf(_SC_PAGESIZE);
 	skel->rodata->stack_cache = !env.exact_stacks;
-	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
+	if ((err = map_set_size(skel->maps.allocs, env.max_allocs)) ||
+	    (err = map_set_size(skel->maps.stacks, env.max_stacks)) ||
 	    /* one stack may hold several kinds or caches */
-	    (err = bpf_map__set_max_entries(skel->maps.agg, env.max_stacks * 2)) ||
+	    (err = map_set_size(skel->maps.agg, env.max_stacks * 2)) ||
 	    /* fingerprints outnumber stacks: one per (site, depth, syscall) */
-	    (err = bpf_map__set_max_entries(skel->maps.fp_cache, env.max_stacks * 4))) {
-		err_msg("cannot size the maps: %s", strerror(-err));
+	    (err = map_set_size(skel->maps.fp_cache, env.max_stacks * 4)))
 		goto cleanup;
-	}
 
-	/* The hook table: which program serves which kinds, by which mechanism. */
-	hooks[nhooks++] = (struct hook)HOOK("sys_enter", sys_enter_ref, ALL_KINDS, "sys_enter");
-	hooks[nhooks++] = (struct hook)HOOK("sys_exit", sys_exit_ref, ALL_KINDS, "sys_exit");
-	hooks[nhooks++] = (struct hook)HOOK("kmalloc", kmalloc_tp, 1U << KMEM_KMALLOC, "kmalloc");
-	/* kfree() frees kmem_cache objects too, and the reverse is legal. */
-	hooks[nhooks++] = (struct hook)HOOK("kfree", kfree_tp, SLAB_KINDS, "kfree");
-	hooks[nhooks++] = (struct hook)HOOK("kmem_cache_alloc", kmem_cache_alloc_tp,
-					    1U << KMEM_CACHE, "kmem_cache_alloc");
-	hooks[nhooks++] = (struct hook)HOOK("kmem_cache_free", kmem_cache_free_tp, SLAB_KINDS,
-					    "kmem_cache_free");
-	hooks[nhooks++] = (struct hook)HOOK("percpu_alloc_percpu", percpu_alloc_tp,
-					    1U << KMEM_PERCPU, "percpu_alloc_percpu");
-	hooks[nhooks++] = (struct hook)HOOK("percpu_free_percpu", percpu_free_tp,
-					    1U << KMEM_PERCPU, "percpu_free_percpu");
-	hooks[nhooks++] = (struct hook)VMHOOK("alloc_vmap_area", alloc_vmap_area_tp, VM_VMAP_TP,
-					      "alloc_vmap_area");
-	hooks[nhooks++] = (struct hook)VMHOOK("free_vmap_area_noflush", free_vmap_area_tp,
-					      VM_VMAP_TP, "free_vmap_area_noflush");
-	hooks[nhooks++] = (struct hook)VMHOOK("fexit vmalloc", vmalloc_fexit, VM_FENTRY, NULL);
-	hooks[nhooks++] = (struct hook)VMHOOK("fentry vfree", vfree_fentry, VM_FENTRY, NULL);
-	hooks[nhooks++] = (struct hook)VMHOOK("kprobe vmalloc", vmalloc_kprobe, VM_KPROBE, NULL);
-	hooks[nhooks++] = (struct hook)VMHOOK("kretprobe vmalloc", vmalloc_kretprobe, VM_KPROBE,
-					      NULL);
-	hooks[nhooks++] = (struct hook)VMHOOK("kprobe vfree", vfree_kprobe, VM_KPROBE, NULL);
-	hooks[nhooks++] = (struct hook)HOOK("mm_page_alloc", mm_page_alloc_tp, 1U << KMEM_PAGE,
-					    "mm_page_alloc");
-	hooks[nhooks++] = (struct hook)HOOK("mm_page_free", mm_page_free_tp, 1U << KMEM_PAGE,
-					    "mm_page_free");
-	if ((err = select_hooks(skel, hooks, nhooks, &missing)))
+	nhooks = kernel_hooks_select(skel, hooks, &env.kinds, env.exact_stacks, &missing);
+	if (nhooks < 0)
 		goto cleanup;
 	skel->rodata->kind_mask = env.kinds;
 	if (!env.kinds) {
@@ -348,16 +178,8 @@ int cmd_kernel(int argc, char **argv)
 	}
 	libbpf_capture_end(NULL, 0);
 	kmem_sysinfo_read(&rep.start);
-	for (i = 0; i < nhooks; i++) {
-		if (!hooks[i].used)
-			continue;
-		*hooks[i].link = attach_hook(&hooks[i]);
-		if (!*hooks[i].link) {
-			err = -errno;
-			err_msg("cannot attach hook %s: %s", hooks[i].name, strerror(-err));
-			goto cleanup;
-		}
-	}
+	if (kernel_hooks_attach(hooks, nhooks))
+		goto cleanup;
 	/* After attaching, so our own programs (frames of allocations made
 	 * by BPF, e.g. task storage) are in kallsyms under their names. */
 	ks = ksyms_load(NULL);

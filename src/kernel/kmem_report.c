@@ -223,23 +223,6 @@ const char *kmem_stack_lost(unsigned int lost)
 	}
 }
 
-static const char *human(char *buf, size_t len, long long v)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = v < 0 ? -(double)v : (double)v;
-	size_t u = 0;
-
-	while (d >= 1024 && u + 1 < ARRAY_SIZE(units)) {
-		d /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%s%lld B", v < 0 ? "-" : "", v < 0 ? -v : v);
-	else
-		snprintf(buf, len, "%s%.1f %s", v < 0 ? "-" : "", d, units[u]);
-	return buf;
-}
-
 static long long meminfo_delta(const struct kmem_report *r, int f, bool *ok)
 {
 	*ok = r->start.valid[f] && r->now.valid[f];
@@ -290,6 +273,23 @@ static void text_share(FILE *out, long long tracked, long long delta)
 		fprintf(out, " (%.0f%%)", 100.0 * (double)tracked / (double)delta);
 }
 
+/* "; vmalloc tracked X of VmallocUsed Y (Z%)": a kind's bytes against the
+ * growth of the meminfo counter that holds them. */
+static void text_tracked(FILE *out, const struct kmem_report *r, const char *what, int kind,
+			 const char *counter, int f)
+{
+	char b1[32], b2[32];
+	bool ok;
+	long long d = meminfo_delta(r, f, &ok);
+
+	fprintf(out, "; %s tracked %s", what,
+		fmt_bytes_signed(b1, sizeof(b1), r->kind_bytes[kind], false));
+	if (ok) {
+		fprintf(out, " of %s %s", counter, fmt_bytes_signed(b2, sizeof(b2), d, false));
+		text_share(out, r->kind_bytes[kind], d);
+	}
+}
+
 void kmem_print_text(const struct kmem_report *r, FILE *out)
 {
 	char tb[32], b1[32], b2[32], b3[32];
@@ -309,38 +309,32 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 	for (k = 0; k < KMEM_NR_KINDS; k++) {
 		if (traced(r, k))
 			fprintf(out, " %s %s/%lld", kind_names[k],
-				human(b1, sizeof(b1), r->kind_bytes[k]), r->kind_count[k]);
+				fmt_bytes_signed(b1, sizeof(b1), r->kind_bytes[k], false),
+				r->kind_count[k]);
 		else
 			fprintf(out, " %s off", kind_names[k]);
 		fputs(k + 1 < KMEM_NR_KINDS ? "," : "\n", out);
 	}
 
 	/* The summary: what share of the kernel's growth the stacks explain. */
-	fprintf(out, "summary: slab tracked %s", human(b1, sizeof(b1), slab_tracked(r)));
+	fprintf(out, "summary: slab tracked %s",
+		fmt_bytes_signed(b1, sizeof(b1), slab_tracked(r), false));
 	if (r->start.slab_valid && r->now.slab_valid) {
 		d = r->now.slab_objects - r->start.slab_objects;
-		fprintf(out, " of %s slabinfo object growth", human(b2, sizeof(b2), d));
+		fprintf(out, " of %s slabinfo object growth",
+			fmt_bytes_signed(b2, sizeof(b2), d, false));
 		text_share(out, slab_tracked(r), d);
 	}
 	d = meminfo_delta(r, KMI_SLAB, &ok);
 	meminfo_delta(r, KMI_SUNRECLAIM, &ok2);
 	if (ok && ok2)
-		fprintf(out, ", Slab %s, SUnreclaim %s", human(b2, sizeof(b2), d),
-			human(b3, sizeof(b3), meminfo_delta(r, KMI_SUNRECLAIM, &ok2)));
-	fprintf(out, "; vmalloc tracked %s", human(b1, sizeof(b1), r->kind_bytes[KMEM_VMALLOC]));
-	d = meminfo_delta(r, KMI_VMALLOC_USED, &ok);
-	if (ok) {
-		fprintf(out, " of VmallocUsed %s", human(b2, sizeof(b2), d));
-		text_share(out, r->kind_bytes[KMEM_VMALLOC], d);
-	}
-	fprintf(out, "; percpu tracked %s", human(b1, sizeof(b1), r->kind_bytes[KMEM_PERCPU]));
-	d = meminfo_delta(r, KMI_PERCPU, &ok);
-	if (ok) {
-		fprintf(out, " of Percpu %s", human(b2, sizeof(b2), d));
-		text_share(out, r->kind_bytes[KMEM_PERCPU], d);
-	}
+		fprintf(out, ", Slab %s, SUnreclaim %s", fmt_bytes_signed(b2, sizeof(b2), d, false),
+			fmt_bytes_signed(b3, sizeof(b3), meminfo_delta(r, KMI_SUNRECLAIM, &ok2), false));
+	text_tracked(out, r, "vmalloc", KMEM_VMALLOC, "VmallocUsed", KMI_VMALLOC_USED);
+	text_tracked(out, r, "percpu", KMEM_PERCPU, "Percpu", KMI_PERCPU);
 	/* Included in the totals above: their bytes are known, their stacks not. */
-	fprintf(out, "; stack lost %s/%lld\n", human(b1, sizeof(b1), r->lost_bytes), r->lost_count);
+	fprintf(out, "; stack lost %s/%lld\n", fmt_bytes_signed(b1, sizeof(b1), r->lost_bytes, false),
+		r->lost_count);
 
 	fprintf(out, "dropped:");
 	for (i = 0; i < ARRAY_SIZE(drop_names); i++)

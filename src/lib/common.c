@@ -429,3 +429,14 @@ const char *fmt_bytes(char *buf, size_t len, unsigned long long b)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 	return buf;
 }
+
+const char *fmt_bytes_signed(char *buf, size_t len, long long bytes, bool plus)
+{
+	/* The magnitude in unsigned arithmetic: -LLONG_MIN does not fit. */
+	unsigned long long mag = bytes < 0 ? 0ULL - (unsigned long long)bytes : (unsigned long long)bytes;
+	char tmp[32];
+
+	fmt_bytes(tmp, sizeof(tmp), mag);
+	snprintf(buf, len, "%s%s", bytes < 0 ? "-" : plus ? "+" : "", tmp);
+	return buf;
+}

@@ -59,6 +59,9 @@ unsigned long long now_ns(void);
 const char *wall_time(long long timestamp, char *buf, size_t len);
 /* "123 B", "1.5 MiB", ... into buf (binary units, one decimal). */
 const char *fmt_bytes(char *buf, size_t len, unsigned long long bytes);
+/* A signed amount, "-1.5 MiB"; with `plus`, growth reads "+1.5 MiB" (and
+ * "+0 B"). */
+const char *fmt_bytes_signed(char *buf, size_t len, long long bytes, bool plus);
 /* Copy `in` to `out` with visible, unambiguous escapes, as `ls -b` does:
  * \n \t \r \\ and \xNN for other control bytes (C0, DEL, C1 in raw or
  * UTF-8 form) and invalid UTF-8; valid UTF-8 text is kept.  A control

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "sym/ksyms.h"
@@ -356,7 +357,7 @@ static int open_and_load(struct state *st)
 {
 	struct oom_bpf *skel;
 	bool fentry = !env.no_fentry;
-	bool task_arg = probe_tp_btf_arg_ptr("mark_victim", 0);
+	bool task_arg = probe_tp_btf_arg_struct("mark_victim", 0, NULL);
 	size_t i;
 	int err;
 
@@ -379,8 +380,7 @@ retry:
 	bpf_program__set_autoload(skel->progs.badness_exit, fentry);
 	bpf_program__set_autoload(skel->progs.kill_enter, fentry);
 	/* fentry sends one event per candidate: room for a few thousand */
-	if (fentry && (err = bpf_map__set_max_entries(skel->maps.events, 8 << 20))) {
-		err_msg("cannot size the event ring: %s", strerror(-err));
+	if (fentry && (err = map_set_size(skel->maps.events, 8 << 20))) {
 		oom_bpf__destroy(skel);
 		return err;
 	}

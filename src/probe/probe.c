@@ -108,21 +108,6 @@ void release_tracefs(void)
 	/* Nothing to undo: the mount lives in our private namespace. */
 }
 
-bool probe_tracepoint(const char *category, const char *name)
-{
-	static const char *const roots[] = { "/sys/kernel/tracing/events",
-					     "/sys/kernel/debug/tracing/events" };
-	char path[512];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(roots); i++) {
-		snprintf(path, sizeof(path), "%s/%s/%s/id", roots[i], category, name);
-		if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0)
-			return true;
-	}
-	return false;
-}
-
 void probe_report(const char *what, const char *how, const char *why)
 {
 	vlog(1, "hook %s: %s%s%s%s", what, how, why ? " (" : "", why ? why : "", why ? ")" : "");
@@ -231,13 +216,20 @@ out:
 	return ok;
 }
 
-bool probe_tp_btf(const char *name)
+/* NAME in vmlinux BTF as what attach type TYPE looks up (a btf_trace_
+ * typedef for raw tracepoints, a function for fentry). */
+static bool vmlinux_btf_has(const char *name, enum bpf_attach_type type)
 {
 	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
-	int id = libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP);
+	int id = libbpf_find_vmlinux_btf_id(name, type);
 
 	libbpf_set_print(old);
 	return id > 0;
+}
+
+bool probe_tp_btf(const char *name)
+{
+	return vmlinux_btf_has(name, BPF_TRACE_RAW_TP);
 }
 
 bool probe_memcg_enabled(void)
@@ -257,119 +249,7 @@ bool probe_memcg_enabled(void)
 	return on;
 }
 
-const char *shmem_hookset_name(enum shmem_hookset set)
+bool probe_btf_func(const char *func)
 {
-	switch (set) {
-	case SHMEM_HOOKS_FENTRY: return "fentry";
-	case SHMEM_HOOKS_TRACEPOINT: return "tracepoint";
-	case SHMEM_HOOKS_LRU: return "lru";
-	default: return "none";
-	}
-}
-
-static bool btf_func_exists(const char *func)
-{
-	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
-	int id = libbpf_find_vmlinux_btf_id(func, BPF_TRACE_FENTRY);
-
-	libbpf_set_print(old);
-	return id > 0;
-}
-
-const char *probe_shmem_writeout_func(void)
-{
-	/* shmem_writepage(struct page *, wbc) up to 6.12 at least; 6.18 has
-	 * shmem_writeout(struct folio *, ...).  Either way the first argument
-	 * is the folio (its head page). */
-	static const char *const names[] = { "shmem_writeout", "shmem_writepage" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (btf_func_exists(names[i]))
-			return names[i];
-	return NULL;
-}
-
-bool probe_shmem_swap_funcs(void)
-{
-	return probe_shmem_writeout_func() && btf_func_exists("shmem_swapin_folio");
-}
-
-bool probe_shmem_hookset(enum shmem_hookset set, char *why, size_t len)
-{
-	static const char *const fentry_funcs[] = { "shmem_add_to_page_cache",
-						    "__filemap_remove_folio" };
-	static const char *const tp_tps[] = { "mm_page_alloc", "mod_memcg_lruvec_state",
-					      "mm_filemap_delete_from_page_cache" };
-	static const char *const lru_tps[] = { "mm_lru_insertion",
-					       "mm_filemap_delete_from_page_cache" };
-	size_t i;
-
-	why[0] = '\0';
-	switch (set) {
-	case SHMEM_HOOKS_FENTRY:
-		for (i = 0; i < ARRAY_SIZE(fentry_funcs); i++)
-			if (!btf_func_exists(fentry_funcs[i])) {
-				snprintf(why, len, "no function %s in kernel BTF", fentry_funcs[i]);
-				return false;
-			}
-		return true;
-	case SHMEM_HOOKS_TRACEPOINT:
-		/* NR_SHMEM changes are traced only where the memory controller
-		 * accounts them. */
-		if (!probe_memcg_enabled()) {
-			snprintf(why, len, "memory controller disabled: NR_SHMEM is not traced");
-			return false;
-		}
-		for (i = 0; i < ARRAY_SIZE(tp_tps); i++)
-			if (!probe_tp_btf(tp_tps[i])) {
-				snprintf(why, len, "no tracepoint %s in kernel BTF", tp_tps[i]);
-				return false;
-			}
-		return true;
-	case SHMEM_HOOKS_LRU:
-		for (i = 0; i < ARRAY_SIZE(lru_tps); i++)
-			if (!probe_tp_btf(lru_tps[i])) {
-				snprintf(why, len, "no tracepoint %s in kernel BTF", lru_tps[i]);
-				return false;
-			}
-		return true;
-	default:
-		snprintf(why, len, "no such hook set");
-		return false;
-	}
-}
-
-void probe_report_shmem_hooks(enum shmem_hookset set, bool swap)
-{
-	switch (set) {
-	case SHMEM_HOOKS_FENTRY:
-		probe_report("fexit/shmem_add_to_page_cache", "in use", "adds, in the writer's context");
-		probe_report("fentry/__filemap_remove_folio", "in use", "removals");
-		probe_report("swap-out and swap-in", swap ? "followed" : "not followed",
-			     swap ? probe_shmem_writeout_func() : "their programs did not load");
-		probe_report("folio_migrate_mapping, split functions, shmem_evict_inode",
-			     "not needed", "pages are keyed by (dev, ino, index), which "
-			     "migration and splits keep; eviction deletes page by page");
-		break;
-	case SHMEM_HOOKS_TRACEPOINT:
-		probe_report("tp_btf/mm_page_alloc + tp_btf/mod_memcg_lruvec_state (NR_SHMEM)",
-			     "in use", "adds, in the writer's context");
-		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
-		probe_report("swap-out", "not followed",
-			     "no tracepoint: swapped pages stay counted under their writer");
-		break;
-	case SHMEM_HOOKS_LRU:
-		probe_report("tp_btf/mm_lru_insertion", "in use (fallback)",
-			     "adds, in whichever task drains the LRU batch");
-		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
-		break;
-	default:
-		break;
-	}
-}
-
-bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg)
-{
-	return probe_tp_btf_arg_struct(tp, arg, NULL);
+	return vmlinux_btf_has(func, BPF_TRACE_FENTRY);
 }

@@ -1,5 +1,6 @@
-/* Kernel feature probes: the one place that decides which hooks can load.
- * Every mode asks here and prints the answer at -v. */
+/* Kernel feature probes: can this kernel load a program of type X on hook
+ * Y?  Mechanism only: which hooks a mode uses, and in what order it falls
+ * back, is decided in the mode's folder. */
 #ifndef MEMLEAKBPF_PROBE_H
 #define MEMLEAKBPF_PROBE_H
 
@@ -27,42 +28,17 @@ bool probe_kprobe(const char *func);
  * private mount namespace of this process (gone with it, even by SIGKILL). */
 bool ensure_tracefs(void);
 void release_tracefs(void);
-/* True when tracepoint CATEGORY:NAME exists in tracefs. */
-bool probe_tracepoint(const char *category, const char *name);
 /* True when uprobe_multi links exist (Linux 6.6+). */
 bool probe_uprobe_multi(void);
 /* Describe a hook decision at -v: "hook <what>: <how> (<why>)". */
 void probe_report(const char *what, const char *how, const char *why);
-/* True when argument `arg` (0-based, after the hidden context pointer) of
- * BTF tracepoint `tp` (btf_trace_<tp> in vmlinux BTF) is a pointer: tells
- * apart tracepoints whose prototype changed across kernel versions. */
-bool probe_tp_btf_arg_ptr(const char *tp, unsigned int arg);
-
-#endif
-
 /* True when a BTF-typed tracepoint (tp_btf/NAME) exists in kernel BTF. */
 bool probe_tp_btf(const char *name);
+/* True when kernel function `func` is in vmlinux BTF (a fentry/fexit
+ * target by name; whether a program loads on it is probe_fentry's). */
+bool probe_btf_func(const char *func);
 /* True when the memory controller is compiled in and enabled (memcg
  * tracepoints fire only then). */
 bool probe_memcg_enabled(void);
 
-/* memleakbpf shmem: which hook set attributes shmem pages (see
- * bpf/shmem.bpf.c).  Decided here, reported at -v. */
-enum shmem_hookset {
-	SHMEM_HOOKS_NONE,
-	SHMEM_HOOKS_FENTRY,	/* fexit shmem_add_to_page_cache, fentry __filemap_remove_folio */
-	SHMEM_HOOKS_TRACEPOINT,	/* mm_page_alloc + NR_SHMEM at mod_memcg_lruvec_state */
-	SHMEM_HOOKS_LRU,	/* mm_lru_insertion: writer may be wrong (no memcg) */
-};
-const char *shmem_hookset_name(enum shmem_hookset set);
-/* Whether the attach points of SET exist on this kernel (BTF, memory
- * controller); false with the reason in WHY.  Whether its programs load
- * is found by loading them (src/shmem.c). */
-bool probe_shmem_hookset(enum shmem_hookset set, char *why, size_t len);
-/* The swap-out function's name on this kernel (shmem_writeout or, before
- * the folio conversion, shmem_writepage), NULL if neither is in BTF. */
-const char *probe_shmem_writeout_func(void);
-/* Both swap functions exist in BTF. */
-bool probe_shmem_swap_funcs(void);
-/* -v lines: what each hook of SET in use does. */
-void probe_report_shmem_hooks(enum shmem_hookset set, bool swap);
+#endif

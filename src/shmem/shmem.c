@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 #include "procfs/cgroup.h"
+#include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "modes.h"
-#include "probe/probe.h"
 #include "shmem.skel.h"
+#include "shmem/shmem_hooks.h"
 #include "shmem/shmem_int.h"
 #include "shmem/shmem_options.h"
 
@@ -116,37 +117,32 @@ static bool memcg_on_v2(void)
 /* The writer table only grows: read it whole each report. */
 static int read_writers(int fd, struct sh_writer **out, size_t *n)
 {
-	struct shmem_writer_key k, next, *prev = NULL;
-	struct shmem_writer_val v;
-	struct sh_writer *w = NULL, *p;
-	size_t cnt = 0, cap = 0;
+	struct shmem_writer_key *keys;
+	struct shmem_writer_val *vals;
+	struct sh_writer *w;
+	size_t i, cnt;
+	int err;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v) != 0)
-			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			p = realloc(w, cap * sizeof(*w));
-			if (!p) {
-				free(w);
-				return -ENOMEM;
-			}
-			w = p;
-		}
-		memset(&w[cnt], 0, sizeof(w[cnt]));
-		w[cnt].wid = v.wid;
-		w[cnt].tgid = k.tgid;
-		memcpy(w[cnt].comm, k.comm, sizeof(k.comm));
-		w[cnt].comm[SHMEM_COMM_LEN - 1] = '\0';
-		w[cnt].stack_id = k.stack_id;
-		w[cnt].cgroup_v2 = cgroup_path(CGROUP_V2, k.cgid);
-		w[cnt].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k.memcg_ino);
-		w[cnt].cgroup = memcg_on_v2() || !w[cnt].cgroup_v1 ? w[cnt].cgroup_v2
-								     : w[cnt].cgroup_v1;
-		cnt++;
+	err = map_dump(fd, sizeof(*keys), sizeof(*vals), (void **)&keys, (void **)&vals, &cnt);
+	if (err)
+		return err;
+	w = calloc(cnt + 1, sizeof(*w));
+	for (i = 0; w && i < cnt; i++) {
+		const struct shmem_writer_key *k = &keys[i];
+
+		w[i].wid = vals[i].wid;
+		w[i].tgid = k->tgid;
+		memcpy(w[i].comm, k->comm, sizeof(k->comm));
+		w[i].comm[SHMEM_COMM_LEN - 1] = '\0';
+		w[i].stack_id = k->stack_id;
+		w[i].cgroup_v2 = cgroup_path(CGROUP_V2, k->cgid);
+		w[i].cgroup_v1 = cgroup_path(CGROUP_V1_MEMORY, k->memcg_ino);
+		w[i].cgroup = memcg_on_v2() || !w[i].cgroup_v1 ? w[i].cgroup_v2 : w[i].cgroup_v1;
 	}
+	free(keys);
+	free(vals);
+	if (!w)
+		return -ENOMEM;
 	sort(w, cnt, sizeof(*w), cmp_writer_wid);
 	*out = w;
 	*n = cnt;
@@ -219,25 +215,6 @@ static int read_pages(struct page_rec **out, size_t *n)
 	*out = recs;
 	*n = cnt;
 	return 0;
-}
-
-static void read_counters(int fd, unsigned long long *c)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	__u32 i;
-	int cpu;
-
-	memset(c, 0, SHC_NR * sizeof(*c));
-	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
-		return;
-	for (i = 0; i < SHC_NR; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals) != 0)
-			continue;
-		for (cpu = 0; cpu < ncpu; cpu++)
-			c[i] += vals[cpu];
-	}
-	free(vals);
 }
 
 static struct sh_writer unknown_writer = { .wid = SHMEM_WID_UNKNOWN, .stack_id = -1 };
@@ -326,7 +303,8 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	struct sh_inode *in;
 	int err;
 
-	read_counters(bpf_map__fd(skel->maps.counters), r->counters);
+	/* Unreadable counters read 0: the pages are the report. */
+	map_percpu_sums(bpf_map__fd(skel->maps.counters), r->counters, SHC_NR);
 	for (i = 0; i < SHC_NR; i++)
 		r->counters[i] += ucounters[i];
 	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
@@ -462,126 +440,6 @@ static int report(struct shmem_bpf *skel, bool final)
 	return err;
 }
 
-/* open -> size -> choose programs -> load -> attach, for one hook set.
- * On failure WHY names the cause (libbpf's own line for it). */
-static int start_hooks(struct shmem_bpf **out, enum shmem_hookset hooks, bool swap, char *why,
-		       size_t len)
-{
-	const char *writeout = swap ? probe_shmem_writeout_func() : NULL;
-	struct shmem_bpf *skel;
-	int err;
-
-	*out = NULL;
-	why[0] = '\0';
-	skel = shmem_bpf__open();
-	if (!skel) {
-		err = -errno;
-		snprintf(why, len, "cannot open the BPF object: %s", strerror(-err));
-		return err;
-	}
-	skel->rodata->want_stacks = env.stacks;
-	/* Benchmark floor: the same hooks, each program returning at once. */
-	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
-	bpf_map__set_max_entries(skel->maps.events, env.ring_size);
-	bpf_map__set_max_entries(skel->maps.writers, env.max_writers);
-	bpf_map__set_max_entries(skel->maps.stacks, env.stacks ? env.max_stacks : 1);
-
-	bpf_program__set_autoload(skel->progs.tp_page_alloc, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_lruvec_state, hooks == SHMEM_HOOKS_TRACEPOINT);
-	bpf_program__set_autoload(skel->progs.tp_delete, hooks == SHMEM_HOOKS_TRACEPOINT ||
-							  hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.tp_lru_insertion, hooks == SHMEM_HOOKS_LRU);
-	bpf_program__set_autoload(skel->progs.fx_add_to_page_cache, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_remove_folio, hooks == SHMEM_HOOKS_FENTRY);
-	bpf_program__set_autoload(skel->progs.fe_writeout, hooks == SHMEM_HOOKS_FENTRY && writeout);
-	bpf_program__set_autoload(skel->progs.fx_swapin_folio,
-				  hooks == SHMEM_HOOKS_FENTRY && writeout);
-	if (hooks == SHMEM_HOOKS_FENTRY && writeout &&
-	    bpf_program__set_attach_target(skel->progs.fe_writeout, 0, writeout)) {
-		snprintf(why, len, "cannot target %s", writeout);
-		err = -EINVAL;
-		goto fail;
-	}
-
-	libbpf_capture_begin();
-	err = shmem_bpf__load(skel);
-	if (!err)
-		err = shmem_bpf__attach(skel);
-	libbpf_capture_end(why, len);
-	if (err) {
-		/* The kernel's bare answer when libbpf said nothing (fentry
-		 * refused with EPERM and an empty verifier log). */
-		if (!why[0])
-			snprintf(why, len, "%s", strerror(-err));
-		else if (err == -524)
-			/* ENOTSUPP, kernel-internal, has no strerror text: e.g.
-			 * a 6.1 trampoline refuses a function of 7 arguments. */
-			snprintf(why + strlen(why), len - strlen(why), " (ENOTSUPP)");
-		else if (!strstr(why, strerror(-err)))
-			snprintf(why + strlen(why), len - strlen(why), " (%s)", strerror(-err));
-		goto fail;
-	}
-	*out = skel;
-	return 0;
-fail:
-	shmem_bpf__destroy(skel);
-	return err ? err : -EINVAL;
-}
-
-/* The first hook set that loads and attaches, in order of precision (or
- * only the one --hooks names).  -v says why each earlier set was passed
- * over; when none loads, one error line gives every set's reason. */
-static int choose_hooks(struct shmem_bpf **skel, enum shmem_hookset *hooks)
-{
-	static const enum shmem_hookset order[] = { SHMEM_HOOKS_FENTRY, SHMEM_HOOKS_TRACEPOINT,
-						    SHMEM_HOOKS_LRU };
-	char why[512], all[1600] = "";
-	size_t i, n = env.hooks ? 1 : ARRAY_SIZE(order);
-	int err = -ENOENT;
-
-	for (i = 0; i < n; i++) {
-		enum shmem_hookset set = env.hooks ? (enum shmem_hookset)env.hooks : order[i];
-		const char *name = shmem_hookset_name(set);
-		bool swap = false;
-
-		if (!probe_shmem_hookset(set, why, sizeof(why))) {
-			err = -ENOENT;
-		} else {
-			swap = set == SHMEM_HOOKS_FENTRY && probe_shmem_swap_funcs();
-			err = start_hooks(skel, set, swap, why, sizeof(why));
-			/* Swap-out and swap-in are extras: without them the
-			 * page counts are still exact while nothing swaps. */
-			if (err && swap) {
-				char why_swap[512];
-
-				snprintf(why_swap, sizeof(why_swap), "%s", why);
-				swap = false;
-				err = start_hooks(skel, set, swap, why, sizeof(why));
-				if (!err)
-					probe_report("fentry swap-out/swap-in", "refused", why_swap);
-			}
-		}
-		if (!err) {
-			swap_known = swap;
-			*hooks = set;
-			vlog(1, "hook set %s: in use%s", name, env.hooks ? " (forced by --hooks or SHMEM_HOOKS)" : "");
-			probe_report_shmem_hooks(set, swap);
-			return 0;
-		}
-		vlog(1, "hook set %s: rejected (%s)", name, why);
-		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s: %s",
-			 all[0] ? "; " : "", name, why);
-	}
-	if (env.hooks)
-		err_msg("cannot load the BPF programs of --hooks %s: %s",
-			shmem_hookset_name((enum shmem_hookset)env.hooks), why);
-	else
-		err_msg("cannot load the BPF programs of any shmem hook set: %s", all);
-	return err;
-}
-
 /* Stack ids in writers refer to this map; the printers look them up. */
 int sh_stack_fd = -1;
 
@@ -609,7 +467,12 @@ int cmd_shmem(int argc, char **argv)
 	setup_libbpf_logging();
 
 	table.max = env.max_pages;
-	err = choose_hooks(&skel, &hooks);
+	err = shmem_hooks_start(&(struct shmem_hooks_opts){ .forced = env.hooks,
+							    .stacks = env.stacks,
+							    .ring_size = env.ring_size,
+							    .max_writers = env.max_writers,
+							    .max_stacks = env.max_stacks },
+				&skel, &hooks, &swap_known);
 	if (err)
 		goto cleanup;
 	sh_stack_fd = bpf_map__fd(skel->maps.stacks);

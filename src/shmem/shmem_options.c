@@ -6,8 +6,8 @@
 
 #include "lib/cli.h"
 #include "lib/common.h"
-#include "probe/probe.h"
 #include "procfs/cgroup.h"
+#include "shmem/shmem_hooks.h"
 
 static const struct shmem_env defaults = {
 	.max_pages = 4ULL << 20,	/* 16 GiB of 4 KiB pages */
@@ -53,19 +53,12 @@ static const char usage[] =
 
 static int opt_hooks(const struct cli_mode *m, const char *arg, void *dest)
 {
-	static const struct { const char *name; int set; } sets[] = {
-		{ "fentry", SHMEM_HOOKS_FENTRY },
-		{ "tracepoint", SHMEM_HOOKS_TRACEPOINT },
-		{ "lru", SHMEM_HOOKS_LRU },
-	};
-	size_t i;
+	enum shmem_hookset set = shmem_hookset_parse(arg);
 
-	for (i = 0; i < ARRAY_SIZE(sets); i++)
-		if (strcmp(arg, sets[i].name) == 0) {
-			*(int *)dest = sets[i].set;
-			return 0;
-		}
-	return cli_usage_error(m, "unknown hook set '%s' (fentry, tracepoint, lru)", arg);
+	if (set == SHMEM_HOOKS_NONE)
+		return cli_usage_error(m, "unknown hook set '%s' (fentry, tracepoint, lru)", arg);
+	*(enum shmem_hookset *)dest = set;
+	return 0;
 }
 
 static int opt_cgroup(const struct cli_mode *m, const char *arg, void *dest)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "shmem/shmem_hooks.h"
+
 struct shmem_env {
 	double interval;		/* 0: one report at exit */
 	unsigned long long count;	/* 0: until Ctrl-C */
@@ -21,7 +23,7 @@ struct shmem_env {
 	unsigned long long max_writers;
 	unsigned long long max_stacks;
 	unsigned long long ring_size;
-	int hooks;			/* 0: the first hook set that loads */
+	enum shmem_hookset hooks;	/* NONE: the first hook set that loads */
 };
 
 /* Parses argv into *env (reset to defaults first; SHMEM_HOOKS in the

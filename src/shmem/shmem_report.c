@@ -36,11 +36,6 @@ const char *sh_kind_name(enum sh_kind k)
 	}
 }
 
-static const char *human(char *buf, size_t len, unsigned long long b)
-{
-	return fmt_bytes(buf, len, b);
-}
-
 static int read_stack(__s64 id, __u64 *ips)
 {
 	int n;
@@ -64,7 +59,7 @@ static void text_writer(FILE *out, const char *indent, const struct sh_writer *w
 	__u64 ips[MAX_STACK_DEPTH];
 	int i, n;
 
-	human(sz, sizeof(sz), bytes);
+	fmt_bytes(sz, sizeof(sz), bytes);
 	if (!w->tgid) {
 		fprintf(out, "%s%10s  writer unknown\n", indent, sz);
 		return;
@@ -92,15 +87,14 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 	for (i = 0; i < r->ninodes; i++)
 		total += r->inodes[i].bytes_tracked;
 	fprintf(out, "%s shmem: %zu inodes, %s attributed\n", wall_time(r->timestamp, tb, sizeof(tb)),
-		r->ninodes,
-		human(sz, sizeof(sz), total));
+		r->ninodes, fmt_bytes(sz, sizeof(sz), total));
 	fprintf(out, "INODES\n");
 	for (i = 0; i < r->ninodes; i++) {
 		const struct sh_inode *in = &r->inodes[i];
 
 		sanitize_text(path, sizeof(path), in->path);
-		fprintf(out, "  %10s  %-11s %s%s", human(sz, sizeof(sz), in->bytes_tracked +
-							  in->bytes_before),
+		fprintf(out, "  %10s  %-11s %s%s",
+			fmt_bytes(sz, sizeof(sz), in->bytes_tracked + in->bytes_before),
 			sh_kind_name(in->kind), path, in->deleted && in->kind == SH_TMPFS ?
 			" (deleted)" : "");
 		for (h = 0; h < in->nholders; h++)
@@ -111,10 +105,10 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 				    r->show_stacks);
 		if (in->bytes_before)
 			fprintf(out, "    %10s  before tracing (owner uid %u, writer unknown)\n",
-				human(sz, sizeof(sz), in->bytes_before), (unsigned int)in->uid);
+				fmt_bytes(sz, sizeof(sz), in->bytes_before), (unsigned int)in->uid);
 		if (in->swapped)
 			fprintf(out, "    %10s  of it swapped out\n",
-				human(sz, sizeof(sz), in->swapped));
+				fmt_bytes(sz, sizeof(sz), in->swapped));
 	}
 	fprintf(out, "WRITERS\n");
 	for (i = 0; i < r->nwriters; i++)
@@ -127,8 +121,9 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 			continue;
 		sanitize_text(path, sizeof(path), m->mountpoint);
 		fprintf(out, "  %-24s tracked %10s  used %10s  before tracing %10s\n", path,
-			human(sz, sizeof(sz), m->bytes_tracked), human(sz2, sizeof(sz2), m->bytes_used),
-			human(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked ?
+			fmt_bytes(sz, sizeof(sz), m->bytes_tracked),
+			fmt_bytes(sz2, sizeof(sz2), m->bytes_used),
+			fmt_bytes(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked ?
 				m->bytes_used - m->bytes_tracked : 0));
 	}
 	if (r->swap_active && !r->swap_known)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "sym/elf_util.h"
@@ -327,13 +328,11 @@ int cmd_user(int argc, char **argv)
 	skel->rodata->trace_mmap = env.trace_mmap;
 	skel->rodata->max_depth = env.max_depth;
 	skel->rodata->record_time = env.older > 0;
-	if ((err = bpf_map__set_max_entries(skel->maps.allocs, env.max_allocs)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.stacks, env.max_stacks)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.regions, env.max_regions)) ||
-	    (err = bpf_map__set_max_entries(skel->maps.rows, env.unwind_rows))) {
-		err_msg("cannot size the maps: %s", strerror(-err));
+	if ((err = map_set_size(skel->maps.allocs, env.max_allocs)) ||
+	    (err = map_set_size(skel->maps.stacks, env.max_stacks)) ||
+	    (err = map_set_size(skel->maps.regions, env.max_regions)) ||
+	    (err = map_set_size(skel->maps.rows, env.unwind_rows)))
 		goto cleanup;
-	}
 	if (!env.trace_mmap) {
 		struct bpf_program *p;
 

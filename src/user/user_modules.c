@@ -318,8 +318,10 @@ int umodules_preload(struct umodules *ms, const char *path)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0) {
+		int e = errno; /* close may change errno */
+
 		close(fd);
-		return -errno;
+		return -e;
 	}
 	return register_file(ms, kernel_dev(st.st_dev), st.st_ino, fd, path) ? 0 : -ENOMEM;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bpf_util.h"
 #include "lib/common.h"
 #include "lib/json.h"
 #include "memleak.skel.h"
@@ -172,45 +173,6 @@ static int cmp_bytes(const void *a, const void *b)
 	return x->hash < y->hash ? -1 : x->hash > y->hash;
 }
 
-/* Appends every entry of a hash map keyed by __u64 (generic iteration). */
-static int read_map(int fd, size_t vsize, void **keys_out, void **vals_out, size_t *n_out)
-{
-	size_t cap = 1024, n = 0;
-	__u64 key, next, *keys = malloc(cap * sizeof(__u64));
-	char *vals = malloc(cap * vsize);
-	void *pk = NULL;
-
-	if (!keys || !vals)
-		goto nomem;
-	while (bpf_map_get_next_key(fd, pk, &next) == 0) {
-		key = next;
-		pk = &key;
-		if (n == cap) {
-			__u64 *nk = realloc(keys, cap * 2 * sizeof(__u64));
-			char *nv;
-
-			if (!nk)
-				goto nomem;
-			keys = nk;
-			nv = realloc(vals, cap * 2 * vsize);
-			if (!nv)
-				goto nomem;
-			vals = nv;
-			cap *= 2;
-		}
-		if (bpf_map_lookup_elem(fd, &key, vals + n * vsize) == 0)
-			keys[n++] = key;
-	}
-	*keys_out = keys;
-	*vals_out = vals;
-	*n_out = n;
-	return 0;
-nomem:
-	free(keys);
-	free(vals);
-	return -ENOMEM;
-}
-
 struct age_sum {
 	__u64 hash;
 	long long bytes, count;
@@ -234,9 +196,11 @@ static int sum_older(struct memleak_bpf *skel, unsigned long long older_ns, stru
 	struct ml_region *rg = NULL;
 	int err;
 
-	err = read_map(bpf_map__fd(skel->maps.allocs), sizeof(*a), (void **)&keys, (void **)&a, &nk);
+	err = map_dump(bpf_map__fd(skel->maps.allocs), sizeof(*keys), sizeof(*a), (void **)&keys,
+		       (void **)&a, &nk);
 	if (!err)
-		err = read_map(bpf_map__fd(skel->maps.regions), sizeof(*rg), (void **)&rkeys, (void **)&rg, &nr);
+		err = map_dump(bpf_map__fd(skel->maps.regions), sizeof(*rkeys), sizeof(*rg),
+			       (void **)&rkeys, (void **)&rg, &nr);
 	if (err)
 		goto cleanup;
 	sums = calloc(nk + nr + 1, sizeof(*sums));
@@ -319,24 +283,6 @@ static size_t normalize(struct umodules *ms, struct raw_stack *st, size_t n)
 	return out + 1;
 }
 
-static void read_drops(struct memleak_bpf *skel, unsigned long long *drops)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.drops), i;
-	__u64 *v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
-	__u32 k;
-
-	memset(drops, 0, sizeof(*drops) * ML_DROP_MAX);
-	if (!v)
-		return;
-	for (k = 0; k < ML_DROP_MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (i = 0; i < ncpu; i++)
-			drops[k] += v[i];
-	}
-	free(v);
-}
-
 int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct umodules *ms,
 		      struct symcache *cache, const struct report_opts *o)
 {
@@ -347,9 +293,11 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 	int err, j;
 
 	memset(r, 0, sizeof(*r));
-	read_drops(skel, r->drops);
+	/* Without its drop counters a report still stands: they read 0. */
+	map_percpu_sums(bpf_map__fd(skel->maps.drops), r->drops, ML_DROP_MAX);
 	r->unresolved_modules = ms->unresolved;
-	err = read_map(bpf_map__fd(skel->maps.stacks), sizeof(*vals), (void **)&keys, (void **)&vals, &n);
+	err = map_dump(bpf_map__fd(skel->maps.stacks), sizeof(*keys), sizeof(*vals), (void **)&keys,
+		       (void **)&vals, &n);
 	if (err)
 		return err;
 	st = calloc(n + 1, sizeof(*st));

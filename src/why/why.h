@@ -169,7 +169,5 @@ int why_growth(struct why_report *r, const struct why_report *first,
 /* why_report.c */
 void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *out);
 void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *out);
-/* "15.2 GiB" */
-const char *why_fmt_size(char *buf, size_t len, unsigned long long bytes);
 
 #endif

@@ -36,11 +36,6 @@ static int add(struct why_report *r, const char *sev, const char *next, const ch
 	return 0;
 }
 
-static const char *sz(char *buf, unsigned long long v)
-{
-	return why_fmt_size(buf, 32, v);
-}
-
 static unsigned long long node_bytes(const struct why_report *r, const char *path)
 {
 	int i = why_tree_find(&r->tree, path);
@@ -103,16 +98,18 @@ static void tmpfs_findings(struct why_report *r, const struct why_opts *o)
 		else
 			snprintf(next, sizeof(next), "memleakbpf shmem");
 		snprintf(ev, sizeof(ev), "statvfs(%s): %s used of %s; meminfo Shmem %s", mp,
-			 sz(a, m->used), m->size_known ? sz(b, m->size) : "unlimited", sz(c, shmem));
+			 fmt_bytes(a, sizeof(a), m->used),
+			 m->size_known ? fmt_bytes(b, sizeof(b), m->size) : "unlimited",
+			 fmt_bytes(c, sizeof(c), shmem));
 		if (m->ntop) {
 			char fp[200];
 
 			sanitize_text(fp, sizeof(fp), m->top[0].path);
 			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "; largest file %s (%s)", fp,
-				 sz(a, m->top[0].bytes));
+				 fmt_bytes(a, sizeof(a), m->top[0].bytes));
 		}
 		add(r, sev_for(r, m->used), next, ev, "Shmem is %s, %s of it in %s (%s): see who writes there",
-		    sz(a, shmem), sz(b, m->used), mp, m->fstype);
+		    fmt_bytes(a, sizeof(a), shmem), fmt_bytes(b, sizeof(b), m->used), mp, m->fstype);
 	}
 }
 
@@ -128,8 +125,9 @@ static void sysv_findings(struct why_report *r, const struct why_opts *o)
 		if (bytes < o->threshold || !s->has_nattch)
 			continue;
 		snprintf(ev, sizeof(ev), "/proc/sysvipc/shm: key %lld shmid %d size %llu rss %s nattch %llu cpid %d lpid %d",
-			 s->key, s->shmid, s->size, s->has_rss ? sz(a, s->rss) : "unknown", s->nattch,
-			 s->cpid, s->lpid);
+			 s->key, s->shmid, s->size,
+			 s->has_rss ? fmt_bytes(a, sizeof(a), s->rss) : "unknown", s->nattch, s->cpid,
+			 s->lpid);
 		if (s->nattch == 0) {
 			snprintf(alive, sizeof(alive), "%s",
 				 s->cpid > 0 && kill(s->cpid, 0) && errno == ESRCH ? "has exited" : "is alive");
@@ -137,11 +135,11 @@ static void sysv_findings(struct why_report *r, const struct why_opts *o)
 			add(r, sev_for(r, bytes), next, ev,
 			    "SysV shm segment %d holds %s with no process attached (orphaned; creator pid %d %s): "
 			    "it stays until removed",
-			    s->shmid, sz(a, bytes), s->cpid, alive);
+			    s->shmid, fmt_bytes(a, sizeof(a), bytes), s->cpid, alive);
 		} else {
 			add(r, sev_for(r, bytes), "ipcs -m -p", ev,
 			    "SysV shm segment %d holds %s, attached by %llu process(es)", s->shmid,
-			    sz(a, bytes), s->nattch);
+			    fmt_bytes(a, sizeof(a), bytes), s->nattch);
 		}
 	}
 }
@@ -159,23 +157,23 @@ static void file_findings(struct why_report *r, const struct why_opts *o)
 		sanitize_text(path, sizeof(path), f->path);
 		sanitize_text(comm, sizeof(comm), f->holders[0].comm);
 		snprintf(ev, sizeof(ev), "/proc/%d/fd -> %s: %s allocated (st_blocks), %zu holder(s)",
-			 f->holders[0].pid, path, sz(a, f->bytes), f->holders_total);
+			 f->holders[0].pid, path, fmt_bytes(a, sizeof(a), f->bytes), f->holders_total);
 		if (f->memfd) {
 			snprintf(next, sizeof(next), "memleakbpf shmem -p %d", f->holders[0].pid);
 			add(r, sev_for(r, f->bytes), next, ev, "%s of pid %d (%s) holds %s", path,
-			    f->holders[0].pid, comm, sz(a, f->bytes));
+			    f->holders[0].pid, comm, fmt_bytes(a, sizeof(a), f->bytes));
 		} else {
 			snprintf(next, sizeof(next), "ls -l /proc/%d/fd", f->holders[0].pid);
 			add(r, sev_for(r, f->bytes), next, ev,
 			    "%s was deleted but pid %d (%s) keeps it open: its %s return only when the file is closed",
-			    path, f->holders[0].pid, comm, sz(a, f->bytes));
+			    path, f->holders[0].pid, comm, fmt_bytes(a, sizeof(a), f->bytes));
 		}
 	}
 }
 
 static void process_findings(struct why_report *r, const struct why_opts *o)
 {
-	char a[32], b[32], comm[64], next[64], ev[320];
+	char a[32], b[32], c[32], comm[64], next[64], ev[320];
 	size_t i;
 
 	for (i = 0; i < r->nprocs && i < (size_t)o->top; i++) {
@@ -187,10 +185,11 @@ static void process_findings(struct why_report *r, const struct why_opts *o)
 		sanitize_text(comm, sizeof(comm), p->comm);
 		snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
 		snprintf(ev, sizeof(ev), "/proc/%d/status: RssAnon %s, RssFile+RssShmem %s, VmSize %s",
-			 p->pid, sz(a, p->rss_anon), sz(b, shared), sz(a, p->vm_size));
+			 p->pid, fmt_bytes(a, sizeof(a), p->rss_anon), fmt_bytes(b, sizeof(b), shared),
+			 fmt_bytes(c, sizeof(c), p->vm_size));
 		add(r, "info", next, ev,
 		    "pid %d (%s): %s private anon against %s shared: if it keeps growing, a heap leak is likely",
-		    p->pid, comm, sz(a, p->rss_anon), sz(b, shared));
+		    p->pid, comm, fmt_bytes(a, sizeof(a), p->rss_anon), fmt_bytes(b, sizeof(b), shared));
 	}
 }
 
@@ -203,37 +202,39 @@ static void kernel_findings(struct why_report *r, const struct why_opts *o)
 	big = total / 10 > o->threshold ? total / 10 : o->threshold;
 	v = meminfo_val(&r->mi, "SUnreclaim");
 	if (v >= big) {
-		snprintf(ev, sizeof(ev), "meminfo SUnreclaim %s", sz(a, v));
+		snprintf(ev, sizeof(ev), "meminfo SUnreclaim %s", fmt_bytes(a, sizeof(a), v));
 		if (r->slab_ok && r->slab.n) {
 			for (i = 1; i < r->slab.n; i++)
 				if (r->slab.c[i].bytes > r->slab.c[top].bytes)
 					top = i;
 			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "; largest slab cache %s (%s)",
-				 r->slab.c[top].name, sz(b, r->slab.c[top].bytes));
+				 r->slab.c[top].name, fmt_bytes(b, sizeof(b), r->slab.c[top].bytes));
 		}
 		add(r, "warning", "memleakbpf kernel", ev,
-		    "SUnreclaim is %s (%.0f%% of RAM): kernel objects that cannot be reclaimed", sz(a, v),
+		    "SUnreclaim is %s (%.0f%% of RAM): kernel objects that cannot be reclaimed",
+		    fmt_bytes(a, sizeof(a), v),
 		    100.0 * v / total);
 	}
 	v = node_bytes(r, "MemTotal/kernel/vmalloc");
 	if (v >= big) {
-		snprintf(ev, sizeof(ev), "meminfo VmallocUsed %s", sz(a, meminfo_val(&r->mi, "VmallocUsed")));
-		add(r, "warning", "memleakbpf kernel", ev, "vmalloc holds %s", sz(a, v));
+		snprintf(ev, sizeof(ev), "meminfo VmallocUsed %s",
+			 fmt_bytes(a, sizeof(a), meminfo_val(&r->mi, "VmallocUsed")));
+		add(r, "warning", "memleakbpf kernel", ev, "vmalloc holds %s", fmt_bytes(a, sizeof(a), v));
 	}
 	v = node_bytes(r, "MemTotal/kernel/unexplained");
 	if (v >= big) {
-		snprintf(ev, sizeof(ev), "MemTotal minus every meminfo counter: %s", sz(a, v));
+		snprintf(ev, sizeof(ev), "MemTotal minus every meminfo counter: %s", fmt_bytes(a, sizeof(a), v));
 		add(r, "warning", "memleakbpf kernel", ev,
 		    "%s is used but no counter accounts for it (driver or GPU pages, page-allocator leaks)",
-		    sz(a, v));
+		    fmt_bytes(a, sizeof(a), v));
 	}
 	v = node_bytes(r, "MemTotal/user/shmem/other shmem (shared anon mappings, unseen tmpfs)");
 	if (v >= o->threshold) {
 		snprintf(ev, sizeof(ev), "meminfo Shmem %s minus visible tmpfs, SysV and memfd",
-			 sz(a, meminfo_val(&r->mi, "Shmem")));
+			 fmt_bytes(a, sizeof(a), meminfo_val(&r->mi, "Shmem")));
 		add(r, sev_for(r, v), "memleakbpf shmem", ev,
 		    "%s of Shmem is in shared anonymous mappings, DRM buffers or tmpfs mounts of other namespaces",
-		    sz(a, v));
+		    fmt_bytes(a, sizeof(a), v));
 	}
 }
 
@@ -318,15 +319,16 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 
 		if (w->delta < g)
 			continue;
-		snprintf(ev, sizeof(ev), "%.200s: %s now, +%s in %.0f s", w->name, sz(a, w->bytes),
-			 sz(b, (unsigned long long)w->delta), r->elapsed);
+		snprintf(ev, sizeof(ev), "%.200s: %s now, +%s in %.0f s", w->name,
+			 fmt_bytes(a, sizeof(a), w->bytes),
+			 fmt_bytes(b, sizeof(b), (unsigned long long)w->delta), r->elapsed);
 		if (!strcmp(w->name, "MemTotal/kernel/slab/unreclaimable")) {
 			add(r, "warning", "memleakbpf kernel", ev, "SUnreclaim grew %s in %.0f s",
-			    sz(a, (unsigned long long)w->delta), r->elapsed);
+			    fmt_bytes(a, sizeof(a), (unsigned long long)w->delta), r->elapsed);
 		} else if (!strcmp(w->name, "MemTotal/kernel/unexplained") ||
 			   !strcmp(w->name, "MemTotal/kernel/vmalloc")) {
 			add(r, "warning", "memleakbpf kernel", ev, "%s grew %s in %.0f s", leaf,
-			    sz(a, (unsigned long long)w->delta), r->elapsed);
+			    fmt_bytes(a, sizeof(a), (unsigned long long)w->delta), r->elapsed);
 		} else if (n->parent >= 0 && !strcmp(r->tree.v[n->parent].name, "shmem") &&
 			   (m = mount_of_node(r, leaf))) {
 			if (quote(q, sizeof(q), m->mountpoint))
@@ -335,7 +337,7 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 				snprintf(next, sizeof(next), "memleakbpf shmem");
 			sanitize_text(comm, sizeof(comm), m->mountpoint);
 			add(r, "warning", next, ev, "tmpfs %s grew %s in %.0f s", comm,
-			    sz(a, (unsigned long long)w->delta), r->elapsed);
+			    fmt_bytes(a, sizeof(a), (unsigned long long)w->delta), r->elapsed);
 		}
 	}
 	for (i = 0; i < r->nprocs; i++) {
@@ -347,25 +349,25 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 		snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
 		if (p->d_rss_anon >= g && llabs(p->d_rss_shmem) < g / 4) {
 			snprintf(ev, sizeof(ev), "/proc/%d/status RssAnon +%s, RssShmem %+lld kB in %.0f s",
-				 p->pid, sz(a, (unsigned long long)p->d_rss_anon), p->d_rss_shmem / 1024,
+				 p->pid, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), p->d_rss_shmem / 1024,
 				 r->elapsed);
 			add(r, "warning", next, ev,
 			    "pid %d (%s): private anon grew %s in %.0f s while shared stayed flat: heap leak likely",
-			    p->pid, comm, sz(a, (unsigned long long)p->d_rss_anon), r->elapsed);
+			    p->pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), r->elapsed);
 		} else if (p->d_rss_shmem >= g) {
 			snprintf(ev, sizeof(ev), "/proc/%d/status RssShmem +%s in %.0f s", p->pid,
-				 sz(a, (unsigned long long)p->d_rss_shmem), r->elapsed);
+				 fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_shmem), r->elapsed);
 			snprintf(next, sizeof(next), "memleakbpf shmem -p %d", p->pid);
 			add(r, "warning", next, ev, "pid %d (%s): shared anon grew %s in %.0f s", p->pid,
-			    comm, sz(a, (unsigned long long)p->d_rss_shmem), r->elapsed);
+			    comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_shmem), r->elapsed);
 		}
 		if (p->d_vm_size >= 4 * g && llabs(p->d_rss) < g / 4) {
 			snprintf(ev, sizeof(ev), "/proc/%d/status VmSize +%s, VmRSS %+lld kB in %.0f s", p->pid,
-				 sz(a, (unsigned long long)p->d_vm_size), p->d_rss / 1024, r->elapsed);
+				 fmt_bytes(a, sizeof(a), (unsigned long long)p->d_vm_size), p->d_rss / 1024, r->elapsed);
 			snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
 			add(r, "info", next, ev,
 			    "pid %d (%s): VIRT grows (%s) while RSS stays flat: address-space leak (mappings never unmapped)",
-			    p->pid, comm, sz(a, (unsigned long long)p->d_vm_size));
+			    p->pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_vm_size));
 		}
 	}
 }

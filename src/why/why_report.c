@@ -9,20 +9,6 @@
 #include "lib/common.h"
 #include "lib/json.h"
 
-const char *why_fmt_size(char *buf, size_t len, unsigned long long b)
-{
-	return fmt_bytes(buf, len, b);
-}
-
-static const char *sd(char *buf, long long d)
-{
-	char tmp[32];
-
-	why_fmt_size(tmp, sizeof(tmp), (unsigned long long)(d < 0 ? -d : d));
-	snprintf(buf, 40, "%s%s", d < 0 ? "-" : "+", tmp);
-	return buf;
-}
-
 /* ---- text ---- */
 
 static void text_tree(const struct why_report *r, FILE *out)
@@ -37,17 +23,18 @@ static void text_tree(const struct why_report *r, FILE *out)
 
 		sanitize_text(name, sizeof(name), n->name);
 		fprintf(out, "  %*s%-*s %10s %5.1f%%", n->depth * 2, "", 52 - n->depth * 2, name,
-			why_fmt_size(a, sizeof(a), n->bytes), total ? 100.0 * n->bytes / total : 0.0);
+			fmt_bytes(a, sizeof(a), n->bytes), total ? 100.0 * n->bytes / total : 0.0);
 		if (r->watching && i < r->ngrowth)
-			fprintf(out, "  %s (%s in all)", sd(d, r->growth[i].interval_delta),
-				sd(e, r->growth[i].delta));
+			fprintf(out, "  %s (%s in all)",
+				fmt_bytes_signed(d, sizeof(d), r->growth[i].interval_delta, true),
+				fmt_bytes_signed(e, sizeof(e), r->growth[i].delta, true));
 		if (n->leaf_capped)
 			fprintf(out, "  (counter larger than its parent: capped)");
 		fputc('\n', out);
 	}
 	if (r->tree.overcount)
 		fprintf(out, "  note: counters overlap by %s (per-CPU counter drift)\n",
-			why_fmt_size(a, sizeof(a), r->tree.overcount));
+			fmt_bytes(a, sizeof(a), r->tree.overcount));
 }
 
 static void text_tmpfs(const struct why_report *r, FILE *out)
@@ -67,11 +54,11 @@ static void text_tmpfs(const struct why_report *r, FILE *out)
 			fprintf(out, "  %s\n  %-32s", s, "");
 		else
 			fprintf(out, "  %-32s", s);
-		fprintf(out, " %10s %10s", why_fmt_size(a, sizeof(a), m->used),
-			m->size_known ? why_fmt_size(b, sizeof(b), m->size) : "unlimited");
+		fprintf(out, " %10s %10s", fmt_bytes(a, sizeof(a), m->used),
+			m->size_known ? fmt_bytes(b, sizeof(b), m->size) : "unlimited");
 		for (j = 0; j < m->ntop; j++) {
 			sanitize_text(s, sizeof(s), m->top[j].path);
-			fprintf(out, "%s%s (%s)", j ? ", " : "  ", s, why_fmt_size(a, sizeof(a), m->top[j].bytes));
+			fprintf(out, "%s%s (%s)", j ? ", " : "  ", s, fmt_bytes(a, sizeof(a), m->top[j].bytes));
 		}
 		fputc('\n', out);
 	}
@@ -90,8 +77,8 @@ static void text_sysv(const struct why_report *r, FILE *out)
 		const struct sysv_seg *s = &r->sysv.s[i];
 
 		fprintf(out, "  %12lld %10d %10s %10s %6llu %8d %8d%s\n", s->key, s->shmid,
-			why_fmt_size(a, sizeof(a), s->size),
-			s->has_rss ? why_fmt_size(b, sizeof(b), s->rss) : "-", s->nattch, s->cpid,
+			fmt_bytes(a, sizeof(a), s->size),
+			s->has_rss ? fmt_bytes(b, sizeof(b), s->rss) : "-", s->nattch, s->cpid,
 			s->lpid, s->has_nattch && !s->nattch ? "  orphaned" : "");
 	}
 }
@@ -111,7 +98,7 @@ static void text_files(const struct why_report *r, FILE *out, bool memfd)
 			fprintf(out, "\n%s\n", memfd ? "OPEN MEMFDS" : "DELETED-BUT-OPEN TMPFS FILES");
 		header = true;
 		sanitize_text(s, sizeof(s), f->path);
-		fprintf(out, "  %10s  %s  held by", why_fmt_size(a, sizeof(a), f->bytes), s);
+		fprintf(out, "  %10s  %s  held by", fmt_bytes(a, sizeof(a), f->bytes), s);
 		for (j = 0; j < f->nholders; j++) {
 			sanitize_text(c, sizeof(c), f->holders[j].comm);
 			fprintf(out, " %d (%s)", f->holders[j].pid, c);
@@ -124,7 +111,7 @@ static void text_files(const struct why_report *r, FILE *out, bool memfd)
 
 static const char *opt_size(char *buf, bool ok, unsigned long long v)
 {
-	return ok ? why_fmt_size(buf, 32, v) : "-";
+	return ok ? fmt_bytes(buf, 32, v) : "-";
 }
 
 static void text_procs(const struct why_report *r, const struct why_opts *o, FILE *out)
@@ -143,9 +130,10 @@ static void text_procs(const struct why_report *r, const struct why_opts *o, FIL
 			opt_size(a, p->has_rss_split, p->rss_anon),
 			opt_size(b, p->has_rss_split, p->rss_shmem),
 			opt_size(c, p->smaps_ok, p->private_file), opt_size(d, p->smaps_ok, p->shared_file),
-			why_fmt_size(e, sizeof(e), p->swap), why_fmt_size(f, sizeof(f), p->vm_size));
+			fmt_bytes(e, sizeof(e), p->swap), fmt_bytes(f, sizeof(f), p->vm_size));
 		if (r->watching)
-			fprintf(out, "   %s", p->has_growth ? sd(g, p->d_rss_anon) : "new");
+			fprintf(out, "   %s",
+				p->has_growth ? fmt_bytes_signed(g, sizeof(g), p->d_rss_anon, true) : "new");
 		fputc('\n', out);
 	}
 }
@@ -209,7 +197,7 @@ static void text_kernel(const struct why_report *r, const struct why_opts *o, FI
 		for (i = 0; i < n && i < (size_t)o->top; i++) {
 			sanitize_text(s, sizeof(s), sc[i]->name);
 			fprintf(out, "  %-32s %10s  %llu objects of %llu B\n", s,
-				why_fmt_size(a, sizeof(a), sc[i]->bytes), sc[i]->active_objs, sc[i]->objsize);
+				fmt_bytes(a, sizeof(a), sc[i]->bytes), sc[i]->active_objs, sc[i]->objsize);
 		}
 		free(sc);
 	}
@@ -217,7 +205,7 @@ static void text_kernel(const struct why_report *r, const struct why_opts *o, FI
 		fprintf(out, "\nTOP VMALLOC CALLERS (/proc/vmallocinfo)\n");
 		for (i = 0; i < n && i < (size_t)o->top; i++) {
 			sanitize_text(s, sizeof(s), vc[i]->caller);
-			fprintf(out, "  %-32s %10s  %llu areas\n", s, why_fmt_size(a, sizeof(a), vc[i]->bytes),
+			fprintf(out, "  %-32s %10s  %llu areas\n", s, fmt_bytes(a, sizeof(a), vc[i]->bytes),
 				vc[i]->areas);
 		}
 		free(vc);
@@ -236,7 +224,7 @@ static void text_oom(const struct why_report *r, const struct why_opts *o, FILE 
 	for (i = 0; i < r->noom && i < (size_t)o->top && r->oom[i].killable; i++) {
 		sanitize_text(comm, sizeof(comm), r->oom[i].comm);
 		fprintf(out, "  %4zu %7d %-16.16s %10s %9d %6d\n", i + 1, r->oom[i].pid, comm,
-			why_fmt_size(a, sizeof(a), r->oom[i].rss + r->oom[i].swap), r->oom[i].oom_score,
+			fmt_bytes(a, sizeof(a), r->oom[i].rss + r->oom[i].swap), r->oom[i].oom_score,
 			r->oom[i].oom_score_adj);
 	}
 }

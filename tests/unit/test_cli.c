@@ -14,7 +14,6 @@
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "oom/oom_options.h"
-#include "probe/probe.h"
 #include "shmem/shmem_options.h"
 #include "unit.h"
 #include "user/user_options.h"

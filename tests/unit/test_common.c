@@ -41,6 +41,31 @@ UNIT_SUITE(common)
 	CHECK_STR("sanitize_text never cuts an escape", "ab", buf);
 }
 
+/* The one byte formatter every mode prints sizes with. */
+UNIT_SUITE(fmt_bytes)
+{
+	char buf[32];
+
+	CHECK_STR("fmt_bytes: bytes stay whole", "0 B", fmt_bytes(buf, sizeof(buf), 0));
+	CHECK_STR("fmt_bytes: 1023 B", "1023 B", fmt_bytes(buf, sizeof(buf), 1023));
+	CHECK_STR("fmt_bytes: 1 KiB", "1.0 KiB", fmt_bytes(buf, sizeof(buf), 1024));
+	CHECK_STR("fmt_bytes: one decimal", "1.5 MiB", fmt_bytes(buf, sizeof(buf), 3ULL << 19));
+	CHECK_STR("fmt_bytes: GiB", "15.2 GiB",
+		  fmt_bytes(buf, sizeof(buf), 15ULL * (1ULL << 30) + (1ULL << 28)));
+	CHECK_STR("fmt_bytes: past PiB stays PiB", "16384.0 PiB", fmt_bytes(buf, sizeof(buf), ~0ULL));
+	CHECK_STR("fmt_bytes: truncates, never overflows", "1.5",
+		  fmt_bytes(buf, 4, 3ULL << 19));
+	CHECK_STR("fmt_bytes_signed: negative", "-2.0 KiB",
+		  fmt_bytes_signed(buf, sizeof(buf), -2048, false));
+	CHECK_STR("fmt_bytes_signed: no sign for growth without plus", "512 B",
+		  fmt_bytes_signed(buf, sizeof(buf), 512, false));
+	CHECK_STR("fmt_bytes_signed: plus marks growth", "+1.0 MiB",
+		  fmt_bytes_signed(buf, sizeof(buf), 1 << 20, true));
+	CHECK_STR("fmt_bytes_signed: plus on zero", "+0 B", fmt_bytes_signed(buf, sizeof(buf), 0, true));
+	CHECK_STR("fmt_bytes_signed: the most negative value", "-8192.0 PiB",
+		  fmt_bytes_signed(buf, sizeof(buf), -0x7fffffffffffffffLL - 1, true));
+}
+
 UNIT_SUITE(json)
 {
 	char *text = NULL;

@@ -60,6 +60,20 @@ UNIT_SUITE(why_findings)
 	CHECK("findings: a quiet machine has none", r.nfindings == 0);
 	why_report_free(&r);
 
+	/* One snapshot: a process mostly private anon.  Its evidence names
+	 * three sizes, each from its own buffer (VmSize once overwrote RssAnon). */
+	CHECK("findings: process fixture loads", load(&r, quiet));
+	r.procs = &p0;
+	r.nprocs = 1;
+	why_findings(&r, NULL, &opts);
+	f = find(&r, "memleakbpf -p 4242", "private anon against 10.0 MiB shared");
+	CHECK_STR("findings: a private-anon process's evidence gives RssAnon and VmSize apart",
+		  "/proc/4242/status: RssAnon 100.0 MiB, RssFile+RssShmem 10.0 MiB, VmSize 1000.0 MiB",
+		  f ? f->evidence : NULL);
+	r.procs = NULL; /* on the stack */
+	r.nprocs = 0;
+	why_report_free(&r);
+
 	/* --watch: SUnreclaim +32 MiB, a process's private anon +200 MiB with
 	 * shared flat, VIRT +1 GiB with RSS flat on another. */
 	CHECK("findings: trend fixtures load", load(&first, quiet) && load(&r, grown));

@@ -1,0 +1,171 @@
+/* BPF maps the same way in every mode (see bpf_util.h). */
+#include "lib/bpf_util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/common.h"
+
+int map_set_size(struct bpf_map *map, unsigned long long entries)
+{
+	int err;
+
+	/* libbpf takes a __u32: a larger size must not wrap to a small one. */
+	if (entries > 0xffffffffULL) {
+		err_msg("cannot size the BPF map %s to %llu: more than 4294967295", bpf_map__name(map),
+			entries);
+		return -E2BIG;
+	}
+	err = bpf_map__set_max_entries(map, (__u32)entries);
+	if (err)
+		err_msg("cannot size the BPF map %s to %llu: %s", bpf_map__name(map), entries,
+			strerror(-err));
+	return err;
+}
+
+static bool percpu_type(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+/* The map's own key size and the bytes one lookup writes (a per-CPU
+ * value: one 8-byte-aligned slot per possible CPU): a lookup into a
+ * smaller buffer would write past it. */
+static int map_sizes(int fd, size_t *ksize, size_t *vsize, __u32 *type)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int ncpu;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ksize = info.key_size;
+	*vsize = info.value_size;
+	*type = info.type;
+	if (percpu_type(info.type)) {
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu <= 0)
+			return ncpu < 0 ? ncpu : -EINVAL;
+		*vsize = ((info.value_size + 7) & ~7UL) * (size_t)ncpu;
+	}
+	return 0;
+}
+
+int map_for_each(int fd, size_t ksize, size_t vsize,
+		 int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	size_t mk, mv;
+	__u32 type;
+	char *key = NULL, *next = NULL, *val = NULL;
+	bool first = true;
+	int err;
+
+	err = map_sizes(fd, &mk, &mv, &type);
+	if (err)
+		return err;
+	if (mk != ksize || mv != vsize || !ksize)
+		return -EINVAL;
+	key = malloc(ksize);
+	next = malloc(ksize);
+	val = malloc(vsize);
+	if (!key || !next || !val) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (bpf_map_get_next_key(fd, first ? NULL : key, next) == 0) {
+		memcpy(key, next, ksize);
+		first = false;
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue; /* deleted under us */
+		err = fn(key, val, ctx);
+		if (err)
+			break;
+	}
+out:
+	free(key);
+	free(next);
+	free(val);
+	return err;
+}
+
+struct dump {
+	char *keys, *vals;
+	size_t ksize, vsize, n, cap;
+};
+
+static int dump_one(const void *key, const void *value, void *ctx)
+{
+	struct dump *d = ctx;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap * 2;
+		char *k = realloc(d->keys, cap * d->ksize), *v;
+
+		if (!k)
+			return -ENOMEM;
+		d->keys = k;
+		v = realloc(d->vals, cap * d->vsize);
+		if (!v)
+			return -ENOMEM;
+		d->vals = v;
+		d->cap = cap;
+	}
+	memcpy(d->keys + d->n * d->ksize, key, d->ksize);
+	memcpy(d->vals + d->n * d->vsize, value, d->vsize);
+	d->n++;
+	return 0;
+}
+
+int map_dump(int fd, size_t ksize, size_t vsize, void **keys, void **vals, size_t *n)
+{
+	struct dump d = { .ksize = ksize, .vsize = vsize, .cap = 1024 };
+	int err;
+
+	*keys = *vals = NULL;
+	*n = 0;
+	d.keys = malloc(d.cap * ksize);
+	d.vals = malloc(d.cap * vsize);
+	err = d.keys && d.vals ? map_for_each(fd, ksize, vsize, dump_one, &d) : -ENOMEM;
+	if (err) {
+		free(d.keys);
+		free(d.vals);
+		return err;
+	}
+	*keys = d.keys;
+	*vals = d.vals;
+	*n = d.n;
+	return 0;
+}
+
+int map_percpu_sums(int fd, unsigned long long *sums, __u32 n)
+{
+	size_t mk, mv;
+	__u32 type, k;
+	__u64 *v;
+	int ncpu, i, err;
+
+	memset(sums, 0, n * sizeof(*sums));
+	err = map_sizes(fd, &mk, &mv, &type);
+	if (err)
+		return err;
+	ncpu = libbpf_num_possible_cpus();
+	if (type != BPF_MAP_TYPE_PERCPU_ARRAY || mk != sizeof(__u32) ||
+	    mv != (size_t)ncpu * sizeof(__u64))
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (k = 0; k < n; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (i = 0; i < ncpu; i++)
+			sums[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
