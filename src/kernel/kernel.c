@@ -196,8 +196,6 @@ int cmd_kernel(int argc, char **argv)
 	rep.top = env.top;
 	rep.older = env.older;
 	rep.sample = env.sample;
-	rep.stacks_fd = bpf_map__fd(skel->maps.stacks);
-	rep.ksyms = ks;
 	install_signal_handlers();
 	start = now_ns();
 	for (i = 0; i < KMEM_NR_KINDS; i++)
@@ -218,6 +216,8 @@ int cmd_kernel(int argc, char **argv)
 		rep.timestamp = time(NULL);
 		rep.final = exiting || (env.count && printed + 1 >= env.count);
 		err = collect(skel, hooks, nhooks, &rep);
+		if (!err)
+			err = kmem_report_resolve(&rep, bpf_map__fd(skel->maps.stacks), ks);
 		if (err) {
 			err_msg("cannot read the BPF maps: %s", strerror(-err));
 			goto cleanup;

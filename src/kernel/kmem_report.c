@@ -1,7 +1,6 @@
 /* The kernel mode's report (see kmem_report.h). */
 #include "kernel/kmem_report.h"
 
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +144,20 @@ void kmem_report_finish(struct kmem_report *r)
 	}
 }
 
+static void free_frames(struct kmem_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->rows[i].frames);
+		r->rows[i].frames = NULL;
+		r->rows[i].nframes = 0;
+	}
+}
+
 void kmem_report_reset(struct kmem_report *r)
 {
+	free_frames(r);
 	r->n = 0;
 	r->nmisses = 0;
 	memset(r->stats, 0, sizeof(r->stats));
@@ -156,57 +167,10 @@ void kmem_report_free(struct kmem_report *r)
 {
 	if (!r)
 		return;
+	free_frames(r);
 	free(r->rows);
 	r->rows = NULL;
 	r->n = r->cap = 0;
-}
-
-bool kmem_is_tracing_frame(const char *fn)
-{
-	static const char *const prefixes[] = {
-		"bpf_", "__bpf_", "___bpf_", "__traceiter_", "trace_", "__probestub_",
-		"perf_", "__perf_",
-	};
-	size_t i;
-
-	if (!fn)
-		return false;
-	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (strncmp(fn, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
-}
-
-const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr)
-{
-	const struct ksym *s = ksyms_lookup(ks, addr);
-
-	/* Past the last symbol of a region (e.g. _einittext before the BPF
-	 * JIT area) the nearest symbol is not the function. */
-	return s && addr - s->addr < KMEM_MAX_FUNC_SIZE ? s : NULL;
-}
-
-int kmem_stack_frames(const struct kmem_report *r, const struct kmem_agg_key *key, __u64 *ips,
-		      int max)
-{
-	struct kmem_stack st = {};
-	__u64 *raw = st.ips;
-	int i, n = 0, start = 0;
-
-	if (key->lost || bpf_map_lookup_elem(r->stacks_fd, &key->stack, &st))
-		return 0;
-	/* The BPF program itself (not in kallsyms without bpf_jit_kallsyms,
-	 * else a bpf_prog_ symbol) and bpf_trace_runN sit on top. */
-	while (start < KMEM_STACK_DEPTH && raw[start]) {
-		const struct ksym *s = kmem_ksym(r->ksyms, raw[start]);
-
-		if (s && !kmem_is_tracing_frame(s->name))
-			break;
-		start++;
-	}
-	for (i = start; i < KMEM_STACK_DEPTH && raw[i] && n < max; i++)
-		ips[n++] = raw[i];
-	return n;
 }
 
 const char *kmem_stack_lost(unsigned int lost)
@@ -252,7 +216,7 @@ static unsigned long long total_misses(const struct kmem_report *r)
 	return t;
 }
 
-static size_t rows_shown(const struct kmem_report *r)
+size_t kmem_rows_shown(const struct kmem_report *r)
 {
 	return r->top && r->top < r->n ? r->top : r->n;
 }
@@ -293,11 +257,10 @@ static void text_tracked(FILE *out, const struct kmem_report *r, const char *wha
 void kmem_print_text(const struct kmem_report *r, FILE *out)
 {
 	char tb[32], b1[32], b2[32], b3[32];
-	__u64 ips[KMEM_STACK_DEPTH];
 	bool ok, ok2;
 	long long d;
 	size_t i;
-	int k, n, s;
+	int k, s;
 
 	fprintf(out, "[%s] outstanding kernel allocations since start (%.0fs", wall_time(r->timestamp, tb, sizeof(tb)),
 		r->elapsed);
@@ -343,7 +306,7 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 		total_misses(r), r->stats[KMEM_ST_STACK_WALKS], r->stats[KMEM_ST_STACK_CACHED],
 		r->stats[KMEM_ST_STACK_CONFLICT]);
 
-	for (i = 0; i < rows_shown(r); i++) {
+	for (i = 0; i < kmem_rows_shown(r); i++) {
 		const struct kmem_row *row = &r->rows[i];
 		char comm[KMEM_COMM_LEN], cache[KMEM_CACHE_NAME_LEN];
 
@@ -360,21 +323,19 @@ void kmem_print_text(const struct kmem_report *r, FILE *out)
 		}
 		fprintf(out, ", first by %s[%u], stack %016llx:\n", comm, row->pid,
 			(unsigned long long)row->key.stack);
-		n = kmem_stack_frames(r, &row->key, ips, KMEM_STACK_DEPTH);
-		for (s = 0; s < n; s++) {
-			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
+		for (s = 0; s < row->nframes; s++) {
+			const struct kmem_frame *f = &row->frames[s];
 
-			if (!sym) {
-				fprintf(out, "\t\t0x%llx\n", (unsigned long long)ips[s]);
+			if (!f->function) {
+				fprintf(out, "\t\t0x%llx\n", f->addr);
 				continue;
 			}
-			fprintf(out, "\t\t%s+0x%llx%s%s%s\n", sym->name,
-				(unsigned long long)(ips[s] - sym->addr), sym->module ? " [" : "",
-				sym->module ? sym->module : "", sym->module ? "]" : "");
+			fprintf(out, "\t\t%s+0x%llx%s%s%s\n", f->function, f->offset,
+				f->module ? " [" : "", f->module ? f->module : "", f->module ? "]" : "");
 		}
 	}
-	if (rows_shown(r) < r->n)
-		fprintf(out, "\t... %zu more stacks (raise -T)\n", r->n - rows_shown(r));
+	if (kmem_rows_shown(r) < r->n)
+		fprintf(out, "\t... %zu more stacks (raise -T)\n", r->n - kmem_rows_shown(r));
 	report_flush(out);
 }
 
@@ -391,11 +352,10 @@ static void json_delta(struct json *j, const char *key, const struct kmem_report
 
 void kmem_print_json(const struct kmem_report *r, FILE *out)
 {
-	__u64 ips[KMEM_STACK_DEPTH];
 	char buf[64], tb[32];
 	struct json j;
 	size_t i;
-	int k, n, s;
+	int k, s;
 
 	json_report_begin(&j, out, "kernel", r->timestamp, r->final);
 	json_key(&j, "dropped");
@@ -462,7 +422,7 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 
 	json_key(&j, "stacks");
 	json_arr_begin(&j);
-	for (i = 0; i < rows_shown(r); i++) {
+	for (i = 0; i < kmem_rows_shown(r); i++) {
 		const struct kmem_row *row = &r->rows[i];
 
 		json_obj_begin(&j);
@@ -487,18 +447,17 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 		}
 		json_key(&j, "frames");
 		json_arr_begin(&j);
-		n = kmem_stack_frames(r, &row->key, ips, KMEM_STACK_DEPTH);
-		for (s = 0; s < n; s++) {
-			const struct ksym *sym = kmem_ksym(r->ksyms, ips[s]);
+		for (s = 0; s < row->nframes; s++) {
+			const struct kmem_frame *f = &row->frames[s];
 
 			json_obj_begin(&j);
-			json_kstr(&j, "function", sym ? sym->name : NULL);
-			if (sym)
-				json_ku64(&j, "offset", ips[s] - sym->addr);
+			json_kstr(&j, "function", f->function);
+			if (f->function)
+				json_ku64(&j, "offset", f->offset);
 			else
 				json_knull(&j, "offset");
-			json_kstr(&j, "module", sym ? sym->module : NULL);
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[s]);
+			json_kstr(&j, "module", f->module);
+			snprintf(buf, sizeof(buf), "0x%llx", f->addr);
 			json_kstr(&j, "address", buf);
 			json_obj_end(&j);
 		}

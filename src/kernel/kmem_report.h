@@ -13,12 +13,23 @@
 
 #define KMEM_MAX_HOOKS 16
 
+/* One frame of a shown row, named in the resolve step. */
+struct kmem_frame {
+	unsigned long long addr;
+	const char *function;		/* NULL: no symbol (owned by the ksyms table) */
+	unsigned long long offset;	/* from the function's start */
+	const char *module;		/* NULL: vmlinux */
+};
+
 struct kmem_row {
 	long long bytes, count;
 	struct kmem_agg_key key;
 	char cache_name[KMEM_CACHE_NAME_LEN];
 	char comm[KMEM_COMM_LEN];
 	unsigned int pid;
+	/* Filled by kmem_report_resolve() for the rows a report shows. */
+	struct kmem_frame *frames;
+	int nframes;
 };
 
 struct kmem_hook_misses {
@@ -46,8 +57,6 @@ struct kmem_report {
 	double elapsed;       /* seconds since tracing started */
 	long long timestamp;  /* epoch seconds of the collection */
 	bool final;           /* no report follows in this run */
-	int stacks_fd;
-	const struct ksyms *ksyms;
 };
 
 const char *kmem_kind_name(unsigned int kind);
@@ -63,10 +72,11 @@ void kmem_report_finish(struct kmem_report *r);
 void kmem_report_reset(struct kmem_report *r);
 void kmem_report_free(struct kmem_report *r);
 
-/* Frames of a stack: tracing plumbing on top (the BPF trampoline, the
- * tracepoint's own functions) is dropped.  Returns the number kept. */
-int kmem_stack_frames(const struct kmem_report *r, const struct kmem_agg_key *key, __u64 *ips,
-		      int max);
+/* The resolve step: the frames of every row a report shows, read from the
+ * stack map (stacks_fd) and named through `ks`, tracing plumbing on top (the
+ * BPF trampoline, the tracepoint's own functions) dropped.  The printers
+ * then see only the report.  0 or -ENOMEM. */
+int kmem_report_resolve(struct kmem_report *r, int stacks_fd, const struct ksyms *ks);
 /* Symbol of a kernel address, NULL when unknown or implausibly far. */
 #define KMEM_MAX_FUNC_SIZE (1ULL << 20)
 const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr);
@@ -74,6 +84,9 @@ const struct ksym *kmem_ksym(const struct ksyms *ks, unsigned long long addr);
 const char *kmem_stack_lost(unsigned int lost);
 /* True for a frame that belongs to the tracing machinery, not the caller. */
 bool kmem_is_tracing_frame(const char *function);
+
+/* The rows a report shows: the first -T N, or all with 0. */
+size_t kmem_rows_shown(const struct kmem_report *r);
 
 void kmem_print_text(const struct kmem_report *r, FILE *out);
 void kmem_print_json(const struct kmem_report *r, FILE *out);

@@ -104,7 +104,7 @@ UNIT_SUITE(kmem_report)
 	/* Lost, with the key a real stack could have: must stay its own row. */
 	struct kmem_agg_key e = { .stack = 0, .lost = KMEM_LOST_COLLISION, .kind = KMEM_KMALLOC };
 	struct kmem_agg_key f0 = { .stack = 0, .kind = KMEM_KMALLOC };
-	struct kmem_report r = { .top = 2, .sample = 1, .stacks_fd = -1,
+	struct kmem_report r = { .top = 2, .sample = 1,
 				 .kinds = ~(1U << KMEM_PAGE) };
 	char *buf = NULL;
 	size_t len = 0;
@@ -129,6 +129,14 @@ UNIT_SUITE(kmem_report)
 	CHECK("report: kind totals", r.kind_bytes[KMEM_KMALLOC] == 240 && r.kind_count[KMEM_KMALLOC] == 6 &&
 				     r.kind_bytes[KMEM_CACHE] == 500 && r.kind_bytes[KMEM_PERCPU] == 0);
 	CHECK("report: lost totals", r.lost_bytes == 4096 + 30 && r.lost_count == 4);
+	/* The resolve step's output, by hand: the printers see only this. */
+	r.rows[1].frames = calloc(3, sizeof(*r.rows[1].frames));
+	r.rows[1].frames[0] = (struct kmem_frame){ 0xffffffff81000010ULL, "kmem_cache_alloc", 0x10, NULL };
+	r.rows[1].frames[1] = (struct kmem_frame){ 0xffffffffc0001020ULL, "my_fn", 0x20, "mymod" };
+	r.rows[1].frames[2] = (struct kmem_frame){ 0xdeadULL, NULL, 0, NULL };
+	r.rows[1].nframes = 3;
+	r.timestamp = 1764676800;
+	r.final = true;
 	r.stats[KMEM_ST_STACK_COLLISION] = 3;
 	r.misses[0].hook = "kfree";
 	r.misses[0].misses = 5;
@@ -148,6 +156,10 @@ UNIT_SUITE(kmem_report)
 	CHECK("json: unread meminfo is null", strstr(buf, "\"Slab\":null") != NULL);
 	CHECK("json: an untraced kind is null", strstr(buf, "\"page\":null") != NULL);
 	CHECK("json: a traced kind has numbers", strstr(buf, "\"percpu\":{\"bytes\":0,\"count\":0}") != NULL);
+	CHECK("json: envelope first", strncmp(buf, "{\"mode\":\"kernel\",\"timestamp\":1764676800,\"final\":true,\"dropped\":{", 64) == 0);
+	CHECK("json: a named frame", strstr(buf, "{\"function\":\"kmem_cache_alloc\",\"offset\":16,\"module\":null,\"address\":\"0xffffffff81000010\"}") != NULL);
+	CHECK("json: a module frame", strstr(buf, "{\"function\":\"my_fn\",\"offset\":32,\"module\":\"mymod\"") != NULL);
+	CHECK("json: an unnamed frame is null", strstr(buf, "{\"function\":null,\"offset\":null,\"module\":null,\"address\":\"0xdead\"}") != NULL);
 	CHECK("json: one line", strchr(buf, '\n') == buf + len - 1);
 	free(buf);
 	buf = NULL;
@@ -161,6 +173,7 @@ UNIT_SUITE(kmem_report)
 	CHECK("text: lost totals", strstr(buf, "; stack lost 4.0 KiB/4\n") != NULL);
 	CHECK("text: untraced kind off", strstr(buf, "page off\n") != NULL);
 	CHECK("text: more stacks hint", strstr(buf, "3 more stacks") != NULL);
+	CHECK("text: frames", strstr(buf, "\t\tkmem_cache_alloc+0x10\n\t\tmy_fn+0x20 [mymod]\n\t\t0xdead\n") != NULL);
 	free(buf);
 	kmem_report_free(&r);
 }
