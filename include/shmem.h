@@ -3,6 +3,9 @@
 #define MEMLEAKBPF_SHMEM_H
 
 #define SHMEM_COMM_LEN 16
+/* Frames per --stacks user stack: the stack map's value (the kernel's
+ * PERF_MAX_STACK_DEPTH). */
+#define SHMEM_STACK_DEPTH 127
 /* A PMD-sized folio on x86-64: the largest folio one add or delete
  * touches page by page. */
 #define SHMEM_MAX_FOLIO_PAGES 512

@@ -415,6 +415,63 @@ cleanup:
 	return err;
 }
 
+/* The resolve step of one writer (--stacks): its user stack from the
+ * stack map, each frame named while its modules are known. */
+static int resolve_writer(struct sh_writer *w, int stack_fd)
+{
+	__u64 ips[SHMEM_STACK_DEPTH] = {};
+	char name[PATH_MAX];
+	int n;
+
+	if (w->resolved)
+		return 0;
+	w->resolved = true;
+	if (w->stack_id < 0 || !w->tgid ||
+	    bpf_map_lookup_elem(stack_fd, &(__u32){ (__u32)w->stack_id }, ips) != 0)
+		return 0;
+	for (n = 0; n < SHMEM_STACK_DEPTH && ips[n]; n++)
+		;
+	w->frames = calloc(n ? n : 1, sizeof(*w->frames));
+	if (!w->frames)
+		return -ENOMEM;
+	for (w->nframes = 0; w->nframes < n; w->nframes++) {
+		sh_stack_frame_name(w->tgid, ips[w->nframes], w->nframes > 0, name, sizeof(name));
+		w->frames[w->nframes] = strdup(name);
+		if (!w->frames[w->nframes])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every writer the report shows, per inode and in the writer list. */
+static int resolve_stacks(struct sh_report *r, int stack_fd)
+{
+	size_t i, k;
+	int err = 0;
+
+	if (!r->show_stacks)
+		return 0;
+	for (i = 0; i < r->ninodes && !err; i++)
+		for (k = 0; k < r->inodes[i].nwriters && !err; k++)
+			if (r->inodes[i].writers[k].w)
+				err = resolve_writer(r->inodes[i].writers[k].w, stack_fd);
+	for (i = 0; i < r->nwriters && !err; i++)
+		err = resolve_writer(r->writers[i], stack_fd);
+	return err;
+}
+
+static void free_frames(struct sh_writer *w, size_t n)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < w[i].nframes; k++)
+			free(w[i].frames[k]);
+		free(w[i].frames);
+	}
+}
+
 static int report(struct shmem_bpf *skel, bool final)
 {
 	struct sh_writer *w = NULL;
@@ -425,6 +482,8 @@ static int report(struct shmem_bpf *skel, bool final)
 	err = read_writers(bpf_map__fd(skel->maps.writers), &w, &nw);
 	if (!err)
 		err = build_report(skel, &r, w, nw);
+	if (!err)
+		err = resolve_stacks(&r, bpf_map__fd(skel->maps.stacks));
 	r.final = final;
 	if (err) {
 		err_msg("cannot read the BPF maps: %s", strerror(-err));
@@ -436,12 +495,11 @@ static int report(struct shmem_bpf *skel, bool final)
 		report_flush(stdout);
 	}
 	free_report(&r);
+	free_frames(w, nw);
 	free(w);
 	return err;
 }
 
-/* Stack ids in writers refer to this map; the printers look them up. */
-int sh_stack_fd = -1;
 
 int cmd_shmem(int argc, char **argv)
 {
@@ -475,7 +533,6 @@ int cmd_shmem(int argc, char **argv)
 				&skel, &hooks, &swap_known);
 	if (err)
 		goto cleanup;
-	sh_stack_fd = bpf_map__fd(skel->maps.stacks);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
 	if (!rb) {
 		err = -errno;

@@ -22,10 +22,15 @@ struct sh_writer {
 	const char *cgroup_v1;
 	__s64 stack_id;
 	unsigned long long bytes;	/* over the inodes shown */
+	/* --stacks: the named frames, filled by the resolve step for the
+	 * writers a report shows ("function (file:line) [module]"). */
+	char **frames;
+	int nframes;
+	bool resolved;
 };
 
 struct sh_inode_writer {
-	struct sh_writer *w;		/* NULL: existed before tracing */
+	struct sh_writer *w;		/* never NULL: an unknown writer has tgid 0 */
 	unsigned long long bytes;
 };
 

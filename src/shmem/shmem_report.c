@@ -1,5 +1,4 @@
 /* memleakbpf shmem: the text and JSON printers, twins over one sh_report. */
-#include <bpf/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -7,10 +6,6 @@
 #include "lib/common.h"
 #include "lib/json.h"
 #include "shmem/shmem_int.h"
-
-extern int sh_stack_fd;
-
-#define MAX_STACK_DEPTH 127
 
 static const char *const counter_names[SHC_NR] = {
 	[SHC_ADDED_PAGES] = "added_pages",
@@ -36,28 +31,13 @@ const char *sh_kind_name(enum sh_kind k)
 	}
 }
 
-static int read_stack(__s64 id, __u64 *ips)
-{
-	int n;
-
-	if (id < 0 || sh_stack_fd < 0)
-		return 0;
-	memset(ips, 0, MAX_STACK_DEPTH * sizeof(*ips));
-	if (bpf_map_lookup_elem(sh_stack_fd, &(__u32){ (__u32)id }, ips) != 0)
-		return 0;
-	for (n = 0; n < MAX_STACK_DEPTH && ips[n]; n++)
-		;
-	return n;
-}
-
 /* ---- text ---- */
 
 static void text_writer(FILE *out, const char *indent, const struct sh_writer *w,
 			unsigned long long bytes, bool show_stacks)
 {
-	char sz[32], comm[SHMEM_COMM_LEN * 4], cg[PATH_MAX], frame[PATH_MAX], safe[PATH_MAX];
-	__u64 ips[MAX_STACK_DEPTH];
-	int i, n;
+	char sz[32], comm[SHMEM_COMM_LEN * 4], cg[PATH_MAX], safe[PATH_MAX];
+	int i;
 
 	fmt_bytes(sz, sizeof(sz), bytes);
 	if (!w->tgid) {
@@ -69,10 +49,8 @@ static void text_writer(FILE *out, const char *indent, const struct sh_writer *w
 	fprintf(out, "%s%10s  pid %u %s  cgroup %s\n", indent, sz, w->tgid, comm, cg);
 	if (!show_stacks)
 		return;
-	n = read_stack(w->stack_id, ips);
-	for (i = 0; i < n; i++) {
-		sh_stack_frame_name(w->tgid, ips[i], i > 0, frame, sizeof(frame));
-		sanitize_text(safe, sizeof(safe), frame);
+	for (i = 0; i < w->nframes; i++) {
+		sanitize_text(safe, sizeof(safe), w->frames[i]);
 		fprintf(out, "%s              #%d %s\n", indent, i, safe);
 	}
 }
@@ -150,9 +128,7 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 static void json_writer(struct json *j, const struct sh_writer *w, unsigned long long bytes,
 			bool show_stacks)
 {
-	__u64 ips[MAX_STACK_DEPTH];
-	char buf[PATH_MAX];
-	int i, n;
+	int i;
 
 	json_obj_begin(j);
 	if (w->tgid) {
@@ -167,18 +143,13 @@ static void json_writer(struct json *j, const struct sh_writer *w, unsigned long
 	json_ku64(j, "bytes", bytes);
 	/* Present even without --stacks: a missing value is null. */
 	json_key(j, "stack");
-	n = show_stacks ? read_stack(w->stack_id, ips) : 0;
-	{
-		if (!n) {
-			json_null(j);
-		} else {
-			json_arr_begin(j);
-			for (i = 0; i < n; i++) {
-				sh_stack_frame_name(w->tgid, ips[i], i > 0, buf, sizeof(buf));
-				json_str(j, buf);
-			}
-			json_arr_end(j);
-		}
+	if (!show_stacks || !w->nframes) {
+		json_null(j);
+	} else {
+		json_arr_begin(j);
+		for (i = 0; i < w->nframes; i++)
+			json_str(j, w->frames[i]);
+		json_arr_end(j);
 	}
 	json_obj_end(j);
 }
