@@ -11,8 +11,8 @@
 #include "lib/common.h"
 #include "kmem.h"
 #include "kmem.skel.h"
-#include "kernel/kmem_meminfo.h"
 #include "kernel/kmem_report.h"
+#include "procfs/procfs.h"
 #include "sym/ksyms.h"
 #include "modes.h"
 #include "probe/probe.h"
@@ -364,6 +364,29 @@ static unsigned long long sum_percpu(int fd, __u32 key, unsigned long long *vals
 	for (i = 0; i < ncpu; i++)
 		t += vals[i];
 	return t;
+}
+
+/* /proc/meminfo and /proc/slabinfo now; an unreadable (or cut short) file
+ * leaves its numbers invalid (slabinfo is root-only on most kernels). */
+static void kmem_sysinfo_read(struct kmem_sysinfo *out)
+{
+	struct meminfo mi = {};
+	struct slabinfo si = {};
+	bool mi_ok = false, si_ok = false, cut;
+	char *buf;
+	size_t len;
+
+	if (procfs_read_file("/proc/meminfo", 1 << 20, &buf, &len, &cut) == 0) {
+		mi_ok = !cut && procfs_parse_meminfo(buf, len, &mi) == 0;
+		free(buf);
+	}
+	if (procfs_read_file("/proc/slabinfo", 16 << 20, &buf, &len, &cut) == 0) {
+		si_ok = !cut && procfs_parse_slabinfo(buf, len, sysconf(_SC_PAGESIZE), &si) == 0;
+		free(buf);
+	}
+	kmem_sysinfo_fill(out, mi_ok ? &mi : NULL, si_ok ? &si : NULL);
+	meminfo_free(&mi);
+	slabinfo_free(&si);
 }
 
 static int collect(struct kmem_bpf *skel, struct hook *hooks, int nhooks, struct kmem_report *r)

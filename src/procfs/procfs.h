@@ -19,6 +19,8 @@
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated);
 
 /* ---- /proc/meminfo ---- */
+/* A line is "Name: N kB" or "Name: N"; any other text after the number
+ * makes it malformed. */
 struct meminfo_field {
 	char name[40];
 	unsigned long long value; /* bytes when `kb`, else the raw count */
@@ -86,6 +88,7 @@ struct slabinfo {
 	struct slab_cache *c;
 	size_t n;
 	unsigned long long total_bytes;
+	bool version_ok; /* the last "slabinfo - version:" header said 2.x */
 	unsigned bad_lines;
 };
 
