@@ -5,7 +5,8 @@
  * not be NUL-terminated.  Unknown fields are skipped, malformed lines are
  * skipped and counted in `bad_lines`, and a name field (process names,
  * paths) is copied as given: callers sanitize before printing.  Sizes are
- * bytes unless a field says otherwise. */
+ * bytes unless a field says otherwise.  A parser that fails leaves nothing
+ * to free. */
 #ifndef MEMLEAKBPF_PROCFS_H
 #define MEMLEAKBPF_PROCFS_H
 

@@ -69,7 +69,11 @@ int procfs_parse_meminfo(const char *buf, size_t len, struct meminfo *mi)
 		}
 		nf->value = nf->kb ? v * 1024 : v;
 	}
-	return mi->n ? 0 : -EINVAL;
+	if (!mi->n) {
+		meminfo_free(mi); /* an overflowing counter may have grown the table */
+		return -EINVAL;
+	}
+	return 0;
 }
 
 bool meminfo_get(const struct meminfo *mi, const char *name, unsigned long long *out)

@@ -139,7 +139,11 @@ int procfs_parse_mountinfo(const char *buf, size_t len, struct mountinfo *mi)
 		}
 		mi->n++;
 	}
-	return mi->n ? 0 : -EINVAL;
+	if (!mi->n) {
+		mountinfo_free(mi); /* lines that failed may have grown the table */
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void mountinfo_free(struct mountinfo *mi)

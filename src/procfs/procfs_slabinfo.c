@@ -91,8 +91,10 @@ int procfs_parse_slabinfo(const char *buf, size_t len, unsigned long page_size,
 		si->total_bytes = pf_sat_add(si->total_bytes, si->c[si->n].bytes);
 		si->n++;
 	}
-	if (!si->version_ok && !si->n)
+	if (!si->version_ok && !si->n) {
+		slabinfo_free(si); /* lines that failed may have grown the table */
 		return -EINVAL;
+	}
 	return 0;
 }
 

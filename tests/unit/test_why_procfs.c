@@ -49,6 +49,8 @@ UNIT_SUITE(why_meminfo)
 	meminfo_free(&mi);
 	free(buf);
 	CHECK("meminfo empty buffer is an error", procfs_parse_meminfo("", 0, &mi) != 0);
+	CHECK("meminfo failing leaves nothing to free",
+	      procfs_parse_meminfo("X: 18446744073709551615 kB\n", 27, &mi) != 0 && !mi.f);
 
 	/* Kernel mode's summary reads these too: a unit other than kB must not
 	 * turn "12 MB" into 12. */
@@ -150,6 +152,8 @@ UNIT_SUITE(why_slabinfo)
 	CHECK("slabinfo version 1 with caches is not version_ok",
 	      procfs_parse_slabinfo(v1, strlen(v1), 4096, &si) == 0 && si.n == 1 && !si.version_ok);
 	slabinfo_free(&si);
+	CHECK("slabinfo failing leaves nothing to free",
+	      procfs_parse_slabinfo("slabinfo - version: 1.1\nbad\n", 28, 4096, &si) != 0 && !si.c);
 }
 
 UNIT_SUITE(why_sysvipc)
@@ -197,6 +201,8 @@ UNIT_SUITE(why_mountinfo)
 	}
 	mountinfo_free(&mi);
 	free(buf);
+	CHECK("mountinfo failing leaves nothing to free",
+	      procfs_parse_mountinfo("garbage\n", 8, &mi) != 0 && !mi.m);
 	s = procfs_unescape_octal("a\\", 2);
 	CHECK_STR("unescape: trailing backslash", "a\\", s);
 	free(s);
