@@ -143,6 +143,35 @@ char *procfs_unescape_octal(const char *s, size_t len);
 /* The same, in place, for a NUL-terminated field. */
 void procfs_unescape_octal_inplace(char *s);
 
+/* ---- /proc/PID/maps ---- */
+/* "start-end perms offset major:minor inode   path", numbers in hex but
+ * the inode.  The path is the rest of the line as the kernel printed it:
+ * a file (a newline in its name escaped as \012, nothing else), "[heap]",
+ * "/memfd:NAME (deleted)", or "" for an anonymous mapping. */
+struct maps_entry {
+	unsigned long long start, end, offset, inode;
+	unsigned major, minor;
+	char perms[5];    /* "r-xp" */
+	const char *path; /* NUL-terminated, lives in the struct maps */
+	size_t name_len;  /* strlen(path) without a " (deleted)" suffix */
+	bool deleted;     /* path ends in " (deleted)": unlinked (or named so) */
+};
+
+struct maps {
+	struct maps_entry *e; /* in file order */
+	size_t n;
+	char *text;           /* holds every path */
+	unsigned bad_lines;
+};
+
+/* 0 (an empty buffer too: a kernel thread or zombie maps nothing), or
+ * -EINVAL when text held no mapping, -ENOMEM. */
+int procfs_parse_maps(const char *buf, size_t len, struct maps *m);
+/* Reads and parses a maps file ("/proc/PID/maps"); 0 or -errno (the
+ * open's errno when the process is gone or not ours). */
+int procfs_read_maps(const char *path, struct maps *m);
+void maps_free(struct maps *m);
+
 /* ---- /proc/vmallocinfo ---- */
 struct vmalloc_caller {
 	char caller[96];  /* "func+0x1/0x2" without the offset: "func" */
