@@ -109,9 +109,6 @@ bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *f
 			     size_t fslen, unsigned int *major, unsigned int *minor);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
 void sh_resolve_paths(struct sh_report *r);
-/* A /proc/PID/maps line's device and inode; false if malformed. */
-bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
-			unsigned long long *ino, const char **path);
 /* A /proc/sysvipc/shm line: key, shmid, rss; false for the header/malformed. */
 bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
 			unsigned long long *rss);
@@ -122,9 +119,6 @@ void sh_stacks_note_writer(pid_t tgid);
 /* "function (file:line) [module]", or what is known of frame `ip`. */
 void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
 			 size_t len);
-/* An executable file mapping from a /proc/PID/maps line; false otherwise. */
-bool sh_parse_xmap_line(const char *line, unsigned long long *start, unsigned long long *end,
-			unsigned long long *off, const char **path);
 void sh_stacks_free(void);
 
 /* shmem_report.c */

@@ -90,17 +90,6 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 	return 0;
 }
 
-bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
-			unsigned long long *ino, const char **path)
-{
-	int off = 0;
-
-	if (sscanf(line, "%*x-%*x %*4s %*x %x:%x %llu %n", major, minor, ino, &off) != 3 || !off)
-		return false;
-	*path = line + off;
-	return true;
-}
-
 bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
 			unsigned long long *rss)
 {
@@ -248,16 +237,15 @@ static bool dev_mounted(const struct sh_report *r, dev_t dev)
 
 static void scan_proc(struct sh_report *r)
 {
-	char path[64], fdpath[400], link[PATH_MAX], line[PATH_MAX + 128];
+	char path[64], fdpath[400], link[PATH_MAX];
+	const struct maps_entry *e;
 	struct dirent *de, *fe;
 	DIR *proc, *fds;
 	struct sh_inode *in;
+	struct maps maps;
 	struct stat st;
-	const char *name;
-	unsigned int maj, min;
-	unsigned long long ino;
 	ssize_t n;
-	FILE *f;
+	size_t i;
 
 	proc = opendir("/proc");
 	if (!proc)
@@ -285,18 +273,19 @@ static void scan_proc(struct sh_report *r)
 		if (fds)
 			closedir(fds);
 		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			if (!sh_parse_maps_line(line, &maj, &min, &ino, &name) || !ino || !*name)
+		if (procfs_read_maps(path, &maps))
+			continue;
+		for (i = 0; i < maps.n; i++) {
+			e = &maps.e[i];
+			if (!e->inode || !e->path[0])
 				continue;
-			in = find_inode(makedev(maj, min), ino);
+			in = find_inode(makedev(e->major, e->minor), e->inode);
 			if (!in)
 				continue;
-			name_from_link(in, name, dev_mounted(r, in->dev));
+			name_from_link(in, e->path, dev_mounted(r, in->dev));
 			add_holder(in, pid);
 		}
-		if (f)
-			fclose(f);
+		maps_free(&maps);
 	}
 	closedir(proc);
 }

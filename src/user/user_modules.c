@@ -334,28 +334,26 @@ static bool same_file(const char *path, __u64 dev, __u64 ino)
 /* The file through the process's own view (/proc/PID/maps, /proc/PID/root). */
 static bool find_in_maps(pid_t pid, __u64 dev, __u64 ino, char *out, size_t len)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX];
-	unsigned int maj, min;
-	unsigned long long inode;
+	const struct maps_entry *e;
 	bool found = false;
-	FILE *f;
+	struct maps maps;
+	char path[64];
+	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (procfs_read_maps(path, &maps))
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu %4095[^\n]", &maj, &min, &inode, file) != 4)
+	for (i = 0; i < maps.n && !found; i++) {
+		e = &maps.e[i];
+		if (!e->path[0] || e->inode != ino || (((__u64)e->major << 20) | e->minor) != dev)
 			continue;
-		if (inode != ino || (((__u64)maj << 20) | min) != dev)
-			continue;
-		if (snprintf(out, len, "/proc/%d/root%s", pid, file) >= (int)len)
+		if (snprintf(out, len, "/proc/%d/root%s", pid, e->path) >= (int)len)
 			continue;
 		found = same_file(out, dev, ino);
-		if (found && same_file(file, dev, ino))
-			snprintf(out, len, "%s", file); /* same namespace: the plain path */
+		if (found && same_file(e->path, dev, ino))
+			snprintf(out, len, "%s", e->path); /* same namespace: the plain path */
 	}
-	fclose(f);
+	maps_free(&maps);
 	return found;
 }
 
@@ -617,19 +615,17 @@ void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end)
 /* hint_fd: [hint_start, hint_end) opened already (taken over). */
 static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8], mf[96];
-	unsigned long long start, end, off, ino;
+	char path[64], file[PATH_MAX], mf[96];
 	struct map_range *v = NULL, *nv;
-	unsigned int maj, min;
-	size_t n = 0, cap = 0, fl, kept = 0, i;
+	const struct maps_entry *e;
+	size_t n = 0, cap = 0, kept = 0, i;
+	struct maps maps;
 	struct umodule *m;
 	__u64 dev;
-	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
-	f = fopen(path, "r");
-	if (!f) {
+	if (procfs_read_maps(path, &maps)) {
 		/* gone: the last snapshot stays; the file opened in time
 		 * still becomes a module (keyed as fstat shows it) */
 		if (hint_fd >= 0) {
@@ -648,22 +644,20 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 	/* First open every new mapped file, fast: a process that dlopen()s
 	 * and exits right away may be gone a few hundred microseconds
 	 * later; keying, rows and symbols can wait. */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
-			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
+	for (i = 0; i < maps.n; i++) {
+		e = &maps.e[i];
+		if (e->perms[2] != 'x' || e->path[0] != '/')
 			continue;
-		fl = strlen(file);
-		if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
-			file[fl - 10] = '\0';
-		dev = ((__u64)maj << 20) | min;
+		dev = ((__u64)e->major << 20) | e->minor;
 		fd = -1;
-		m = find_file(ms, dev, ino);
-		if (hint_fd >= 0 && start == hint_start && end == hint_end) {
+		m = find_file(ms, dev, e->inode);
+		if (hint_fd >= 0 && e->start == hint_start && e->end == hint_end) {
 			fd = hint_fd;
 			hint_fd = -1;
 			kept++;
 		} else if ((!m || m->fd < 0) && kept < UMODULE_MAX_FDS) {
-			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, start, end);
+			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, e->start,
+				 e->end);
 			fd = open(mf, O_RDONLY | O_CLOEXEC);
 			kept += fd >= 0;
 		}
@@ -677,9 +671,11 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 			}
 			v = nv;
 		}
-		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd, false };
+		/* the name the file had: a deleted one keeps it */
+		v[n++] = (struct map_range){ e->start, e->end, e->offset, dev, e->inode,
+					     strndup(e->path, e->name_len), fd, false };
 	}
-	fclose(f);
+	maps_free(&maps);
 	if (hint_fd >= 0)
 		close(hint_fd); /* merged into a larger mapping: opened above */
 	if (!n) {

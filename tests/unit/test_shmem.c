@@ -11,9 +11,8 @@ UNIT_SUITE(shmem_parsers)
 {
 	char mnt[PATH_MAX], fs[64], path[] = "/tmp/shmem-mountinfo.XXXXXX";
 	unsigned int maj = 0, min = 0;
-	unsigned long long ino = 0, key = 0, rss = 0;
+	unsigned long long key = 0, rss = 0;
 	long long shmid = 0;
-	const char *name = NULL;
 	struct sh_mount *m = NULL;
 	size_t n = 0;
 	FILE *f;
@@ -54,19 +53,6 @@ UNIT_SUITE(shmem_parsers)
 	free(m);
 	CHECK("mounts: missing file is an error", sh_read_mounts("/nonexistent/x", &m, &n) < 0);
 
-	CHECK("maps: shmem line",
-	      sh_parse_maps_line("7f0000000000-7f0000100000 rw-s 00000000 00:01 4242   "
-				 "/memfd:cache (deleted)\n", &maj, &min, &ino, &name));
-	CHECK("maps: dev and inode", maj == 0 && min == 1 && ino == 4242);
-	CHECK_STR("maps: name", "/memfd:cache (deleted)\n", name);
-	CHECK("maps: hex device", sh_parse_maps_line("1000-2000 r--p 00000000 fd:0a 7 /x\n",
-						     &maj, &min, &ino, &name) &&
-				  maj == 0xfd && min == 0xa);
-	CHECK("maps: anonymous line has an empty name",
-	      sh_parse_maps_line("1000-2000 rw-p 00000000 00:00 0 \n", &maj, &min, &ino, &name) &&
-	      *name == '\0');
-	CHECK("maps: garbage", !sh_parse_maps_line("hello world\n", &maj, &min, &ino, &name));
-
 	CHECK("sysv: header is skipped",
 	      !sh_parse_sysv_line("       key      shmid perms                  size  cpid  lpid "
 				  "nattch   uid   gid  cuid  cgid      atime      dtime      ctime "
@@ -89,24 +75,4 @@ UNIT_SUITE(shmem_parsers)
 	CHECK("cgroup: root holds all", cgroup_path_within("/x", "/"));
 	CHECK("cgroup: unknown path", !cgroup_path_within(NULL, "/a"));
 	CHECK_STR("kind names", "shared_anon", sh_kind_name(SH_SHARED_ANON));
-}
-
-UNIT_SUITE(shmem_xmaps)
-{
-	unsigned long long start = 0, end = 0, off = 0;
-	const char *path = NULL;
-
-	CHECK("xmap: executable file mapping",
-	      sh_parse_xmap_line("55d0c0a00000-55d0c0a01000 r-xp 00001000 fd:01 1234 "
-				 "/usr/bin/x\n", &start, &end, &off, &path));
-	CHECK("xmap: fields", start == 0x55d0c0a00000ULL && end == 0x55d0c0a01000ULL &&
-			      off == 0x1000);
-	CHECK_STR("xmap: path", "/usr/bin/x\n", path);
-	CHECK("xmap: data mapping is skipped",
-	      !sh_parse_xmap_line("1000-2000 rw-p 00000000 fd:01 1234 /usr/bin/x\n", &start, &end,
-				  &off, &path));
-	CHECK("xmap: anonymous executable is skipped",
-	      !sh_parse_xmap_line("1000-2000 r-xp 00000000 00:00 0 [vdso]\n", &start, &end, &off,
-				  &path));
-	CHECK("xmap: garbage", !sh_parse_xmap_line("x\n", &start, &end, &off, &path));
 }
