@@ -136,12 +136,13 @@ struct mountinfo {
 };
 
 int procfs_parse_mountinfo(const char *buf, size_t len, struct mountinfo *mi);
+/* Reads and parses a mountinfo file ("/proc/self/mountinfo"); 0, -errno
+ * when unreadable, -EINVAL when no mount parsed. */
+int procfs_read_mountinfo(const char *path, struct mountinfo *mi);
 void mountinfo_free(struct mountinfo *mi);
 /* Decodes the kernel's octal escapes (\ooo) of mountinfo fields into a new
  * string; any other backslash is kept literally. */
 char *procfs_unescape_octal(const char *s, size_t len);
-/* The same, in place, for a NUL-terminated field. */
-void procfs_unescape_octal_inplace(char *s);
 
 /* ---- /proc/PID/maps ---- */
 /* "start-end perms offset major:minor inode   path", numbers in hex but

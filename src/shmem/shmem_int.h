@@ -104,9 +104,6 @@ void sh_table_free(struct sh_table *t);
 dev_t sh_dev_from_kernel(__u32 kdev);
 /* Tmpfs mounts from /proc/self/mountinfo (first mount of each device). */
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
-/* One mountinfo line: mount point (unescaped) and fstype; false if malformed. */
-bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
-			     size_t fslen, unsigned int *major, unsigned int *minor);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
 void sh_resolve_paths(struct sh_report *r);
 /* A /proc/sysvipc/shm line: key, shmid, rss; false for the header/malformed. */

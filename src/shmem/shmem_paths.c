@@ -26,42 +26,28 @@ dev_t sh_dev_from_kernel(__u32 kdev)
 	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
-bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
-			     size_t fslen, unsigned int *major, unsigned int *minor)
-{
-	char m[PATH_MAX], fs[64];
-	const char *sep = strstr(line, " - ");
-
-	if (!sep || sscanf(line, "%*s %*s %u:%u %*s %4095s", major, minor, m) != 3 ||
-	    sscanf(sep + 3, "%63s", fs) != 1)
-		return false;
-	procfs_unescape_octal_inplace(m);
-	snprintf(mnt, mntlen, "%s", m);
-	snprintf(fstype, fslen, "%s", fs);
-	return true;
-}
-
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 {
-	char line[8192], mnt[PATH_MAX], fstype[64];
 	struct sh_mount *m = NULL, *p;
-	unsigned int maj, min;
-	size_t cnt = 0, i;
+	struct mountinfo mi;
+	size_t cnt = 0, i, k;
 	struct statvfs sv;
-	FILE *f;
-	int err = 0;
+	int err;
 
-	f = fopen(mountinfo, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	*out = NULL;
+	*n = 0;
+	err = procfs_read_mountinfo(mountinfo, &mi);
+	if (err == -EINVAL)
+		return 0; /* readable, no mount in it: no tmpfs */
+	if (err)
+		return err;
+	for (k = 0; k < mi.n; k++) {
+		const struct mount_entry *e = &mi.m[k];
 		dev_t dev;
 
-		if (!sh_parse_mountinfo_line(line, mnt, sizeof(mnt), fstype, sizeof(fstype), &maj,
-					     &min) ||
-		    strcmp(fstype, "tmpfs") != 0)
+		if (strcmp(e->fstype, "tmpfs") != 0)
 			continue;
-		dev = makedev(maj, min);
+		dev = makedev(e->major, e->minor);
 		for (i = 0; i < cnt; i++)
 			if (m[i].dev == dev)
 				break;
@@ -74,13 +60,13 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 		}
 		m = p;
 		memset(&m[cnt], 0, sizeof(m[cnt]));
-		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", mnt);
+		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", e->mountpoint);
 		m[cnt].dev = dev;
-		if (statvfs(mnt, &sv) == 0)
+		if (statvfs(e->mountpoint, &sv) == 0)
 			m[cnt].bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		cnt++;
 	}
-	fclose(f);
+	mountinfo_free(&mi);
 	if (err) {
 		free(m);
 		return err;

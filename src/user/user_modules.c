@@ -84,7 +84,9 @@ void umodules_free(struct umodules *ms)
 	}
 	free(ms->v);
 	free_maps(ms->maps, ms->nmaps);
-	free(ms->mountinfo);
+	if (ms->mounts)
+		mountinfo_free(ms->mounts);
+	free(ms->mounts);
 	if (ms->root_fd >= 0)
 		close(ms->root_fd);
 	if (ms->mntns_fd >= 0)
@@ -371,16 +373,15 @@ static int open_same(int dirfd, const char *path, __u64 dev, __u64 ino)
 }
 
 /* The file from its path below its file system's root (as the kernel saw
- * it), under every mount of that device in `mountinfo` (text of a
- * mountinfo file), opened below `rootfd` (whose root those mount points are
- * relative to): works after the process exited.  The fd, or -1. */
-static int find_in_mounts(const struct ml_module_event *ev, const char *mountinfo, int rootfd, char *out,
-			  size_t len)
+ * it), under every mount of that device in `mi` (a mount table), opened
+ * below `rootfd` (whose root those mount points are relative to): works
+ * after the process exited.  The fd, or -1. */
+static int find_in_mounts(const struct ml_module_event *ev, const struct mountinfo *mi, int rootfd,
+			  char *out, size_t len)
 {
-	char rel[PATH_MAX] = "", mnt[PATH_MAX], root[PATH_MAX];
-	const char *line, *next;
-	unsigned int maj, min;
-	size_t rl;
+	char rel[PATH_MAX] = "";
+	const char *root, *mnt;
+	size_t rl, k;
 	int i, fd = -1;
 
 	for (i = (int)ev->ncomps - 1; i >= 0; i--) {
@@ -395,15 +396,11 @@ static int find_in_mounts(const struct ml_module_event *ev, const char *mountinf
 		strcat(rel, "/");
 		strcat(rel, comp);
 	}
-	for (line = mountinfo; fd < 0 && line && *line; line = next) {
-		next = strchr(line, '\n');
-		next = next ? next + 1 : NULL;
-		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, mnt) != 4)
+	for (k = 0; k < mi->n && fd < 0; k++) {
+		if ((((__u64)mi->m[k].major << 20) | mi->m[k].minor) != ev->dev)
 			continue;
-		if ((((__u64)maj << 20) | min) != ev->dev)
-			continue;
-		procfs_unescape_octal_inplace(root);
-		procfs_unescape_octal_inplace(mnt);
+		root = mi->m[k].root;
+		mnt = mi->m[k].mountpoint;
 		rl = strlen(root);
 		if (strcmp(root, "/") == 0)
 			rl = 0;
@@ -416,44 +413,14 @@ static int find_in_mounts(const struct ml_module_event *ev, const char *mountinf
 	return fd;
 }
 
-/* Whole small file as a string (NULL on failure). */
-static char *slurp(const char *path)
-{
-	size_t n = 0, cap = 0;
-	char *buf = NULL, *nb;
-	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = read(fd, buf + n, cap - n);
-		n += got > 0 ? got : 0;
-	} while (got > 0);
-	close(fd);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Keeps the process's root and its mount table while it lives: a module
  * first seen after it exited (dlopen then exit) is still found by path
  * in its own namespace (a chroot, a container's private mounts). */
 static void hold_root(struct umodules *ms)
 {
-	char path[64], *mi;
-	int fd;
-
-	int ns;
+	struct mountinfo *mi;
+	char path[64];
+	int fd, ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/root", ms->pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -462,7 +429,11 @@ static void hold_root(struct umodules *ms)
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", ms->pid);
 	ns = fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", ms->pid);
-	mi = ns >= 0 ? slurp(path) : NULL;
+	mi = ns >= 0 ? malloc(sizeof(*mi)) : NULL;
+	if (mi && procfs_read_mountinfo(path, mi)) {
+		free(mi);
+		mi = NULL;
+	}
 	if (!mi) {
 		if (fd >= 0)
 			close(fd);
@@ -474,17 +445,19 @@ static void hold_root(struct umodules *ms)
 		close(ms->root_fd);
 	if (ms->mntns_fd >= 0)
 		close(ms->mntns_fd);
-	free(ms->mountinfo);
+	if (ms->mounts)
+		mountinfo_free(ms->mounts);
+	free(ms->mounts);
 	ms->root_fd = fd;
 	ms->mntns_fd = ns;
-	ms->mountinfo = mi;
+	ms->mounts = mi;
 }
 
 void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 {
 	char path[PATH_MAX];
+	struct mountinfo self;
 	struct umodule *m;
-	char *mi;
 	int fd;
 
 	if (ev->type != ML_EVENT_NEW_MODULE || umodules_get(ms, ev->module_id))
@@ -497,12 +470,12 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 	fd = open_mapped(ms, ev, path, sizeof(path));
 	if (fd < 0 && find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)))
 		fd = open_same(AT_FDCWD, path, ev->dev, ev->ino);
-	if (fd < 0 && (mi = slurp("/proc/self/mountinfo"))) {
-		fd = find_in_mounts(ev, mi, AT_FDCWD, path, sizeof(path));
-		free(mi);
+	if (fd < 0 && procfs_read_mountinfo("/proc/self/mountinfo", &self) == 0) {
+		fd = find_in_mounts(ev, &self, AT_FDCWD, path, sizeof(path));
+		mountinfo_free(&self);
 	}
-	if (fd < 0 && ms->mountinfo)
-		fd = find_in_mounts(ev, ms->mountinfo, ms->root_fd, path, sizeof(path));
+	if (fd < 0 && ms->mounts)
+		fd = find_in_mounts(ev, ms->mounts, ms->root_fd, path, sizeof(path));
 	if (fd >= 0) {
 		set_path(m, path, fd);
 		keep_fd(ms, m, fd);

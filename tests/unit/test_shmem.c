@@ -7,50 +7,26 @@
 #include "shmem/shmem_int.h"
 #include "unit.h"
 
+#define FX "tests/fixtures/why/"
+
 UNIT_SUITE(shmem_parsers)
 {
-	char mnt[PATH_MAX], fs[64], path[] = "/tmp/shmem-mountinfo.XXXXXX";
-	unsigned int maj = 0, min = 0;
 	unsigned long long key = 0, rss = 0;
 	long long shmid = 0;
 	struct sh_mount *m = NULL;
 	size_t n = 0;
-	FILE *f;
-	int fd;
 
-	CHECK("mountinfo: tmpfs line",
-	      sh_parse_mountinfo_line("36 25 0:32 / /dev/shm rw,nosuid,nodev shared:4 - tmpfs "
-				      "tmpfs rw,inode64\n", mnt, sizeof(mnt), fs, sizeof(fs),
-				      &maj, &min));
-	CHECK_STR("mountinfo: mount point", "/dev/shm", mnt);
-	CHECK_STR("mountinfo: fstype", "tmpfs", fs);
-	CHECK("mountinfo: device", maj == 0 && min == 32);
-	CHECK("mountinfo: escaped blank",
-	      sh_parse_mountinfo_line("40 25 0:50 / /mnt/my\\040dir rw - tmpfs none rw\n", mnt,
-				      sizeof(mnt), fs, sizeof(fs), &maj, &min));
-	CHECK_STR("mountinfo: \\040 unescaped", "/mnt/my dir", mnt);
-	CHECK("mountinfo: no separator is malformed",
-	      !sh_parse_mountinfo_line("36 25 0:32 / /dev/shm rw tmpfs\n", mnt, sizeof(mnt), fs,
-				       sizeof(fs), &maj, &min));
-	CHECK("mountinfo: garbage is malformed",
-	      !sh_parse_mountinfo_line("garbage\n", mnt, sizeof(mnt), fs, sizeof(fs), &maj, &min));
-
-	fd = mkstemp(path);
-	f = fdopen(fd, "w");
-	fputs("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-	      "36 25 0:32 / /dev/shm rw - tmpfs tmpfs rw\n"
-	      "37 25 0:32 / /mnt/bind rw - tmpfs tmpfs rw\n"
-	      "broken line\n"
-	      "38 25 0:33 / /run rw - tmpfs tmpfs rw\n", f);
-	fclose(f);
-	CHECK("mounts: read fixture", sh_read_mounts(path, &m, &n) == 0);
-	unlink(path);
-	CHECK("mounts: tmpfs only, bind mount once", n == 2);
-	if (n == 2) {
-		CHECK_STR("mounts: first", "/dev/shm", m[0].mountpoint);
-		CHECK("mounts: dev", m[1].dev == makedev(0, 33));
+	/* The tmpfs mounts, first of each device, from procfs_parse_mountinfo. */
+	CHECK("mounts: read fixture", sh_read_mounts(FX "mountinfo.tmpfs", &m, &n) == 0);
+	CHECK("mounts: tmpfs only, bind mount once, malformed lines skipped", n == 3);
+	if (n == 3) {
+		CHECK_STR("mounts: first (optional fields skipped)", "/dev/shm", m[0].mountpoint);
+		CHECK("mounts: device", m[0].dev == makedev(0, 32) && m[1].dev == makedev(0, 33));
+		CHECK_STR("mounts: \\040 unescaped", "/mnt/my dir", m[2].mountpoint);
 	}
 	free(m);
+	CHECK("mounts: no mount in the file is no tmpfs",
+	      sh_read_mounts(FX "maps.6.1", &m, &n) == 0 && n == 0 && !m);
 	CHECK("mounts: missing file is an error", sh_read_mounts("/nonexistent/x", &m, &n) < 0);
 
 	CHECK("sysv: header is skipped",
