@@ -106,9 +106,11 @@ dev_t sh_dev_from_kernel(__u32 kdev);
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
 void sh_resolve_paths(struct sh_report *r);
-/* A /proc/sysvipc/shm line: key, shmid, rss; false for the header/malformed. */
-bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
-			unsigned long long *rss);
+/* SysV segments among the report's inodes (not on a tmpfs mount, inode
+ * number == shmid), named "SYSV key=0x... shmid=N" from /proc/sysvipc/shm;
+ * the resolver's last step, apart for tests. */
+struct sysv_shm;
+void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh);
 
 /* shmem_stacks.c (--stacks) */
 /* Copy a new writer's executable mappings while it still lives. */

@@ -76,20 +76,6 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 	return 0;
 }
 
-bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
-			unsigned long long *rss)
-{
-	long long k;
-
-	/* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime
-	 * ctime rss swap: the key is printed as a signed decimal. */
-	if (sscanf(line, "%lld %lld %*o %*u %*d %*d %*u %*u %*u %*u %*u %*d %*d %*d %llu", &k,
-		   shmid, rss) != 3)
-		return false;
-	*key = (unsigned long long)(unsigned int)k;
-	return true;
-}
-
 /* ---- lookup of a report's inodes by (dev, ino) ---- */
 
 static struct sh_inode **by_id;
@@ -276,17 +262,15 @@ static void scan_proc(struct sh_report *r)
 	closedir(proc);
 }
 
-static void scan_sysv(struct sh_report *r)
+void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh)
 {
-	char line[512];
-	unsigned long long key, rss;
-	long long shmid;
-	size_t i;
-	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	size_t i, k;
 
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!sh_parse_sysv_line(line, &key, &shmid, &rss))
-			continue;
+	for (k = 0; k < sh->n; k++) {
+		/* printed as a signed int: the same 32 bits as /SYSV%08x */
+		unsigned long long key = (unsigned int)sh->s[k].key;
+		int shmid = sh->s[k].shmid;
+
 		for (i = 0; i < r->ninodes; i++) {
 			struct sh_inode *in = &r->inodes[i];
 
@@ -299,8 +283,6 @@ static void scan_sysv(struct sh_report *r)
 			in->sysv_shmid = shmid;
 		}
 	}
-	if (f)
-		fclose(f);
 	for (i = 0; i < r->ninodes; i++) {
 		struct sh_inode *in = &r->inodes[i];
 
@@ -313,6 +295,21 @@ static void scan_sysv(struct sh_report *r)
 			snprintf(in->path, sizeof(in->path), "SYSV key=0x%08llx shmid=?",
 				 in->sysv_key);
 	}
+}
+
+static void scan_sysv(struct sh_report *r)
+{
+	struct sysv_shm sh = {};
+	size_t len;
+	char *buf;
+
+	/* unreadable or malformed: no segment is named from it */
+	if (procfs_read_file("/proc/sysvipc/shm", 64 << 20, &buf, &len, NULL) == 0) {
+		procfs_parse_sysvipc_shm(buf, len, &sh);
+		free(buf);
+	}
+	sh_name_sysv(r, &sh);
+	sysv_shm_free(&sh);
 }
 
 void sh_resolve_paths(struct sh_report *r)
