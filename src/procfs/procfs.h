@@ -77,6 +77,30 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps);
  * hold spaces and parentheses, so fields are counted after the last ')'. */
 int procfs_parse_stat_starttime(const char *buf, size_t len, unsigned long long *start);
 
+/* ---- one process, from PID/status and PID/stat ---- */
+/* What `oom --rank` and `why` list of a process: both embed it. */
+struct proc_record {
+	int pid, uid;
+	char comm[64];		/* status Name:, kernel-escaped; sanitize to print */
+	bool has_mm;		/* false: a kernel thread or a zombie */
+	bool kthread;
+	bool has_rss_split;	/* RssAnon/RssFile/RssShmem present (4.5+) */
+	unsigned long long vm_size, rss, rss_anon, rss_file, rss_shmem; /* bytes */
+	unsigned long long swap, pgtables;			       /* bytes */
+	unsigned long long start_time;	/* ticks after boot; 0 when stat is unreadable */
+};
+
+/* A /proc directory entry's name as a pid: > 0, or -1 for any other
+ * entry ("self", "meminfo", ...). */
+int procfs_pid_of(const char *name);
+/* PROC_ROOT/PID/NAME (status, stat, cgroup, ...), up to 64 KiB, as
+ * procfs_read_file. */
+int procfs_read_pid_file(const char *proc_root, int pid, const char *name, char **buf, size_t *len);
+/* Reads PROC_ROOT/PID/status (and stat for the start time) into *rec.
+ * 0, or -errno / -EINVAL when status is unreadable or malformed: the
+ * process is gone or hidden. */
+int procfs_read_proc_record(const char *proc_root, int pid, struct proc_record *rec);
+
 /* ---- /proc/slabinfo (version 2.x) ---- */
 struct slab_cache {
 	char name[64];

@@ -223,7 +223,7 @@ static void scan_proc(struct sh_report *r)
 	if (!proc)
 		return;
 	while ((de = readdir(proc))) {
-		pid_t pid = atoi(de->d_name);
+		pid_t pid = procfs_pid_of(de->d_name);
 
 		if (pid <= 0)
 			continue;

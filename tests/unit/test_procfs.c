@@ -1,5 +1,5 @@
-/* Unit tests: the procfs parsers every mode shares (maps; see
- * test_why_procfs.c for the others), on the fixtures in tests/fixtures/why. */
+/* Unit tests: the procfs readers every mode shares (maps, the process
+ * record; test_why_procfs.c has the others), on tests/fixtures/why. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,4 +64,27 @@ UNIT_SUITE(procfs_maps)
 	CHECK("maps garbage is an error and leaves nothing to free",
 	      procfs_parse_maps("hello\n", 6, &m) != 0 && !m.e && !m.text);
 	CHECK("maps missing file is -ENOENT", procfs_read_maps(FX "no-such-maps", &m) == -ENOENT);
+}
+
+UNIT_SUITE(procfs_proc_record)
+{
+	struct proc_record rec;
+
+	CHECK("record: pid 100 of the fixture tree",
+	      procfs_read_proc_record(FX "proc", 100, &rec) == 0);
+	CHECK("record: pid, uid, name", rec.pid == 100 && rec.uid == 1000 && !strcmp(rec.comm, "big"));
+	CHECK("record: sizes in bytes", rec.vm_size == 100000ULL * 1024 && rec.rss == 400000ULL * 1024 &&
+					rec.rss_anon == 400000ULL * 1024 && rec.rss_file == 0 &&
+					rec.rss_shmem == 0 && rec.swap == 0 && rec.pgtables == 400ULL * 1024);
+	CHECK("record: a user process", rec.has_mm && !rec.kthread && rec.has_rss_split);
+	CHECK("record: start time from stat", rec.start_time == 500);
+	CHECK("record: a kernel thread (no stat file: start time 0)",
+	      procfs_read_proc_record(FX "proc", 2, &rec) == 0 && rec.kthread && !rec.has_mm &&
+		      !strcmp(rec.comm, "kthreadd") && rec.start_time == 0);
+	CHECK("record: a process gone is -ENOENT", procfs_read_proc_record(FX "proc", 99, &rec) == -ENOENT);
+
+	CHECK("pid of \"4242\"", procfs_pid_of("4242") == 4242);
+	CHECK("pid of self, 0, 12a, -1, 2^31 is none",
+	      procfs_pid_of("self") < 0 && procfs_pid_of("0") < 0 && procfs_pid_of("12a") < 0 &&
+	      procfs_pid_of("-1") < 0 && procfs_pid_of("2147483648") < 0 && procfs_pid_of("") < 0);
 }
