@@ -1,4 +1,5 @@
-/* Parsers for the /proc files `why` and `oom --rank` read.
+/* Parsers for the /proc files the modes read: maps, mountinfo, meminfo,
+ * slabinfo, status and stat, smaps, sysvipc/shm, vmallocinfo.
  *
  * Every parser takes a buffer and its length (not a path), so fixtures and
  * fuzzers drive exactly the code that reads the live files.  The buffer need
