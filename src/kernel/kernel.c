@@ -14,9 +14,9 @@
 #include "kmem.h"
 #include "kmem.skel.h"
 #include "kernel/kernel_hooks.h"
-#include "kernel/kmem_meminfo.h"
 #include "kernel/kernel_options.h"
 #include "kernel/kmem_report.h"
+#include "procfs/procfs.h"
 #include "sym/ksyms.h"
 #include "modes.h"
 #include "probe/probe.h"
@@ -36,6 +36,29 @@ static int add_agg(const void *key, const void *value, void *ctx)
 		return err;
 	memcpy(r->rows[r->n - 1].comm, val->comm, sizeof(val->comm));
 	return 0;
+}
+
+/* /proc/meminfo and /proc/slabinfo now; an unreadable (or cut short) file
+ * leaves its numbers invalid (slabinfo is root-only on most kernels). */
+static void kmem_sysinfo_read(struct kmem_sysinfo *out)
+{
+	struct meminfo mi = {};
+	struct slabinfo si = {};
+	bool mi_ok = false, si_ok = false, cut;
+	char *buf;
+	size_t len;
+
+	if (procfs_read_file("/proc/meminfo", 1 << 20, &buf, &len, &cut) == 0) {
+		mi_ok = !cut && procfs_parse_meminfo(buf, len, &mi) == 0;
+		free(buf);
+	}
+	if (procfs_read_file("/proc/slabinfo", 16 << 20, &buf, &len, &cut) == 0) {
+		si_ok = !cut && procfs_parse_slabinfo(buf, len, sysconf(_SC_PAGESIZE), &si) == 0;
+		free(buf);
+	}
+	kmem_sysinfo_fill(out, mi_ok ? &mi : NULL, si_ok ? &si : NULL);
+	meminfo_free(&mi);
+	slabinfo_free(&si);
 }
 
 struct older_ctx {

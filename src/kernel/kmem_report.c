@@ -2,6 +2,7 @@
 #include "kernel/kmem_report.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,46 @@ static const char *const kind_names[KMEM_NR_KINDS] = {
 	[KMEM_PERCPU] = "percpu",
 	[KMEM_PAGE] = "page",
 };
+
+static const char *const meminfo_names[KMI_NR] = {
+	[KMI_SLAB] = "Slab",
+	[KMI_SUNRECLAIM] = "SUnreclaim",
+	[KMI_VMALLOC_USED] = "VmallocUsed",
+	[KMI_PERCPU] = "Percpu",
+};
+
+const char *kmem_meminfo_name(enum kmem_meminfo_field f)
+{
+	return f < KMI_NR ? meminfo_names[f] : NULL;
+}
+
+void kmem_sysinfo_fill(struct kmem_sysinfo *out, const struct meminfo *mi,
+		       const struct slabinfo *si)
+{
+	unsigned long long v, total = 0;
+	size_t i;
+	int f;
+
+	memset(out, 0, sizeof(*out));
+	for (f = 0; mi && f < KMI_NR; f++) {
+		if (!meminfo_get(mi, meminfo_names[f], &v) || v > LLONG_MAX)
+			continue;
+		out->meminfo[f] = (long long)v;
+		out->valid[f] = true;
+	}
+	if (!si || !si->version_ok || si->bad_lines)
+		return;
+	for (i = 0; i < si->n; i++) {
+		const struct slab_cache *c = &si->c[i];
+
+		if (c->active_objs > c->num_objs ||
+		    (c->objsize && c->active_objs > (LLONG_MAX - total) / c->objsize))
+			return;
+		total += c->active_objs * c->objsize;
+	}
+	out->slab_objects = (long long)total;
+	out->slab_valid = true;
+}
 
 const char *kmem_kind_name(unsigned int kind)
 {

@@ -8,10 +8,30 @@
 #include <stdio.h>
 
 #include "kmem.h"
-#include "kernel/kmem_meminfo.h"
+#include "procfs/procfs.h"
 #include "sym/ksyms.h"
 
 #define KMEM_MAX_HOOKS 16
+
+/* The /proc/meminfo counters the summary compares the tracked bytes with. */
+enum kmem_meminfo_field {
+	KMI_SLAB,
+	KMI_SUNRECLAIM,
+	KMI_VMALLOC_USED,
+	KMI_PERCPU,
+	KMI_NR,
+};
+
+/* /proc/meminfo and /proc/slabinfo at one moment: the summary says how much
+ * of the kernel's growth between two of them the tracked stacks explain. */
+struct kmem_sysinfo {
+	/* Bytes; valid[i] false when the line was missing or malformed. */
+	long long meminfo[KMI_NR];
+	bool valid[KMI_NR];
+	/* Sum of active_objs * objsize over every cache, in bytes. */
+	long long slab_objects;
+	bool slab_valid;
+};
 
 /* One frame of a shown row, named in the resolve step. */
 struct kmem_frame {
@@ -87,6 +107,13 @@ bool kmem_is_tracing_frame(const char *function);
 
 /* The rows a report shows: the first -T N, or all with 0. */
 size_t kmem_rows_shown(const struct kmem_report *r);
+/* The /proc/meminfo key of each field ("Slab", ...). */
+const char *kmem_meminfo_name(enum kmem_meminfo_field f);
+/* Fills `out` from parsed /proc/meminfo and /proc/slabinfo (NULL: the file
+ * was unreadable).  The slab total is valid only when every cache line of
+ * a 2.x file parsed: a partial sum would read as a shrinking kernel. */
+void kmem_sysinfo_fill(struct kmem_sysinfo *out, const struct meminfo *mi,
+		       const struct slabinfo *si);
 
 void kmem_print_text(const struct kmem_report *r, FILE *out);
 void kmem_print_json(const struct kmem_report *r, FILE *out);

@@ -56,22 +56,22 @@ int oom_cands_from_proc(struct oom_report *r, const struct oom_rank *snap, size_
 
 		/* kernel threads, zombies and init are never candidates; a
 		 * process with adj -1000 is listed as such, never picked */
-		if (t->pid == 1 || (!t->killable && (t->oom_score_adj != -1000 || !t->rss)))
+		if (t->proc.pid == 1 || (!t->killable && (t->oom_score_adj != -1000 || !t->proc.rss)))
 			continue;
 		if (domain && (!t->cgroup[0] || !memcg_within(t->cgroup, domain)))
 			continue;
 		c = cand_add(r);
 		if (!c)
 			return -ENOMEM;
-		c->pid = t->pid;
-		c->uid = t->uid;
-		snprintf(c->comm, sizeof(c->comm), "%s", t->comm);
-		c->rss_kb = t->rss / 1024;
-		c->swap_kb = t->swap / 1024;
-		c->pgtables_kb = t->pgtables / 1024;
+		c->pid = t->proc.pid;
+		c->uid = t->proc.uid;
+		snprintf(c->comm, sizeof(c->comm), "%s", t->proc.comm);
+		c->rss_kb = t->proc.rss / 1024;
+		c->swap_kb = t->proc.swap / 1024;
+		c->pgtables_kb = t->proc.pgtables / 1024;
 		c->oom_score_adj = t->oom_score_adj;
-		c->points = oom_points(t->rss / 4096, t->swap / 4096, t->pgtables, t->oom_score_adj,
-				       r->totalpages, &c->eligible);
+		c->points = oom_points(t->proc.rss / 4096, t->proc.swap / 4096, t->proc.pgtables,
+				       t->oom_score_adj, r->totalpages, &c->eligible);
 		c->victim = c->pid == r->v_pid;
 	}
 	return 0;

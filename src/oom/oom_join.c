@@ -169,10 +169,10 @@ static void victim_without_task(struct oom_pending *p, struct oom_report *r,
 	for (i = 0; i < p->nsnap; i++) {
 		const struct oom_rank *t = &p->snap[i];
 
-		if (t->pid != r->v_pid)
+		if (t->proc.pid != r->v_pid)
 			continue;
-		snprintf(r->v_comm, sizeof(r->v_comm), "%s", t->comm);
-		r->v_uid = t->uid;
+		snprintf(r->v_comm, sizeof(r->v_comm), "%s", t->proc.comm);
+		r->v_uid = t->proc.uid;
 		r->v_adj = t->oom_score_adj;
 		if (t->cgroup[0] && !r->v_memcg[0]) {
 			snprintf(r->v_memcg, sizeof(r->v_memcg), "%s", t->cgroup);

@@ -43,18 +43,12 @@ static bool v2_has_memory(const char *mnt)
 
 int memcg_find_mounts(struct memcg_mounts *m, const char *mountinfo)
 {
-	struct mountinfo mi = {};
-	char *buf = NULL;
-	size_t len, i;
+	struct mountinfo mi;
+	size_t i;
 	int err;
 
 	memset(m, 0, sizeof(*m));
-	err = procfs_read_file(mountinfo ? mountinfo : "/proc/self/mountinfo", 1 << 22, &buf,
-			       &len, NULL);
-	if (err)
-		return err;
-	err = procfs_parse_mountinfo(buf, len, &mi);
-	free(buf);
+	err = procfs_read_mountinfo(mountinfo ? mountinfo : "/proc/self/mountinfo", &mi);
 	if (err)
 		return err;
 	for (i = 0; i < mi.n; i++) {

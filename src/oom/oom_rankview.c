@@ -27,8 +27,8 @@ struct domain {
  * killer onto everything else. */
 static bool large_unkillable(const struct domain *d, const struct oom_rank *t)
 {
-	return t->oom_score_adj == -1000 && t->pid != 1 &&
-	       (t->rss + t->swap) * 20 >= d->totalpages * 4096ULL;
+	return t->oom_score_adj == -1000 && t->proc.pid != 1 &&
+	       (t->proc.rss + t->proc.swap) * 20 >= d->totalpages * 4096ULL;
 }
 
 static int domain_fill(struct domain *d, const struct oom_rank *all, size_t n)
@@ -42,9 +42,9 @@ static int domain_fill(struct domain *d, const struct oom_rank *all, size_t n)
 		if (d->memcg[0] && (!all[i].cgroup[0] || !memcg_within(all[i].cgroup, d->memcg)))
 			continue;
 		/* kernel threads and zombies hold no memory to free */
-		if (!all[i].killable && !all[i].rss && all[i].oom_score_adj != -1000)
+		if (!all[i].killable && !all[i].proc.rss && all[i].oom_score_adj != -1000)
 			continue;
-		if (!all[i].killable && all[i].pid != 1 && all[i].oom_score_adj != -1000)
+		if (!all[i].killable && all[i].proc.pid != 1 && all[i].oom_score_adj != -1000)
 			continue;
 		d->t[d->n++] = all[i];
 	}
@@ -121,14 +121,14 @@ static void print_text(FILE *out, long long timestamp, const struct domain *ds, 
 				continue;
 			if (!all && !t->killable && !large_unkillable(d, t))
 				continue;
-			sanitize_text(comm, sizeof(comm), t->comm);
+			sanitize_text(comm, sizeof(comm), t->proc.comm);
 			if (t->killable)
 				fprintf(out, "  %5zu", ++shown);
 			else
 				fprintf(out, "  never");
-			fprintf(out, " %8d %-15.15s %8llu %8llu %11llu %5d %9d %10lld\n", t->pid, comm,
-			       t->rss / 1024, t->swap / 1024, t->pgtables / 1024, t->oom_score_adj,
-			       t->oom_score, t->killable ? t->badness : 0);
+			fprintf(out, " %8d %-15.15s %8llu %8llu %11llu %5d %9d %10lld\n", t->proc.pid, comm,
+			       t->proc.rss / 1024, t->proc.swap / 1024, t->proc.pgtables / 1024,
+			       t->oom_score_adj, t->oom_score, t->killable ? t->badness : 0);
 		}
 		if (!all && shown < k) {
 			size_t killable = 0;
@@ -143,11 +143,11 @@ static void print_text(FILE *out, long long timestamp, const struct domain *ds, 
 
 			if (!large_unkillable(d, t))
 				continue;
-			sanitize_text(comm, sizeof(comm), t->comm);
+			sanitize_text(comm, sizeof(comm), t->proc.comm);
 			fprintf(out, "  warning: pid %d (%s) has oom_score_adj -1000 and holds %llu kB (%.0f%% "
 			       "of the domain): the OOM killer must kill others instead\n",
-			       t->pid, comm, (t->rss + t->swap) / 1024,
-			       100.0 * (t->rss + t->swap) / 4096.0 / (double)d->totalpages);
+			       t->proc.pid, comm, (t->proc.rss + t->proc.swap) / 1024,
+			       100.0 * (t->proc.rss + t->proc.swap) / 4096.0 / (double)d->totalpages);
 		}
 	}
 }
@@ -189,13 +189,13 @@ static void print_json(FILE *out, long long timestamp, const struct domain *ds, 
 				json_ku64(&j, "rank", ++rank);
 			else
 				json_knull(&j, "rank");
-			json_ki64(&j, "pid", t->pid);
-			sanitize_text(comm, sizeof(comm), t->comm);
+			json_ki64(&j, "pid", t->proc.pid);
+			sanitize_text(comm, sizeof(comm), t->proc.comm);
 			json_kstr(&j, "comm", comm);
-			json_ki64(&j, "uid", t->uid);
-			json_ku64(&j, "rss_kb", t->rss / 1024);
-			json_ku64(&j, "swap_kb", t->swap / 1024);
-			json_ku64(&j, "pgtables_kb", t->pgtables / 1024);
+			json_ki64(&j, "uid", t->proc.uid);
+			json_ku64(&j, "rss_kb", t->proc.rss / 1024);
+			json_ku64(&j, "swap_kb", t->proc.swap / 1024);
+			json_ku64(&j, "pgtables_kb", t->proc.pgtables / 1024);
 			json_ki64(&j, "oom_score_adj", t->oom_score_adj);
 			if (t->oom_score >= 0)
 				json_ki64(&j, "oom_score", t->oom_score);
@@ -216,11 +216,11 @@ static void print_json(FILE *out, long long timestamp, const struct domain *ds, 
 			if (!large_unkillable(d, t))
 				continue;
 			json_obj_begin(&j);
-			json_ki64(&j, "pid", t->pid);
-			sanitize_text(comm, sizeof(comm), t->comm);
+			json_ki64(&j, "pid", t->proc.pid);
+			sanitize_text(comm, sizeof(comm), t->proc.comm);
 			json_kstr(&j, "comm", comm);
-			json_ku64(&j, "rss_kb", t->rss / 1024);
-			json_ku64(&j, "swap_kb", t->swap / 1024);
+			json_ku64(&j, "rss_kb", t->proc.rss / 1024);
+			json_ku64(&j, "swap_kb", t->proc.swap / 1024);
 			json_ki64(&j, "oom_score_adj", t->oom_score_adj);
 			json_kstr(&j, "message", "oom_score_adj -1000 with large memory: the OOM "
 						 "killer must kill others instead");

@@ -44,29 +44,24 @@ static bool has_option(const char *opts, const char *opt)
 
 static void find_roots(void)
 {
-	char line[4096], mnt[PATH_MAX], fstype[64], superopts[1024];
-	FILE *f;
+	struct mountinfo mi;
+	size_t i;
 
 	if (roots_known)
 		return;
 	roots_known = true;
-	f = fopen("/proc/self/mountinfo", "r");
-	if (!f)
+	if (procfs_read_mountinfo("/proc/self/mountinfo", &mi))
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - ");
+	for (i = 0; i < mi.n; i++) {
+		const struct mount_entry *e = &mi.m[i];
 
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
-			continue;
-		procfs_unescape_octal_inplace(mnt);
-		if (strcmp(fstype, "cgroup2") == 0 && !hiers[CGROUP_V2].root[0])
-			snprintf(hiers[CGROUP_V2].root, PATH_MAX, "%s", mnt);
-		else if (strcmp(fstype, "cgroup") == 0 && has_option(superopts, "memory") &&
+		if (strcmp(e->fstype, "cgroup2") == 0 && !hiers[CGROUP_V2].root[0])
+			snprintf(hiers[CGROUP_V2].root, PATH_MAX, "%s", e->mountpoint);
+		else if (strcmp(e->fstype, "cgroup") == 0 && has_option(e->super_opts, "memory") &&
 			 !hiers[CGROUP_V1_MEMORY].root[0])
-			snprintf(hiers[CGROUP_V1_MEMORY].root, PATH_MAX, "%s", mnt);
+			snprintf(hiers[CGROUP_V1_MEMORY].root, PATH_MAX, "%s", e->mountpoint);
 	}
-	fclose(f);
+	mountinfo_free(&mi);
 }
 
 static struct cg_hier *walking;

@@ -2,7 +2,6 @@
 #include "procfs/oom_rank.h"
 #include "procfs/procfs.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -13,21 +12,13 @@
 
 #define OOM_SCORE_ADJ_MIN (-1000)
 
-static int read_small(const char *root, int pid, const char *name, char **buf, size_t *len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
-	return procfs_read_file(path, 1 << 16, buf, len, NULL);
-}
-
 static bool read_int(const char *root, int pid, const char *name, int *out)
 {
 	char *buf, *end;
 	size_t len;
 	long v;
 
-	if (read_small(root, pid, name, &buf, &len))
+	if (procfs_read_pid_file(root, pid, name, &buf, &len))
 		return false;
 	errno = 0;
 	v = strtol(buf, &end, 10);
@@ -45,7 +36,7 @@ static void read_cgroup(const char *root, int pid, char *out, size_t outlen)
 	size_t len;
 
 	out[0] = '\0';
-	if (read_small(root, pid, "cgroup", &buf, &len))
+	if (procfs_read_pid_file(root, pid, "cgroup", &buf, &len))
 		return;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		c1 = strchr(line, ':');
@@ -71,9 +62,9 @@ static int cmp_rank(const void *a, const void *b)
 		return x->killable ? -1 : 1;
 	if (x->badness != y->badness)
 		return x->badness > y->badness ? -1 : 1;
-	if (x->start_time != y->start_time)
-		return x->start_time > y->start_time ? -1 : 1;
-	return (x->pid < y->pid) - (x->pid > y->pid);
+	if (x->proc.start_time != y->proc.start_time)
+		return x->proc.start_time > y->proc.start_time ? -1 : 1;
+	return (x->proc.pid < y->proc.pid) - (x->proc.pid > y->proc.pid);
 }
 
 void oom_rank_sort(struct oom_rank *v, size_t n, unsigned long long totalpages,
@@ -86,7 +77,8 @@ void oom_rank_sort(struct oom_rank *v, size_t n, unsigned long long totalpages,
 	for (i = 0; i < n; i++) {
 		struct oom_rank *r = &v[i];
 
-		r->badness = (long long)((r->rss + r->swap) / page_size + r->pgtables / page_size) +
+		r->badness = (long long)((r->proc.rss + r->proc.swap) / page_size +
+					 r->proc.pgtables / page_size) +
 			     (long long)r->oom_score_adj * (long long)(totalpages / 1000);
 		if (r->oom_score_adj <= OOM_SCORE_ADJ_MIN)
 			r->killable = false;
@@ -117,38 +109,15 @@ static int total_pages(const char *root, unsigned long page_size, unsigned long 
 /* Fills one entry; false when the process is gone or unreadable. */
 static bool collect_one(const char *root, int pid, struct oom_rank *r)
 {
-	struct proc_status ps;
-	char *buf;
-	size_t len;
-	int err;
-
 	memset(r, 0, sizeof(*r));
-	r->pid = pid;
-	if (read_small(root, pid, "status", &buf, &len))
+	if (procfs_read_proc_record(root, pid, &r->proc))
 		return false;
-	err = procfs_parse_status(buf, len, &ps);
-	free(buf);
-	if (err)
-		return false;
-	snprintf(r->comm, sizeof(r->comm), "%s", ps.name);
-	r->uid = ps.uid;
-	r->rss = ps.vm_rss;
-	r->rss_anon = ps.rss_anon;
-	r->rss_file = ps.rss_file;
-	r->rss_shmem = ps.rss_shmem;
-	r->swap = ps.vm_swap;
-	r->pgtables = ps.vm_pte;
 	/* pid 1 of this namespace stands in for global init (is_global_init). */
-	r->killable = ps.has_mm && !ps.kthread && pid != 1;
+	r->killable = r->proc.has_mm && !r->proc.kthread && pid != 1;
 	if (!read_int(root, pid, "oom_score", &r->oom_score))
 		r->oom_score = -1;
 	if (!read_int(root, pid, "oom_score_adj", &r->oom_score_adj))
 		r->oom_score_adj = 0;
-	if (read_small(root, pid, "stat", &buf, &len) == 0) {
-		if (procfs_parse_stat_starttime(buf, len, &r->start_time))
-			r->start_time = 0;
-		free(buf);
-	}
 	read_cgroup(root, pid, r->cgroup, sizeof(r->cgroup));
 	return true;
 }
@@ -160,10 +129,8 @@ int oom_rank_collect_at(const char *root, struct oom_rank **out, size_t *n)
 	struct oom_rank *v = NULL, *nv;
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
-	char *end;
 	DIR *dir;
-	long pid;
-	int err;
+	int pid, err;
 
 	*out = NULL;
 	*n = 0;
@@ -174,11 +141,8 @@ int oom_rank_collect_at(const char *root, struct oom_rank **out, size_t *n)
 	if (err)
 		goto cleanup;
 	while ((de = readdir(dir))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		errno = 0;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || errno || pid <= 0 || pid > INT_MAX)
+		pid = procfs_pid_of(de->d_name);
+		if (pid < 0)
 			continue;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -189,7 +153,7 @@ int oom_rank_collect_at(const char *root, struct oom_rank **out, size_t *n)
 			}
 			v = nv;
 		}
-		if (collect_one(root, (int)pid, &v[cnt]))
+		if (collect_one(root, pid, &v[cnt]))
 			cnt++;
 	}
 	oom_rank_sort(v, cnt, totalpages, page_size);

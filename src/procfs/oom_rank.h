@@ -20,7 +20,7 @@
  * Usage:
  *	struct oom_rank *r; size_t n;
  *	if (oom_rank_collect(&r, &n) == 0) {
- *		for (i = 0; i < n && r[i].killable; i++) ...r[i].pid...
+ *		for (i = 0; i < n && r[i].killable; i++) ...r[i].proc.pid...
  *		oom_rank_free(r);
  *	}
  */
@@ -30,17 +30,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "procfs/procfs.h"
+
 struct oom_rank {
-	int pid;
-	int uid;
-	char comm[64];		/* status Name:, kernel-escaped; sanitize to print */
+	struct proc_record proc; /* pid, comm, rss, swap, pgtables, start_time
+				  * (ticks after boot: the tie-break) */
 	bool killable;		/* false: never picked (listed last) */
 	long long badness;	/* oom_badness() in pages, adj included */
 	int oom_score;		/* /proc/PID/oom_score, -1 when unreadable */
 	int oom_score_adj;	/* /proc/PID/oom_score_adj (0 when unreadable) */
-	unsigned long long rss, rss_anon, rss_file, rss_shmem; /* bytes */
-	unsigned long long swap, pgtables;		/* bytes */
-	unsigned long long start_time;	/* ticks after boot: the tie-break */
 	char cgroup[256];	/* memory cgroup: the v1 "memory" line, else the
 				 * v2 "0::" line; "" when unknown */
 };

@@ -1,11 +1,13 @@
-/* Parsers for the /proc files `why` and `oom --rank` read.
+/* Parsers for the /proc files the modes read: maps, mountinfo, meminfo,
+ * slabinfo, status and stat, smaps, sysvipc/shm, vmallocinfo.
  *
  * Every parser takes a buffer and its length (not a path), so fixtures and
  * fuzzers drive exactly the code that reads the live files.  The buffer need
  * not be NUL-terminated.  Unknown fields are skipped, malformed lines are
  * skipped and counted in `bad_lines`, and a name field (process names,
  * paths) is copied as given: callers sanitize before printing.  Sizes are
- * bytes unless a field says otherwise. */
+ * bytes unless a field says otherwise.  A parser that fails leaves nothing
+ * to free. */
 #ifndef MEMLEAKBPF_PROCFS_H
 #define MEMLEAKBPF_PROCFS_H
 
@@ -19,6 +21,8 @@
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated);
 
 /* ---- /proc/meminfo ---- */
+/* A line is "Name: N kB" or "Name: N"; any other text after the number
+ * makes it malformed. */
 struct meminfo_field {
 	char name[40];
 	unsigned long long value; /* bytes when `kb`, else the raw count */
@@ -74,6 +78,30 @@ int procfs_parse_status(const char *buf, size_t len, struct proc_status *ps);
  * hold spaces and parentheses, so fields are counted after the last ')'. */
 int procfs_parse_stat_starttime(const char *buf, size_t len, unsigned long long *start);
 
+/* ---- one process, from PID/status and PID/stat ---- */
+/* What `oom --rank` and `why` list of a process: both embed it. */
+struct proc_record {
+	int pid, uid;
+	char comm[64];		/* status Name:, kernel-escaped; sanitize to print */
+	bool has_mm;		/* false: a kernel thread or a zombie */
+	bool kthread;
+	bool has_rss_split;	/* RssAnon/RssFile/RssShmem present (4.5+) */
+	unsigned long long vm_size, rss, rss_anon, rss_file, rss_shmem; /* bytes */
+	unsigned long long swap, pgtables;			       /* bytes */
+	unsigned long long start_time;	/* ticks after boot; 0 when stat is unreadable */
+};
+
+/* A /proc directory entry's name as a pid: > 0, or -1 for any other
+ * entry ("self", "meminfo", ...). */
+int procfs_pid_of(const char *name);
+/* PROC_ROOT/PID/NAME (status, stat, cgroup, ...), up to 64 KiB, as
+ * procfs_read_file. */
+int procfs_read_pid_file(const char *proc_root, int pid, const char *name, char **buf, size_t *len);
+/* Reads PROC_ROOT/PID/status (and stat for the start time) into *rec.
+ * 0, or -errno / -EINVAL when status is unreadable or malformed: the
+ * process is gone or hidden. */
+int procfs_read_proc_record(const char *proc_root, int pid, struct proc_record *rec);
+
 /* ---- /proc/slabinfo (version 2.x) ---- */
 struct slab_cache {
 	char name[64];
@@ -86,6 +114,7 @@ struct slabinfo {
 	struct slab_cache *c;
 	size_t n;
 	unsigned long long total_bytes;
+	bool version_ok; /* the last "slabinfo - version:" header said 2.x */
 	unsigned bad_lines;
 };
 
@@ -132,12 +161,42 @@ struct mountinfo {
 };
 
 int procfs_parse_mountinfo(const char *buf, size_t len, struct mountinfo *mi);
+/* Reads and parses a mountinfo file ("/proc/self/mountinfo"); 0, -errno
+ * when unreadable, -EINVAL when no mount parsed. */
+int procfs_read_mountinfo(const char *path, struct mountinfo *mi);
 void mountinfo_free(struct mountinfo *mi);
 /* Decodes the kernel's octal escapes (\ooo) of mountinfo fields into a new
  * string; any other backslash is kept literally. */
 char *procfs_unescape_octal(const char *s, size_t len);
-/* The same, in place, for a NUL-terminated field. */
-void procfs_unescape_octal_inplace(char *s);
+
+/* ---- /proc/PID/maps ---- */
+/* "start-end perms offset major:minor inode   path", numbers in hex but
+ * the inode.  The path is the rest of the line as the kernel printed it:
+ * a file (a newline in its name escaped as \012, nothing else), "[heap]",
+ * "/memfd:NAME (deleted)", or "" for an anonymous mapping. */
+struct maps_entry {
+	unsigned long long start, end, offset, inode;
+	unsigned major, minor;
+	char perms[5];    /* "r-xp" */
+	const char *path; /* NUL-terminated, lives in the struct maps */
+	size_t name_len;  /* strlen(path) without a " (deleted)" suffix */
+	bool deleted;     /* path ends in " (deleted)": unlinked (or named so) */
+};
+
+struct maps {
+	struct maps_entry *e; /* in file order */
+	size_t n;
+	char *text;           /* holds every path */
+	unsigned bad_lines;
+};
+
+/* 0 (an empty buffer too: a kernel thread or zombie maps nothing), or
+ * -EINVAL when text held no mapping, -ENOMEM. */
+int procfs_parse_maps(const char *buf, size_t len, struct maps *m);
+/* Reads and parses a maps file ("/proc/PID/maps"); 0 or -errno (the
+ * open's errno when the process is gone or not ours). */
+int procfs_read_maps(const char *path, struct maps *m);
+void maps_free(struct maps *m);
 
 /* ---- /proc/vmallocinfo ---- */
 struct vmalloc_caller {

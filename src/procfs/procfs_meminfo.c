@@ -17,7 +17,7 @@ int procfs_parse_meminfo(const char *buf, size_t len, struct meminfo *mi)
 	struct meminfo_field *nf;
 	unsigned long long v;
 	size_t n, cap = 0, i;
-	bool dup;
+	bool dup, kb;
 
 	memset(mi, 0, sizeof(*mi));
 	while (pf_next_line(&c, &line, &n)) {
@@ -33,6 +33,15 @@ int procfs_parse_meminfo(const char *buf, size_t len, struct meminfo *mi)
 			continue;
 		}
 		pf_skip_blank(&p, line + n);
+		/* "N kB" or "N": another unit would be read as a wrong number. */
+		kb = line + n - p >= 2 && p[0] == 'k' && p[1] == 'B';
+		if (kb)
+			p += 2;
+		pf_skip_blank(&p, line + n);
+		if (p != line + n) {
+			mi->bad_lines++;
+			continue;
+		}
 		dup = false;
 		for (i = 0; i < mi->n && !dup; i++)
 			dup = strlen(mi->f[i].name) == (size_t)(colon - line) &&
@@ -52,7 +61,7 @@ int procfs_parse_meminfo(const char *buf, size_t len, struct meminfo *mi)
 		}
 		nf = &mi->f[mi->n++];
 		pf_copy(nf->name, sizeof(nf->name), line, colon - line);
-		nf->kb = line + n - p >= 2 && p[0] == 'k' && p[1] == 'B';
+		nf->kb = kb;
 		if (nf->kb && v > ~0ULL / 1024) {
 			mi->n--;
 			mi->bad_lines++;
@@ -60,7 +69,11 @@ int procfs_parse_meminfo(const char *buf, size_t len, struct meminfo *mi)
 		}
 		nf->value = nf->kb ? v * 1024 : v;
 	}
-	return mi->n ? 0 : -EINVAL;
+	if (!mi->n) {
+		meminfo_free(mi); /* an overflowing counter may have grown the table */
+		return -EINVAL;
+	}
+	return 0;
 }
 
 bool meminfo_get(const struct meminfo *mi, const char *name, unsigned long long *out)

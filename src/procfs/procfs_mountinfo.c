@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define MOUNTINFO_MAX (1 << 20)
+/* A host with thousands of containers has ~100k mounts of ~150 bytes. */
+#define MOUNTINFO_MAX_BYTES (16 << 20)
 
 static int oct(char c)
 {
@@ -34,17 +36,6 @@ char *procfs_unescape_octal(const char *s, size_t len)
 	}
 	*o = '\0';
 	return out;
-}
-
-void procfs_unescape_octal_inplace(char *s)
-{
-	char *d = procfs_unescape_octal(s, strlen(s));
-
-	/* decoding never lengthens: the copy fits where it came from */
-	if (d) {
-		strcpy(s, d);
-		free(d);
-	}
 }
 
 static void entry_free(struct mount_entry *m)
@@ -139,7 +130,26 @@ int procfs_parse_mountinfo(const char *buf, size_t len, struct mountinfo *mi)
 		}
 		mi->n++;
 	}
-	return mi->n ? 0 : -EINVAL;
+	if (!mi->n) {
+		mountinfo_free(mi); /* lines that failed may have grown the table */
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int procfs_read_mountinfo(const char *path, struct mountinfo *mi)
+{
+	size_t len;
+	char *buf;
+	int err;
+
+	memset(mi, 0, sizeof(*mi));
+	err = procfs_read_file(path, MOUNTINFO_MAX_BYTES, &buf, &len, NULL);
+	if (err)
+		return err;
+	err = procfs_parse_mountinfo(buf, len, mi);
+	free(buf);
+	return err;
 }
 
 void mountinfo_free(struct mountinfo *mi)

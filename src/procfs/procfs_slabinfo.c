@@ -60,14 +60,13 @@ int procfs_parse_slabinfo(const char *buf, size_t len, unsigned long page_size,
 	struct slab_cache *nc;
 	const char *line;
 	size_t n, cap = 0;
-	bool version_ok = false;
 
 	memset(si, 0, sizeof(*si));
 	if (!page_size)
 		page_size = 4096;
 	while (pf_next_line(&c, &line, &n)) {
 		if (n >= 16 && memcmp(line, "slabinfo - vers", 15) == 0) {
-			version_ok = n >= 22 && memcmp(line + 15, "ion: 2.", 7) == 0;
+			si->version_ok = n >= 22 && memcmp(line + 15, "ion: 2.", 7) == 0;
 			continue;
 		}
 		if (!n || line[0] == '#')
@@ -92,8 +91,10 @@ int procfs_parse_slabinfo(const char *buf, size_t len, unsigned long page_size,
 		si->total_bytes = pf_sat_add(si->total_bytes, si->c[si->n].bytes);
 		si->n++;
 	}
-	if (!version_ok && !si->n)
+	if (!si->version_ok && !si->n) {
+		slabinfo_free(si); /* lines that failed may have grown the table */
 		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -1,8 +1,12 @@
-/* /proc/PID/status and the start time from /proc/PID/stat. */
+/* /proc/PID/status and the start time from /proc/PID/stat, and the
+ * process record read from both. */
 #include "procfs/procfs.h"
 #include "procfs/procfs_util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -113,4 +117,58 @@ int procfs_parse_stat_starttime(const char *buf, size_t len, unsigned long long 
 			return -EINVAL;
 	pf_skip_blank(&p, end);
 	return pf_u64(&p, end, start) ? 0 : -EINVAL;
+}
+
+int procfs_pid_of(const char *name)
+{
+	const char *p = name, *end = name + strlen(name);
+	unsigned long long v;
+
+	if (!pf_u64(&p, end, &v) || p != end || v == 0 || v > INT_MAX)
+		return -1;
+	return (int)v;
+}
+
+int procfs_read_pid_file(const char *proc_root, int pid, const char *name, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%d/%s", proc_root, pid, name);
+	return procfs_read_file(path, 1 << 16, buf, len, NULL);
+}
+
+int procfs_read_proc_record(const char *proc_root, int pid, struct proc_record *rec)
+{
+	struct proc_status ps;
+	size_t len;
+	char *buf;
+	int err;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->pid = pid;
+	err = procfs_read_pid_file(proc_root, pid, "status", &buf, &len);
+	if (err)
+		return err;
+	err = procfs_parse_status(buf, len, &ps);
+	free(buf);
+	if (err)
+		return err;
+	snprintf(rec->comm, sizeof(rec->comm), "%s", ps.name);
+	rec->uid = ps.uid;
+	rec->has_mm = ps.has_mm;
+	rec->kthread = ps.kthread;
+	rec->has_rss_split = ps.has_rss_split;
+	rec->vm_size = ps.vm_size;
+	rec->rss = ps.vm_rss;
+	rec->rss_anon = ps.rss_anon;
+	rec->rss_file = ps.rss_file;
+	rec->rss_shmem = ps.rss_shmem;
+	rec->swap = ps.vm_swap;
+	rec->pgtables = ps.vm_pte;
+	if (procfs_read_pid_file(proc_root, pid, "stat", &buf, &len) == 0) {
+		if (procfs_parse_stat_starttime(buf, len, &rec->start_time))
+			rec->start_time = 0;
+		free(buf);
+	}
+	return 0;
 }

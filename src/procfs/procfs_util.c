@@ -48,6 +48,30 @@ bool pf_u64(const char **p, const char *end, unsigned long long *out)
 	return true;
 }
 
+bool pf_x64(const char **p, const char *end, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	const char *s = *p;
+	int d;
+
+	for (; s < end; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (*s | 0x20) - 'a' + 10;
+		else
+			break;
+		if (v >> 60)
+			return false;
+		v = v << 4 | (unsigned)d;
+	}
+	if (s == *p)
+		return false;
+	*p = s;
+	*out = v;
+	return true;
+}
+
 bool pf_i64(const char **p, const char *end, long long *out)
 {
 	const char *s = *p;

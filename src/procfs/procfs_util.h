@@ -16,6 +16,8 @@ bool pf_next_line(struct pf_cursor *c, const char **line, size_t *len);
 void pf_skip_blank(const char **p, const char *end);
 /* Unsigned decimal; false on no digits or overflow. */
 bool pf_u64(const char **p, const char *end, unsigned long long *out);
+/* Unsigned hexadecimal without "0x"; false on no digits or overflow. */
+bool pf_x64(const char **p, const char *end, unsigned long long *out);
 /* Signed decimal. */
 bool pf_i64(const char **p, const char *end, long long *out);
 /* Next blank-separated token. */

@@ -110,17 +110,13 @@ void sh_table_free(struct sh_table *t);
 dev_t sh_dev_from_kernel(__u32 kdev);
 /* Tmpfs mounts from /proc/self/mountinfo (first mount of each device). */
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
-/* One mountinfo line: mount point (unescaped) and fstype; false if malformed. */
-bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
-			     size_t fslen, unsigned int *major, unsigned int *minor);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
 void sh_resolve_paths(struct sh_report *r);
-/* A /proc/PID/maps line's device and inode; false if malformed. */
-bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
-			unsigned long long *ino, const char **path);
-/* A /proc/sysvipc/shm line: key, shmid, rss; false for the header/malformed. */
-bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
-			unsigned long long *rss);
+/* SysV segments among the report's inodes (not on a tmpfs mount, inode
+ * number == shmid), named "SYSV key=0x... shmid=N" from /proc/sysvipc/shm;
+ * the resolver's last step, apart for tests. */
+struct sysv_shm;
+void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh);
 
 /* shmem_stacks.c (--stacks) */
 /* Copy a new writer's executable mappings while it still lives. */
@@ -128,9 +124,6 @@ void sh_stacks_note_writer(pid_t tgid);
 /* "function (file:line) [module]", or what is known of frame `ip`. */
 void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
 			 size_t len);
-/* An executable file mapping from a /proc/PID/maps line; false otherwise. */
-bool sh_parse_xmap_line(const char *line, unsigned long long *start, unsigned long long *end,
-			unsigned long long *off, const char **path);
 void sh_stacks_free(void);
 
 /* shmem_report.c */

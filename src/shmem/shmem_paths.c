@@ -26,42 +26,28 @@ dev_t sh_dev_from_kernel(__u32 kdev)
 	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
-bool sh_parse_mountinfo_line(const char *line, char *mnt, size_t mntlen, char *fstype,
-			     size_t fslen, unsigned int *major, unsigned int *minor)
-{
-	char m[PATH_MAX], fs[64];
-	const char *sep = strstr(line, " - ");
-
-	if (!sep || sscanf(line, "%*s %*s %u:%u %*s %4095s", major, minor, m) != 3 ||
-	    sscanf(sep + 3, "%63s", fs) != 1)
-		return false;
-	procfs_unescape_octal_inplace(m);
-	snprintf(mnt, mntlen, "%s", m);
-	snprintf(fstype, fslen, "%s", fs);
-	return true;
-}
-
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 {
-	char line[8192], mnt[PATH_MAX], fstype[64];
 	struct sh_mount *m = NULL, *p;
-	unsigned int maj, min;
-	size_t cnt = 0, i;
+	struct mountinfo mi;
+	size_t cnt = 0, i, k;
 	struct statvfs sv;
-	FILE *f;
-	int err = 0;
+	int err;
 
-	f = fopen(mountinfo, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	*out = NULL;
+	*n = 0;
+	err = procfs_read_mountinfo(mountinfo, &mi);
+	if (err == -EINVAL)
+		return 0; /* readable, no mount in it: no tmpfs */
+	if (err)
+		return err;
+	for (k = 0; k < mi.n; k++) {
+		const struct mount_entry *e = &mi.m[k];
 		dev_t dev;
 
-		if (!sh_parse_mountinfo_line(line, mnt, sizeof(mnt), fstype, sizeof(fstype), &maj,
-					     &min) ||
-		    strcmp(fstype, "tmpfs") != 0)
+		if (strcmp(e->fstype, "tmpfs") != 0)
 			continue;
-		dev = makedev(maj, min);
+		dev = makedev(e->major, e->minor);
 		for (i = 0; i < cnt; i++)
 			if (m[i].dev == dev)
 				break;
@@ -74,13 +60,13 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 		}
 		m = p;
 		memset(&m[cnt], 0, sizeof(m[cnt]));
-		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", mnt);
+		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", e->mountpoint);
 		m[cnt].dev = dev;
-		if (statvfs(mnt, &sv) == 0)
+		if (statvfs(e->mountpoint, &sv) == 0)
 			m[cnt].bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		cnt++;
 	}
-	fclose(f);
+	mountinfo_free(&mi);
 	if (err) {
 		free(m);
 		return err;
@@ -88,31 +74,6 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 	*out = m;
 	*n = cnt;
 	return 0;
-}
-
-bool sh_parse_maps_line(const char *line, unsigned int *major, unsigned int *minor,
-			unsigned long long *ino, const char **path)
-{
-	int off = 0;
-
-	if (sscanf(line, "%*x-%*x %*4s %*x %x:%x %llu %n", major, minor, ino, &off) != 3 || !off)
-		return false;
-	*path = line + off;
-	return true;
-}
-
-bool sh_parse_sysv_line(const char *line, unsigned long long *key, long long *shmid,
-			unsigned long long *rss)
-{
-	long long k;
-
-	/* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime
-	 * ctime rss swap: the key is printed as a signed decimal. */
-	if (sscanf(line, "%lld %lld %*o %*u %*d %*d %*u %*u %*u %*u %*u %*d %*d %*d %llu", &k,
-		   shmid, rss) != 3)
-		return false;
-	*key = (unsigned long long)(unsigned int)k;
-	return true;
 }
 
 /* ---- lookup of a report's inodes by (dev, ino) ---- */
@@ -248,22 +209,21 @@ static bool dev_mounted(const struct sh_report *r, dev_t dev)
 
 static void scan_proc(struct sh_report *r)
 {
-	char path[64], fdpath[400], link[PATH_MAX], line[PATH_MAX + 128];
+	char path[64], fdpath[400], link[PATH_MAX];
+	const struct maps_entry *e;
 	struct dirent *de, *fe;
 	DIR *proc, *fds;
 	struct sh_inode *in;
+	struct maps maps;
 	struct stat st;
-	const char *name;
-	unsigned int maj, min;
-	unsigned long long ino;
 	ssize_t n;
-	FILE *f;
+	size_t i;
 
 	proc = opendir("/proc");
 	if (!proc)
 		return;
 	while ((de = readdir(proc))) {
-		pid_t pid = atoi(de->d_name);
+		pid_t pid = procfs_pid_of(de->d_name);
 
 		if (pid <= 0)
 			continue;
@@ -285,33 +245,32 @@ static void scan_proc(struct sh_report *r)
 		if (fds)
 			closedir(fds);
 		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-		f = fopen(path, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			if (!sh_parse_maps_line(line, &maj, &min, &ino, &name) || !ino || !*name)
+		if (procfs_read_maps(path, &maps))
+			continue;
+		for (i = 0; i < maps.n; i++) {
+			e = &maps.e[i];
+			if (!e->inode || !e->path[0])
 				continue;
-			in = find_inode(makedev(maj, min), ino);
+			in = find_inode(makedev(e->major, e->minor), e->inode);
 			if (!in)
 				continue;
-			name_from_link(in, name, dev_mounted(r, in->dev));
+			name_from_link(in, e->path, dev_mounted(r, in->dev));
 			add_holder(in, pid);
 		}
-		if (f)
-			fclose(f);
+		maps_free(&maps);
 	}
 	closedir(proc);
 }
 
-static void scan_sysv(struct sh_report *r)
+void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh)
 {
-	char line[512];
-	unsigned long long key, rss;
-	long long shmid;
-	size_t i;
-	FILE *f = fopen("/proc/sysvipc/shm", "r");
+	size_t i, k;
 
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!sh_parse_sysv_line(line, &key, &shmid, &rss))
-			continue;
+	for (k = 0; k < sh->n; k++) {
+		/* printed as a signed int: the same 32 bits as /SYSV%08x */
+		unsigned long long key = (unsigned int)sh->s[k].key;
+		int shmid = sh->s[k].shmid;
+
 		for (i = 0; i < r->ninodes; i++) {
 			struct sh_inode *in = &r->inodes[i];
 
@@ -324,8 +283,6 @@ static void scan_sysv(struct sh_report *r)
 			in->sysv_shmid = shmid;
 		}
 	}
-	if (f)
-		fclose(f);
 	for (i = 0; i < r->ninodes; i++) {
 		struct sh_inode *in = &r->inodes[i];
 
@@ -338,6 +295,21 @@ static void scan_sysv(struct sh_report *r)
 			snprintf(in->path, sizeof(in->path), "SYSV key=0x%08llx shmid=?",
 				 in->sysv_key);
 	}
+}
+
+static void scan_sysv(struct sh_report *r)
+{
+	struct sysv_shm sh = {};
+	size_t len;
+	char *buf;
+
+	/* unreadable or malformed: no segment is named from it */
+	if (procfs_read_file("/proc/sysvipc/shm", 64 << 20, &buf, &len, NULL) == 0) {
+		procfs_parse_sysvipc_shm(buf, len, &sh);
+		free(buf);
+	}
+	sh_name_sysv(r, &sh);
+	sysv_shm_free(&sh);
 }
 
 void sh_resolve_paths(struct sh_report *r)

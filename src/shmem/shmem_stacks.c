@@ -5,10 +5,12 @@
  * reports it (SHMEM_EV_WRITER), and frames are symbolized later from that
  * copy with the ELF files (elfutils, src/symbolize.c). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs/procfs.h"
 #include "shmem/shmem_int.h"
 #include "sym/symbolize.h"
 
@@ -33,60 +35,48 @@ static size_t nprocs;
 static struct module *mods;
 static size_t nmods;
 
-bool sh_parse_xmap_line(const char *line, unsigned long long *start, unsigned long long *end,
-			unsigned long long *off, const char **path)
-{
-	char perms[8];
-	int pos = 0;
-
-	if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %*u %n", start, end, perms, off, &pos) != 4 ||
-	    !pos)
-		return false;
-	*path = line + pos;
-	return perms[2] == 'x' && **path == '/';
-}
-
 void sh_stacks_note_writer(pid_t tgid)
 {
-	char file[64], line[PATH_MAX + 128];
-	unsigned long long start, end, off;
+	const struct maps_entry *e;
 	struct proc_maps *p;
-	const char *path;
-	size_t i, len;
-	FILE *f;
+	struct maps maps;
+	char file[64];
+	size_t i;
+	int err;
 
 	for (i = 0; i < nprocs; i++)
 		if (procs[i].tgid == tgid)
 			return;
 	snprintf(file, sizeof(file), "/proc/%d/maps", tgid);
-	f = fopen(file, "r");
-	if (!f)
+	err = procfs_read_maps(file, &maps);
+	/* -EINVAL: readable but no mapping in it; the writer is noted anyway */
+	if (err && err != -EINVAL)
 		return; /* already gone: its frames stay addresses */
 	p = realloc(procs, (nprocs + 1) * sizeof(*procs));
 	if (!p) {
-		fclose(f);
+		maps_free(&maps);
 		return;
 	}
 	procs = p;
 	p = &procs[nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->tgid = tgid;
-	while (fgets(line, sizeof(line), f)) {
+	for (i = 0; i < maps.n; i++) {
 		struct xmap *m;
 
-		if (!sh_parse_xmap_line(line, &start, &end, &off, &path))
+		e = &maps.e[i];
+		if (e->perms[2] != 'x' || e->path[0] != '/')
 			continue;
 		m = realloc(p->m, (p->n + 1) * sizeof(*p->m));
 		if (!m)
 			break;
 		p->m = m;
-		len = strcspn(path, "\n");
-		m[p->n] = (struct xmap){ .start = start, .end = end, .off = off,
-					 .path = strndup(path, len) };
+		m[p->n] = (struct xmap){ .start = e->start, .end = e->end, .off = e->offset,
+					 .path = strdup(e->path) };
 		if (m[p->n].path)
 			p->n++;
 	}
-	fclose(f);
+	maps_free(&maps);
 }
 
 static struct sym_module *module(const char *path)

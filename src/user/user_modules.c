@@ -84,7 +84,9 @@ void umodules_free(struct umodules *ms)
 	}
 	free(ms->v);
 	free_maps(ms->maps, ms->nmaps);
-	free(ms->mountinfo);
+	if (ms->mounts)
+		mountinfo_free(ms->mounts);
+	free(ms->mounts);
 	if (ms->root_fd >= 0)
 		close(ms->root_fd);
 	if (ms->mntns_fd >= 0)
@@ -336,28 +338,26 @@ static bool same_file(const char *path, __u64 dev, __u64 ino)
 /* The file through the process's own view (/proc/PID/maps, /proc/PID/root). */
 static bool find_in_maps(pid_t pid, __u64 dev, __u64 ino, char *out, size_t len)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX];
-	unsigned int maj, min;
-	unsigned long long inode;
+	const struct maps_entry *e;
 	bool found = false;
-	FILE *f;
+	struct maps maps;
+	char path[64];
+	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "r");
-	if (!f)
+	if (procfs_read_maps(path, &maps))
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu %4095[^\n]", &maj, &min, &inode, file) != 4)
+	for (i = 0; i < maps.n && !found; i++) {
+		e = &maps.e[i];
+		if (!e->path[0] || e->inode != ino || (((__u64)e->major << 20) | e->minor) != dev)
 			continue;
-		if (inode != ino || (((__u64)maj << 20) | min) != dev)
-			continue;
-		if (snprintf(out, len, "/proc/%d/root%s", pid, file) >= (int)len)
+		if (snprintf(out, len, "/proc/%d/root%s", pid, e->path) >= (int)len)
 			continue;
 		found = same_file(out, dev, ino);
-		if (found && same_file(file, dev, ino))
-			snprintf(out, len, "%s", file); /* same namespace: the plain path */
+		if (found && same_file(e->path, dev, ino))
+			snprintf(out, len, "%s", e->path); /* same namespace: the plain path */
 	}
-	fclose(f);
+	maps_free(&maps);
 	return found;
 }
 
@@ -375,16 +375,15 @@ static int open_same(int dirfd, const char *path, __u64 dev, __u64 ino)
 }
 
 /* The file from its path below its file system's root (as the kernel saw
- * it), under every mount of that device in `mountinfo` (text of a
- * mountinfo file), opened below `rootfd` (whose root those mount points are
- * relative to): works after the process exited.  The fd, or -1. */
-static int find_in_mounts(const struct ml_module_event *ev, const char *mountinfo, int rootfd, char *out,
-			  size_t len)
+ * it), under every mount of that device in `mi` (a mount table), opened
+ * below `rootfd` (whose root those mount points are relative to): works
+ * after the process exited.  The fd, or -1. */
+static int find_in_mounts(const struct ml_module_event *ev, const struct mountinfo *mi, int rootfd,
+			  char *out, size_t len)
 {
-	char rel[PATH_MAX] = "", mnt[PATH_MAX], root[PATH_MAX];
-	const char *line, *next;
-	unsigned int maj, min;
-	size_t rl;
+	char rel[PATH_MAX] = "";
+	const char *root, *mnt;
+	size_t rl, k;
 	int i, fd = -1;
 
 	for (i = (int)ev->ncomps - 1; i >= 0; i--) {
@@ -399,15 +398,11 @@ static int find_in_mounts(const struct ml_module_event *ev, const char *mountinf
 		strcat(rel, "/");
 		strcat(rel, comp);
 	}
-	for (line = mountinfo; fd < 0 && line && *line; line = next) {
-		next = strchr(line, '\n');
-		next = next ? next + 1 : NULL;
-		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, mnt) != 4)
+	for (k = 0; k < mi->n && fd < 0; k++) {
+		if ((((__u64)mi->m[k].major << 20) | mi->m[k].minor) != ev->dev)
 			continue;
-		if ((((__u64)maj << 20) | min) != ev->dev)
-			continue;
-		procfs_unescape_octal_inplace(root);
-		procfs_unescape_octal_inplace(mnt);
+		root = mi->m[k].root;
+		mnt = mi->m[k].mountpoint;
 		rl = strlen(root);
 		if (strcmp(root, "/") == 0)
 			rl = 0;
@@ -420,44 +415,14 @@ static int find_in_mounts(const struct ml_module_event *ev, const char *mountinf
 	return fd;
 }
 
-/* Whole small file as a string (NULL on failure). */
-static char *slurp(const char *path)
-{
-	size_t n = 0, cap = 0;
-	char *buf = NULL, *nb;
-	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = read(fd, buf + n, cap - n);
-		n += got > 0 ? got : 0;
-	} while (got > 0);
-	close(fd);
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Keeps the process's root and its mount table while it lives: a module
  * first seen after it exited (dlopen then exit) is still found by path
  * in its own namespace (a chroot, a container's private mounts). */
 static void hold_root(struct umodules *ms)
 {
-	char path[64], *mi;
-	int fd;
-
-	int ns;
+	struct mountinfo *mi;
+	char path[64];
+	int fd, ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/root", ms->pid);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -466,7 +431,11 @@ static void hold_root(struct umodules *ms)
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", ms->pid);
 	ns = fd >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", ms->pid);
-	mi = ns >= 0 ? slurp(path) : NULL;
+	mi = ns >= 0 ? malloc(sizeof(*mi)) : NULL;
+	if (mi && procfs_read_mountinfo(path, mi)) {
+		free(mi);
+		mi = NULL;
+	}
 	if (!mi) {
 		if (fd >= 0)
 			close(fd);
@@ -478,17 +447,19 @@ static void hold_root(struct umodules *ms)
 		close(ms->root_fd);
 	if (ms->mntns_fd >= 0)
 		close(ms->mntns_fd);
-	free(ms->mountinfo);
+	if (ms->mounts)
+		mountinfo_free(ms->mounts);
+	free(ms->mounts);
 	ms->root_fd = fd;
 	ms->mntns_fd = ns;
-	ms->mountinfo = mi;
+	ms->mounts = mi;
 }
 
 void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 {
 	char path[PATH_MAX];
+	struct mountinfo self;
 	struct umodule *m;
-	char *mi;
 	int fd;
 
 	if (ev->type != ML_EVENT_NEW_MODULE || umodules_get(ms, ev->module_id))
@@ -501,12 +472,12 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 	fd = open_mapped(ms, ev, path, sizeof(path));
 	if (fd < 0 && find_in_maps(ev->pid, ev->dev, ev->ino, path, sizeof(path)))
 		fd = open_same(AT_FDCWD, path, ev->dev, ev->ino);
-	if (fd < 0 && (mi = slurp("/proc/self/mountinfo"))) {
-		fd = find_in_mounts(ev, mi, AT_FDCWD, path, sizeof(path));
-		free(mi);
+	if (fd < 0 && procfs_read_mountinfo("/proc/self/mountinfo", &self) == 0) {
+		fd = find_in_mounts(ev, &self, AT_FDCWD, path, sizeof(path));
+		mountinfo_free(&self);
 	}
-	if (fd < 0 && ms->mountinfo)
-		fd = find_in_mounts(ev, ms->mountinfo, ms->root_fd, path, sizeof(path));
+	if (fd < 0 && ms->mounts)
+		fd = find_in_mounts(ev, ms->mounts, ms->root_fd, path, sizeof(path));
 	if (fd >= 0) {
 		set_path(m, path, fd);
 		keep_fd(ms, m, fd);
@@ -619,19 +590,17 @@ void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end)
 /* hint_fd: [hint_start, hint_end) opened already (taken over). */
 static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX], perms[8], mf[96];
-	unsigned long long start, end, off, ino;
+	char path[64], file[PATH_MAX], mf[96];
 	struct map_range *v = NULL, *nv;
-	unsigned int maj, min;
-	size_t n = 0, cap = 0, fl, kept = 0, i;
+	const struct maps_entry *e;
+	size_t n = 0, cap = 0, kept = 0, i;
+	struct maps maps;
 	struct umodule *m;
 	__u64 dev;
-	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", ms->pid);
-	f = fopen(path, "r");
-	if (!f) {
+	if (procfs_read_maps(path, &maps)) {
 		/* gone: the last snapshot stays; the file opened in time
 		 * still becomes a module (keyed as fstat shows it) */
 		if (hint_fd >= 0) {
@@ -650,22 +619,20 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 	/* First open every new mapped file, fast: a process that dlopen()s
 	 * and exits right away may be gone a few hundred microseconds
 	 * later; keying, rows and symbols can wait. */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &start, &end, perms, &off,
-			   &maj, &min, &ino, file) != 8 || perms[2] != 'x' || file[0] != '/')
+	for (i = 0; i < maps.n; i++) {
+		e = &maps.e[i];
+		if (e->perms[2] != 'x' || e->path[0] != '/')
 			continue;
-		fl = strlen(file);
-		if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
-			file[fl - 10] = '\0';
-		dev = ((__u64)maj << 20) | min;
+		dev = ((__u64)e->major << 20) | e->minor;
 		fd = -1;
-		m = find_file(ms, dev, ino);
-		if (hint_fd >= 0 && start == hint_start && end == hint_end) {
+		m = find_file(ms, dev, e->inode);
+		if (hint_fd >= 0 && e->start == hint_start && e->end == hint_end) {
 			fd = hint_fd;
 			hint_fd = -1;
 			kept++;
 		} else if ((!m || m->fd < 0) && kept < UMODULE_MAX_FDS) {
-			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, start, end);
+			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", ms->pid, e->start,
+				 e->end);
 			fd = open(mf, O_RDONLY | O_CLOEXEC);
 			kept += fd >= 0;
 		}
@@ -679,9 +646,11 @@ static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int 
 			}
 			v = nv;
 		}
-		v[n++] = (struct map_range){ start, end, off, dev, ino, strdup(file), fd, false };
+		/* the name the file had: a deleted one keeps it */
+		v[n++] = (struct map_range){ e->start, e->end, e->offset, dev, e->inode,
+					     strndup(e->path, e->name_len), fd, false };
 	}
-	fclose(f);
+	maps_free(&maps);
 	if (hint_fd >= 0)
 		close(hint_fd); /* merged into a larger mapping: opened above */
 	if (!n) {

@@ -11,6 +11,7 @@
 #include "sym/symbolize.h"
 
 struct memleak_bpf;
+struct mountinfo;
 
 struct umodule {
 	__u32 id;
@@ -45,7 +46,7 @@ struct umodules {
 	size_t fds_over;   /* modules that found the cap full: path only */
 	int root_fd;       /* the process's root, held (O_PATH), or -1 */
 	int mntns_fd;      /* its mount namespace, held with its mounts */
-	char *mountinfo;   /* its mount table as of the last snapshot */
+	struct mountinfo *mounts; /* its mount table as of the last snapshot */
 };
 
 /* Each module keeps its file open (so a process that exits, a file deleted

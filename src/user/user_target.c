@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/common.h"
+#include "procfs/procfs.h"
 #include "sym/elf_util.h"
 
 static const char *const lib_dirs[] = {
@@ -120,11 +121,12 @@ static void read_comm(struct target *t)
 
 int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 {
-	char path[64], line[PATH_MAX + 128], file[PATH_MAX], full[PATH_MAX + 64], exe[PATH_MAX];
-	char perms[8];
-	unsigned long long start, end;
+	char path[64], full[PATH_MAX + 64], exe[PATH_MAX];
+	const struct maps_entry *e;
+	struct maps maps;
 	ssize_t n;
-	FILE *f;
+	size_t i;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -147,26 +149,26 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 		snprintf(t->exe, sizeof(t->exe), "%s", path);
 	read_comm(t);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "r");
-	if (!f) {
-		int e = errno; /* err_msg may change errno */
-		err_msg("cannot read %s: %s", path, strerror(e));
-		return -e;
+	err = procfs_read_maps(path, &maps);
+	/* -EINVAL (no mapping line in it) leaves the executable alone */
+	if (err && err != -EINVAL) {
+		err_msg("cannot read %s: %s", path, strerror(-err));
+		return err;
 	}
 	add_module(t, t->exe);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %7s %*x %*x:%*x %*u %4095[^\n]", &start, &end, perms, file) != 4)
+	for (i = 0; i < maps.n; i++) {
+		e = &maps.e[i];
+		if (e->perms[2] != 'x' || e->path[0] != '/')
 			continue;
-		if (perms[2] != 'x' || file[0] != '/')
-			continue;
-		snprintf(full, sizeof(full), "/proc/%d/root%s", pid, file);
+		snprintf(full, sizeof(full), "/proc/%d/root%s", pid, e->path);
 		/* A mount only the target's namespace has (a container's
 		 * overlay, a private tmpfs): the kernel's own reference. */
 		if (access(full, R_OK) != 0)
-			snprintf(full, sizeof(full), "/proc/%d/map_files/%llx-%llx", pid, start, end);
-		add_module(t, access(full, R_OK) == 0 ? full : file);
+			snprintf(full, sizeof(full), "/proc/%d/map_files/%llx-%llx", pid, e->start,
+				 e->end);
+		add_module(t, access(full, R_OK) == 0 ? full : e->path);
 	}
-	fclose(f);
+	maps_free(&maps);
 	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	return pick_allocator(t, lib);
 }

@@ -65,11 +65,7 @@ struct why_open_file {
 };
 
 struct why_proc {
-	int pid, uid;
-	char comm[64];
-	unsigned long long start_time;
-	unsigned long long vm_size, rss, rss_anon, rss_file, rss_shmem, swap;
-	bool has_rss_split;
+	struct proc_record proc; /* pid, comm, vm_size, rss and its split, swap */
 	bool smaps_ok;		/* pss/private_file/shared_file valid */
 	unsigned long long pss, private_file, shared_file;
 	/* --watch: change since the first sample (valid when has_growth). */

@@ -5,7 +5,6 @@
 #include "why/why.h"
 #include "lib/common.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -215,11 +214,11 @@ static void walk_tmpfs(struct why_report *r, const struct why_opts *o)
 static int cmp_proc(const void *a, const void *b)
 {
 	const struct why_proc *x = a, *y = b;
-	unsigned long long sx = x->rss + x->swap, sy = y->rss + y->swap;
+	unsigned long long sx = x->proc.rss + x->proc.swap, sy = y->proc.rss + y->proc.swap;
 
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->proc.pid > y->proc.pid) - (x->proc.pid < y->proc.pid);
 }
 
 static struct why_open_file *find_file(struct why_report *r, dev_t dev, ino_t ino)
@@ -237,13 +236,13 @@ static void add_holder(struct why_open_file *f, const struct why_proc *p)
 	size_t i;
 
 	for (i = 0; i < f->nholders; i++)
-		if (f->holders[i].pid == p->pid)
+		if (f->holders[i].pid == p->proc.pid)
 			return;
 	f->holders_total++;
 	if (f->nholders == MAX_HOLDERS)
 		return;
-	f->holders[f->nholders].pid = p->pid;
-	snprintf(f->holders[f->nholders].comm, sizeof(f->holders[0].comm), "%s", p->comm);
+	f->holders[f->nholders].pid = p->proc.pid;
+	snprintf(f->holders[f->nholders].comm, sizeof(f->holders[0].comm), "%s", p->proc.comm);
 	f->nholders++;
 }
 
@@ -260,7 +259,7 @@ static bool scan_fds(struct why_report *r, const struct why_opts *o, const struc
 	bool memfd;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/%d/fd", o->proc_root, p->pid);
+	snprintf(dir, sizeof(dir), "%s/%d/fd", o->proc_root, p->proc.pid);
 	d = opendir(dir);
 	if (!d)
 		return false;
@@ -315,14 +314,15 @@ static void read_smaps(struct why_report *r, const struct why_opts *o, struct wh
 
 	/* Full smaps, not smaps_rollup: the private/shared file split needs
 	 * each mapping's type, and rollup merges them. */
-	snprintf(rel, sizeof(rel), "%d/smaps", p->pid);
+	snprintf(rel, sizeof(rel), "%d/smaps", p->proc.pid);
 	if (read_proc(o, rel, 64 << 20, &buf, &len))
 		return;
 	if (procfs_parse_smaps(buf, len, &st) == 0 && st.vmas) {
 		p->smaps_ok = true;
 		p->pss = st.pss;
 		p->private_file = st.rss_private_file;
-		p->shared_file = st.rss_shared_map > p->rss_shmem ? st.rss_shared_map - p->rss_shmem : 0;
+		p->shared_file = st.rss_shared_map > p->proc.rss_shmem ?
+					 st.rss_shared_map - p->proc.rss_shmem : 0;
 	}
 	free(buf);
 }
@@ -331,12 +331,11 @@ static void collect_procs(struct why_report *r, const struct why_opts *o)
 {
 	unsigned no_fds = 0, no_smaps = 0, seen = 0;
 	struct why_proc *np, *p;
-	struct proc_status ps;
-	char rel[64], *buf, *end;
+	struct proc_record rec;
 	struct dirent *de;
-	size_t cap = 0, len, i;
-	long pid;
+	size_t cap = 0, i;
 	DIR *d;
+	int pid;
 
 	d = opendir(o->proc_root);
 	if (!d) {
@@ -344,20 +343,10 @@ static void collect_procs(struct why_report *r, const struct why_opts *o)
 		return;
 	}
 	while ((de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
+		pid = procfs_pid_of(de->d_name);
+		if (pid < 0 || procfs_read_proc_record(o->proc_root, pid, &rec) || !rec.has_mm ||
+		    rec.kthread)
 			continue;
-		errno = 0;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || errno || pid <= 0 || pid > INT_MAX)
-			continue;
-		snprintf(rel, sizeof(rel), "%ld/status", pid);
-		if (read_proc(o, rel, 1 << 16, &buf, &len))
-			continue;
-		if (procfs_parse_status(buf, len, &ps) || !ps.has_mm || ps.kthread) {
-			free(buf);
-			continue;
-		}
-		free(buf);
 		if (r->nprocs == cap) {
 			cap = cap ? cap * 2 : 256;
 			np = realloc(r->procs, cap * sizeof(*np));
@@ -367,21 +356,7 @@ static void collect_procs(struct why_report *r, const struct why_opts *o)
 		}
 		p = &r->procs[r->nprocs++];
 		memset(p, 0, sizeof(*p));
-		p->pid = (int)pid;
-		p->uid = ps.uid;
-		snprintf(p->comm, sizeof(p->comm), "%s", ps.name);
-		p->vm_size = ps.vm_size;
-		p->rss = ps.vm_rss;
-		p->rss_anon = ps.rss_anon;
-		p->rss_file = ps.rss_file;
-		p->rss_shmem = ps.rss_shmem;
-		p->swap = ps.vm_swap;
-		p->has_rss_split = ps.has_rss_split;
-		snprintf(rel, sizeof(rel), "%ld/stat", pid);
-		if (read_proc(o, rel, 1 << 16, &buf, &len) == 0) {
-			procfs_parse_stat_starttime(buf, len, &p->start_time);
-			free(buf);
-		}
+		p->proc = rec;
 		seen++;
 		if (!scan_fds(r, o, p))
 			no_fds++;

@@ -178,18 +178,19 @@ static void process_findings(struct why_report *r, const struct why_opts *o)
 
 	for (i = 0; i < r->nprocs && i < (size_t)o->top; i++) {
 		const struct why_proc *p = &r->procs[i];
-		unsigned long long shared = p->rss_shmem + p->rss_file;
+		unsigned long long shared = p->proc.rss_shmem + p->proc.rss_file;
 
-		if (!p->has_rss_split || p->rss_anon < o->threshold || p->rss_anon < 2 * shared)
+		if (!p->proc.has_rss_split || p->proc.rss_anon < o->threshold ||
+		    p->proc.rss_anon < 2 * shared)
 			continue;
-		sanitize_text(comm, sizeof(comm), p->comm);
-		snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
+		sanitize_text(comm, sizeof(comm), p->proc.comm);
+		snprintf(next, sizeof(next), "memleakbpf -p %d", p->proc.pid);
 		snprintf(ev, sizeof(ev), "/proc/%d/status: RssAnon %s, RssFile+RssShmem %s, VmSize %s",
-			 p->pid, fmt_bytes(a, sizeof(a), p->rss_anon), fmt_bytes(b, sizeof(b), shared),
-			 fmt_bytes(c, sizeof(c), p->vm_size));
+			 p->proc.pid, fmt_bytes(a, sizeof(a), p->proc.rss_anon), fmt_bytes(b, sizeof(b), shared),
+			 fmt_bytes(c, sizeof(c), p->proc.vm_size));
 		add(r, "info", next, ev,
 		    "pid %d (%s): %s private anon against %s shared: if it keeps growing, a heap leak is likely",
-		    p->pid, comm, fmt_bytes(a, sizeof(a), p->rss_anon), fmt_bytes(b, sizeof(b), shared));
+		    p->proc.pid, comm, fmt_bytes(a, sizeof(a), p->proc.rss_anon), fmt_bytes(b, sizeof(b), shared));
 	}
 }
 
@@ -243,7 +244,8 @@ static const struct why_proc *find_proc(const struct why_report *r, const struct
 	size_t i;
 
 	for (i = 0; i < r->nprocs; i++)
-		if (r->procs[i].pid == p->pid && r->procs[i].start_time == p->start_time)
+		if (r->procs[i].proc.pid == p->proc.pid &&
+		    r->procs[i].proc.start_time == p->proc.start_time)
 			return &r->procs[i];
 	return NULL;
 }
@@ -279,11 +281,11 @@ int why_growth(struct why_report *r, const struct why_report *first, const struc
 		if (!q)
 			continue;
 		p->has_growth = true;
-		p->d_rss_anon = (long long)p->rss_anon - (long long)q->rss_anon;
-		p->d_rss_shmem = (long long)p->rss_shmem - (long long)q->rss_shmem;
-		p->d_rss = (long long)p->rss - (long long)q->rss;
-		p->d_vm_size = (long long)p->vm_size - (long long)q->vm_size;
-		p->d_swap = (long long)p->swap - (long long)q->swap;
+		p->d_rss_anon = (long long)p->proc.rss_anon - (long long)q->proc.rss_anon;
+		p->d_rss_shmem = (long long)p->proc.rss_shmem - (long long)q->proc.rss_shmem;
+		p->d_rss = (long long)p->proc.rss - (long long)q->proc.rss;
+		p->d_vm_size = (long long)p->proc.vm_size - (long long)q->proc.vm_size;
+		p->d_swap = (long long)p->proc.swap - (long long)q->proc.swap;
 	}
 	return 0;
 }
@@ -345,29 +347,29 @@ static void trend_findings(struct why_report *r, const struct why_opts *o)
 
 		if (!p->has_growth)
 			continue;
-		sanitize_text(comm, sizeof(comm), p->comm);
-		snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
+		sanitize_text(comm, sizeof(comm), p->proc.comm);
+		snprintf(next, sizeof(next), "memleakbpf -p %d", p->proc.pid);
 		if (p->d_rss_anon >= g && llabs(p->d_rss_shmem) < g / 4) {
 			snprintf(ev, sizeof(ev), "/proc/%d/status RssAnon +%s, RssShmem %+lld kB in %.0f s",
-				 p->pid, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), p->d_rss_shmem / 1024,
+				 p->proc.pid, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), p->d_rss_shmem / 1024,
 				 r->elapsed);
 			add(r, "warning", next, ev,
 			    "pid %d (%s): private anon grew %s in %.0f s while shared stayed flat: heap leak likely",
-			    p->pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), r->elapsed);
+			    p->proc.pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_anon), r->elapsed);
 		} else if (p->d_rss_shmem >= g) {
-			snprintf(ev, sizeof(ev), "/proc/%d/status RssShmem +%s in %.0f s", p->pid,
+			snprintf(ev, sizeof(ev), "/proc/%d/status RssShmem +%s in %.0f s", p->proc.pid,
 				 fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_shmem), r->elapsed);
-			snprintf(next, sizeof(next), "memleakbpf shmem -p %d", p->pid);
-			add(r, "warning", next, ev, "pid %d (%s): shared anon grew %s in %.0f s", p->pid,
+			snprintf(next, sizeof(next), "memleakbpf shmem -p %d", p->proc.pid);
+			add(r, "warning", next, ev, "pid %d (%s): shared anon grew %s in %.0f s", p->proc.pid,
 			    comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_rss_shmem), r->elapsed);
 		}
 		if (p->d_vm_size >= 4 * g && llabs(p->d_rss) < g / 4) {
-			snprintf(ev, sizeof(ev), "/proc/%d/status VmSize +%s, VmRSS %+lld kB in %.0f s", p->pid,
+			snprintf(ev, sizeof(ev), "/proc/%d/status VmSize +%s, VmRSS %+lld kB in %.0f s", p->proc.pid,
 				 fmt_bytes(a, sizeof(a), (unsigned long long)p->d_vm_size), p->d_rss / 1024, r->elapsed);
-			snprintf(next, sizeof(next), "memleakbpf -p %d", p->pid);
+			snprintf(next, sizeof(next), "memleakbpf -p %d", p->proc.pid);
 			add(r, "info", next, ev,
 			    "pid %d (%s): VIRT grows (%s) while RSS stays flat: address-space leak (mappings never unmapped)",
-			    p->pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_vm_size));
+			    p->proc.pid, comm, fmt_bytes(a, sizeof(a), (unsigned long long)p->d_vm_size));
 		}
 	}
 }

@@ -125,12 +125,12 @@ static void text_procs(const struct why_report *r, const struct why_opts *o, FIL
 	for (i = 0; i < r->nprocs && i < (size_t)o->top; i++) {
 		const struct why_proc *p = &r->procs[i];
 
-		sanitize_text(comm, sizeof(comm), p->comm);
-		fprintf(out, "  %7d %-16.16s %10s %10s %10s %10s %10s %10s", p->pid, comm,
-			opt_size(a, p->has_rss_split, p->rss_anon),
-			opt_size(b, p->has_rss_split, p->rss_shmem),
+		sanitize_text(comm, sizeof(comm), p->proc.comm);
+		fprintf(out, "  %7d %-16.16s %10s %10s %10s %10s %10s %10s", p->proc.pid, comm,
+			opt_size(a, p->proc.has_rss_split, p->proc.rss_anon),
+			opt_size(b, p->proc.has_rss_split, p->proc.rss_shmem),
 			opt_size(c, p->smaps_ok, p->private_file), opt_size(d, p->smaps_ok, p->shared_file),
-			fmt_bytes(e, sizeof(e), p->swap), fmt_bytes(f, sizeof(f), p->vm_size));
+			fmt_bytes(e, sizeof(e), p->proc.swap), fmt_bytes(f, sizeof(f), p->proc.vm_size));
 		if (r->watching)
 			fprintf(out, "   %s",
 				p->has_growth ? fmt_bytes_signed(g, sizeof(g), p->d_rss_anon, true) : "new");
@@ -222,9 +222,9 @@ static void text_oom(const struct why_report *r, const struct why_opts *o, FILE 
 	fprintf(out, "\nOOM KILL ORDER (global OOM, now)\n  %4s %7s %-16s %10s %9s %6s\n", "#", "pid", "comm", "rss+swap",
 		"oom_score", "adj");
 	for (i = 0; i < r->noom && i < (size_t)o->top && r->oom[i].killable; i++) {
-		sanitize_text(comm, sizeof(comm), r->oom[i].comm);
-		fprintf(out, "  %4zu %7d %-16.16s %10s %9d %6d\n", i + 1, r->oom[i].pid, comm,
-			fmt_bytes(a, sizeof(a), r->oom[i].rss + r->oom[i].swap), r->oom[i].oom_score,
+		sanitize_text(comm, sizeof(comm), r->oom[i].proc.comm);
+		fprintf(out, "  %4zu %7d %-16.16s %10s %9d %6d\n", i + 1, r->oom[i].proc.pid, comm,
+			fmt_bytes(a, sizeof(a), r->oom[i].proc.rss + r->oom[i].proc.swap), r->oom[i].oom_score,
 			r->oom[i].oom_score_adj);
 	}
 }
@@ -327,17 +327,17 @@ static void json_procs(struct json *j, const struct why_report *r, const struct 
 		const struct why_proc *p = &r->procs[i];
 
 		json_obj_begin(j);
-		json_ki64(j, "pid", p->pid);
-		json_kstr(j, "comm", p->comm);
-		json_ki64(j, "uid", p->uid);
-		json_opt_u64(j, "private_anon", p->has_rss_split, p->rss_anon);
-		json_opt_u64(j, "shared_anon", p->has_rss_split, p->rss_shmem);
+		json_ki64(j, "pid", p->proc.pid);
+		json_kstr(j, "comm", p->proc.comm);
+		json_ki64(j, "uid", p->proc.uid);
+		json_opt_u64(j, "private_anon", p->proc.has_rss_split, p->proc.rss_anon);
+		json_opt_u64(j, "shared_anon", p->proc.has_rss_split, p->proc.rss_shmem);
 		json_opt_u64(j, "private_file", p->smaps_ok, p->private_file);
 		json_opt_u64(j, "shared_file", p->smaps_ok, p->shared_file);
-		json_ku64(j, "swap", p->swap);
-		json_ku64(j, "rss", p->rss);
+		json_ku64(j, "swap", p->proc.swap);
+		json_ku64(j, "rss", p->proc.rss);
 		json_opt_u64(j, "pss", p->smaps_ok, p->pss);
-		json_ku64(j, "vm_size", p->vm_size);
+		json_ku64(j, "vm_size", p->proc.vm_size);
 		json_key(j, "growth");
 		if (p->has_growth) {
 			json_obj_begin(j);
@@ -485,16 +485,16 @@ void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *
 		const struct oom_rank *x = &r->oom[i];
 
 		json_obj_begin(&j);
-		json_ki64(&j, "pid", x->pid);
-		json_kstr(&j, "comm", x->comm);
+		json_ki64(&j, "pid", x->proc.pid);
+		json_kstr(&j, "comm", x->proc.comm);
 		json_ki64(&j, "badness", x->badness);
 		if (x->oom_score >= 0)
 			json_ki64(&j, "oom_score", x->oom_score);
 		else
 			json_knull(&j, "oom_score");
 		json_ki64(&j, "oom_score_adj", x->oom_score_adj);
-		json_ku64(&j, "rss", x->rss);
-		json_ku64(&j, "swap", x->swap);
+		json_ku64(&j, "rss", x->proc.rss);
+		json_ku64(&j, "swap", x->proc.swap);
 		json_kstr(&j, "cgroup", x->cgroup);
 		json_obj_end(&j);
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes each /proc parser of `why` for 20 s (libFuzzer + ASan + UBSan):
+# Fuzzes each /proc parser (src/procfs) for 20 s (libFuzzer + ASan + UBSan):
 # one PASS/FAIL line per parser.  A longer run: scripts/fuzz 300.
 source "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.."

@@ -5,14 +5,31 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernel/kmem_meminfo.h"
 #include "kernel/kmem_report.h"
 #include "probe/probe.h"
+#include "procfs/procfs.h"
 #include "unit.h"
 
-static FILE *text(const char *s)
+/* Kernel mode's numbers from /proc text, through the procfs parsers. */
+static void sysinfo_of(const char *meminfo, const char *slabinfo, struct kmem_sysinfo *out)
 {
-	return fmemopen((void *)s, strlen(s), "r");
+	struct meminfo mi = {};
+	struct slabinfo si = {};
+	bool mi_ok = meminfo && procfs_parse_meminfo(meminfo, strlen(meminfo), &mi) == 0;
+	bool si_ok = slabinfo && procfs_parse_slabinfo(slabinfo, strlen(slabinfo), 4096, &si) == 0;
+
+	kmem_sysinfo_fill(out, mi_ok ? &mi : NULL, si_ok ? &si : NULL);
+	meminfo_free(&mi);
+	slabinfo_free(&si);
+}
+
+static int nvalid(const struct kmem_sysinfo *si)
+{
+	int i, n = 0;
+
+	for (i = 0; i < KMI_NR; i++)
+		n += si->valid[i];
+	return n;
 }
 
 static int count_of(const char *hay, const char *needle)
@@ -29,54 +46,86 @@ static int count_of(const char *hay, const char *needle)
 UNIT_SUITE(kmem_meminfo)
 {
 	struct kmem_sysinfo si = {};
-	FILE *f;
+	char *buf = NULL;
+	size_t len;
 
-	f = text("MemTotal:       16384000 kB\n"
-		 "Slab:              68216 kB\n"
-		 "SReclaimable:      46852 kB\n"
-		 "SUnreclaim:        21364 kB\n"
-		 "VmallocUsed:       14284 kB\n"
-		 "Percpu:              688 kB\n");
-	CHECK("meminfo: four fields", kmem_parse_meminfo(f, &si) == 4);
-	fclose(f);
+	sysinfo_of("MemTotal:       16384000 kB\n"
+		   "Slab:              68216 kB\n"
+		   "SReclaimable:      46852 kB\n"
+		   "SUnreclaim:        21364 kB\n"
+		   "VmallocUsed:       14284 kB\n"
+		   "Percpu:              688 kB\n", NULL, &si);
+	CHECK("meminfo: four fields", nvalid(&si) == 4);
 	CHECK("meminfo: Slab in bytes", si.valid[KMI_SLAB] && si.meminfo[KMI_SLAB] == 68216LL * 1024);
 	CHECK("meminfo: SUnreclaim not SReclaimable", si.meminfo[KMI_SUNRECLAIM] == 21364LL * 1024);
 	CHECK("meminfo: Percpu", si.meminfo[KMI_PERCPU] == 688LL * 1024);
 	CHECK_STR("meminfo: names", "VmallocUsed", kmem_meminfo_name(KMI_VMALLOC_USED));
 
-	f = text("Slab: lots kB\nSlabby: 5 kB\nSUnreclaim: 12 MB\nPercpu: -4 kB\nVmallocUsed: 8 kB\n");
-	CHECK("meminfo: malformed lines are skipped", kmem_parse_meminfo(f, &si) == 1);
-	fclose(f);
+	sysinfo_of("Slab: lots kB\nSlabby: 5 kB\nSUnreclaim: 12 MB\nPercpu: -4 kB\nVmallocUsed: 8 kB\n",
+		   NULL, &si);
+	CHECK("meminfo: malformed lines are skipped", nvalid(&si) == 1);
 	CHECK("meminfo: bad value leaves field invalid", !si.valid[KMI_SLAB] && !si.valid[KMI_SUNRECLAIM]);
 	CHECK("meminfo: negative is invalid", !si.valid[KMI_PERCPU]);
 	CHECK("meminfo: good line still parsed", si.valid[KMI_VMALLOC_USED] && si.meminfo[KMI_VMALLOC_USED] == 8192);
+	sysinfo_of("Slab: 1 kB\nSlab: 2 kB\nPercpu: 3\n", NULL, &si);
+	CHECK("meminfo: first of a repeated counter, a count without unit as is",
+	      si.meminfo[KMI_SLAB] == 1024 && si.valid[KMI_PERCPU] && si.meminfo[KMI_PERCPU] == 3);
+	sysinfo_of(NULL, NULL, &si);
+	CHECK("meminfo: unreadable file leaves every field invalid", nvalid(&si) == 0 && !si.slab_valid);
+
+	if (procfs_read_file("tests/fixtures/why/meminfo.6.18", 1 << 20, &buf, &len, NULL) == 0)
+		sysinfo_of(buf, NULL, &si);
+	free(buf);
+	CHECK("meminfo 6.18 fixture: the four counters",
+	      nvalid(&si) == 4 && si.meminfo[KMI_SLAB] == 103940LL * 1024 &&
+	      si.meminfo[KMI_SUNRECLAIM] == 23776LL * 1024 &&
+	      si.meminfo[KMI_VMALLOC_USED] == 14268LL * 1024 && si.meminfo[KMI_PERCPU] == 760LL * 1024);
+	buf = NULL;
+	if (procfs_read_file("tests/fixtures/why/meminfo.3.10", 1 << 20, &buf, &len, NULL) == 0)
+		sysinfo_of(buf, NULL, &si);
+	free(buf);
+	CHECK("meminfo 3.10 fixture: no Percpu counter yet",
+	      nvalid(&si) == 3 && !si.valid[KMI_PERCPU] && si.meminfo[KMI_SLAB] == 110936LL * 1024);
 }
 
 UNIT_SUITE(kmem_slabinfo)
 {
 	struct kmem_sysinfo si = {};
-	FILE *f;
+	char *buf = NULL;
+	size_t len;
 
-	f = text("slabinfo - version: 2.1\n"
-		 "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
-		 "filp                 100    120    192   21    1 : tunables    0    0    0 : slabdata      6      6      0\n"
-		 "kmalloc-64            10     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n");
-	CHECK("slabinfo: parses", kmem_parse_slabinfo(f, &si));
-	fclose(f);
+	sysinfo_of(NULL,
+		   "slabinfo - version: 2.1\n"
+		   "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
+		   "filp                 100    120    192   21    1 : tunables    0    0    0 : slabdata      6      6      0\n"
+		   "kmalloc-64            10     64     64   64    1 : tunables    0    0    0 : slabdata      1      1      0\n",
+		   &si);
 	CHECK("slabinfo: active bytes", si.slab_valid && si.slab_objects == 100 * 192 + 10 * 64);
 
-	f = text("slabinfo - version: 1.1\nfilp 1 1 1\n");
-	CHECK("slabinfo: unknown version refused", !kmem_parse_slabinfo(f, &si) && !si.slab_valid);
-	fclose(f);
-	f = text("slabinfo - version: 2.1\nfilp 100 junk\n");
-	CHECK("slabinfo: malformed line refused", !kmem_parse_slabinfo(f, &si) && !si.slab_valid);
-	fclose(f);
-	f = text("slabinfo - version: 2.1\nfilp 200 100 64 1 1\n");
-	CHECK("slabinfo: active above total refused", !kmem_parse_slabinfo(f, &si));
-	fclose(f);
-	f = text("");
-	CHECK("slabinfo: empty refused", !kmem_parse_slabinfo(f, &si));
-	fclose(f);
+	sysinfo_of(NULL, "slabinfo - version: 1.1\nfilp 1 1 1 1 1 : tunables 0 0 0 : slabdata 1 1 0\n", &si);
+	CHECK("slabinfo: unknown version refused", !si.slab_valid);
+	sysinfo_of(NULL, "slabinfo - version: 2.1\nfilp 100 junk\n", &si);
+	CHECK("slabinfo: malformed line refused", !si.slab_valid);
+	sysinfo_of(NULL, "slabinfo - version: 2.1\n"
+			 "filp 200 100 64 1 1 : tunables 0 0 0 : slabdata 1 1 0\n", &si);
+	CHECK("slabinfo: active above total refused", !si.slab_valid);
+	sysinfo_of(NULL, "", &si);
+	CHECK("slabinfo: empty refused", !si.slab_valid);
+	sysinfo_of(NULL, "slabinfo - version: 2.1\n"
+			 "big 2 2 9223372036854775807 1 1 : tunables 0 0 0 : slabdata 1 1 0\n", &si);
+	CHECK("slabinfo: an overflowing sum refused", !si.slab_valid);
+
+	if (procfs_read_file("tests/fixtures/why/slabinfo.6.18", 1 << 20, &buf, &len, NULL) == 0)
+		sysinfo_of(NULL, buf, &si);
+	free(buf);
+	CHECK("slabinfo 6.18 fixture: active objects times object size",
+	      si.slab_valid && si.slab_objects == 47026LL * 1128 + 57306LL * 192 + 110LL * 5952 +
+							 272LL * 4096 + 2448LL * 512);
+	buf = NULL;
+	if (procfs_read_file("tests/fixtures/why/slabinfo.hostile", 1 << 20, &buf, &len, NULL) == 0)
+		sysinfo_of(NULL, buf, &si);
+	free(buf);
+	CHECK("slabinfo hostile fixture: a broken line refuses the sum", !si.slab_valid);
 }
 
 UNIT_SUITE(kmem_kinds)

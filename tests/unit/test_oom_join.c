@@ -135,12 +135,12 @@ UNIT_SUITE(oom_join_fallback)
 	snprintf(p.paths[1], sizeof(p.paths[1]), "/");
 	p.snap = calloc(3, sizeof(*p.snap));
 	p.nsnap = 3;
-	p.snap[0] = (struct oom_rank){ .pid = 3000, .killable = true, .rss = 8 << 20,
-				       .oom_score_adj = 100, .cgroup = "/t", .comm = "bystander" };
-	p.snap[1] = (struct oom_rank){ .pid = 5000, .killable = true, .rss = 800 << 20,
-				       .cgroup = "/elsewhere", .comm = "outsider" };
-	p.snap[2] = (struct oom_rank){ .pid = 3001, .killable = true, .rss = 4096,
-				       .oom_score_adj = 500, .cgroup = "/t", .comm = "hog" };
+	p.snap[0] = (struct oom_rank){ .proc.pid = 3000, .killable = true, .proc.rss = 8 << 20,
+				       .oom_score_adj = 100, .cgroup = "/t", .proc.comm = "bystander" };
+	p.snap[1] = (struct oom_rank){ .proc.pid = 5000, .killable = true, .proc.rss = 800 << 20,
+				       .cgroup = "/elsewhere", .proc.comm = "outsider" };
+	p.snap[2] = (struct oom_rank){ .proc.pid = 3001, .killable = true, .proc.rss = 4096,
+				       .oom_score_adj = 500, .cgroup = "/t", .proc.comm = "hog" };
 	CHECK("join fallback: fixture", load_report("truncated.kmsg", 3001, &k));
 	oom_join(&env, &p, &k, &r);
 	CHECK("join fallback: domain memcg from kmsg", r.memcg_domain && !strcmp(r.memcg, "/t") &&
@@ -212,8 +212,9 @@ UNIT_SUITE(oom_join_pid_only)
 	memset(&r, 0, sizeof(r));
 	p.snap = calloc(1, sizeof(*p.snap));
 	p.nsnap = 1;
-	p.snap[0] = (struct oom_rank){ .pid = 5420, .killable = true, .rss = 40 << 20, .uid = 7,
-				       .oom_score_adj = 500, .cgroup = "/m", .comm = "oom_hog" };
+	p.snap[0] = (struct oom_rank){ .proc.pid = 5420, .killable = true, .proc.rss = 40 << 20,
+				       .proc.uid = 7, .oom_score_adj = 500, .cgroup = "/m",
+				       .proc.comm = "oom_hog" };
 	env.kmsg_read = false;
 	oom_join(&env, &p, NULL, &r);
 	CHECK("join pid-only /proc: victim from the snapshot",
@@ -238,9 +239,9 @@ UNIT_SUITE(oom_join_no_table)
 	victim_event(&p, 5420, "oom_hog", 500);
 	p.snap = calloc(1, sizeof(*p.snap));
 	p.nsnap = 1;
-	p.snap[0] = (struct oom_rank){ .pid = 5409, .killable = true, .rss = 8 << 20,
+	p.snap[0] = (struct oom_rank){ .proc.pid = 5409, .killable = true, .proc.rss = 8 << 20,
 				       .oom_score_adj = 100, .cgroup = "/memleakbpf-test-1234/sub",
-				       .comm = "oom_hog" };
+				       .proc.comm = "oom_hog" };
 	CHECK("join no-table: fixture", load_report("memcg-notasks.kmsg", 5420, &k));
 	CHECK("join no-table: report complete without a table", k.complete && !k.has_tasks);
 	oom_join(&env, &p, &k, &r);

@@ -21,12 +21,12 @@ UNIT_SUITE(oom_rank)
 		killable += r[i].killable;
 	CHECK("oom_rank: init, kthreads, zombies and adj -1000 are never picked", killable == 5);
 	for (i = 0; i < 5 && i < n; i++)
-		order_ok &= r[i].pid == want[i];
+		order_ok &= r[i].proc.pid == want[i];
 	CHECK("oom_rank: badness order, adj scaled by totalpages/1000, ties to the younger",
 	      order_ok);
 	CHECK("oom_rank: badness adds rss, swap and page tables in pages",
 	      n > 1 && r[0].badness == 513000 && r[1].badness == 100100);
-	CHECK_STR("oom_rank: comm with ')' kept", "tie) young", n > 3 ? r[3].comm : NULL);
+	CHECK_STR("oom_rank: comm with ')' kept", "tie) young", n > 3 ? r[3].proc.comm : NULL);
 	CHECK_STR("oom_rank: cgroup v2 path", "/user.slice/p103", n ? r[0].cgroup : NULL);
 	oom_rank_free(r);
 
@@ -43,7 +43,7 @@ UNIT_SUITE(oom_rank)
 				rises++;
 			if (r[i].oom_score >= 0)
 				prev = r[i].oom_score;
-			self_seen |= r[i].pid == getpid();
+			self_seen |= r[i].proc.pid == getpid();
 		}
 		scores_ok = rises <= 2;
 	}

@@ -149,8 +149,9 @@ UNIT_SUITE(render_why)
 				 "Slab: 10240 kB\nSReclaimable: 4096 kB\nSUnreclaim: 6144 kB\n";
 	const struct why_opts o = { .top = 10, .top_files = 5, .threshold = 16 << 20,
 				    .grow_min = 16 << 20, .proc_root = "/proc" };
-	struct why_proc p = { .pid = 4242, .uid = 1000, .comm = "hog", .rss = 256ULL << 20,
-			      .rss_anon = 256ULL << 20, .has_rss_split = true };
+	struct why_proc p = { .proc = { .pid = 4242, .uid = 1000, .comm = "hog", .has_mm = true,
+					.rss = 256ULL << 20, .rss_anon = 256ULL << 20,
+					.has_rss_split = true } };
 	struct why_finding f = { "warning", "process 4242 (hog) holds 256.0 MiB of private anonymous memory",
 				 "RssAnon 256.0 MiB", "memleakbpf -p 4242" };
 	struct why_unreadable u = { "slabinfo", "/proc/slabinfo: Permission denied" };

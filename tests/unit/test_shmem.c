@@ -4,81 +4,29 @@
 #include <unistd.h>
 
 #include "procfs/cgroup.h"
+#include "procfs/procfs.h"
 #include "shmem/shmem_int.h"
 #include "unit.h"
 
+#define FX "tests/fixtures/why/"
+
 UNIT_SUITE(shmem_parsers)
 {
-	char mnt[PATH_MAX], fs[64], path[] = "/tmp/shmem-mountinfo.XXXXXX";
-	unsigned int maj = 0, min = 0;
-	unsigned long long ino = 0, key = 0, rss = 0;
-	long long shmid = 0;
-	const char *name = NULL;
 	struct sh_mount *m = NULL;
 	size_t n = 0;
-	FILE *f;
-	int fd;
 
-	CHECK("mountinfo: tmpfs line",
-	      sh_parse_mountinfo_line("36 25 0:32 / /dev/shm rw,nosuid,nodev shared:4 - tmpfs "
-				      "tmpfs rw,inode64\n", mnt, sizeof(mnt), fs, sizeof(fs),
-				      &maj, &min));
-	CHECK_STR("mountinfo: mount point", "/dev/shm", mnt);
-	CHECK_STR("mountinfo: fstype", "tmpfs", fs);
-	CHECK("mountinfo: device", maj == 0 && min == 32);
-	CHECK("mountinfo: escaped blank",
-	      sh_parse_mountinfo_line("40 25 0:50 / /mnt/my\\040dir rw - tmpfs none rw\n", mnt,
-				      sizeof(mnt), fs, sizeof(fs), &maj, &min));
-	CHECK_STR("mountinfo: \\040 unescaped", "/mnt/my dir", mnt);
-	CHECK("mountinfo: no separator is malformed",
-	      !sh_parse_mountinfo_line("36 25 0:32 / /dev/shm rw tmpfs\n", mnt, sizeof(mnt), fs,
-				       sizeof(fs), &maj, &min));
-	CHECK("mountinfo: garbage is malformed",
-	      !sh_parse_mountinfo_line("garbage\n", mnt, sizeof(mnt), fs, sizeof(fs), &maj, &min));
-
-	fd = mkstemp(path);
-	f = fdopen(fd, "w");
-	fputs("22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
-	      "36 25 0:32 / /dev/shm rw - tmpfs tmpfs rw\n"
-	      "37 25 0:32 / /mnt/bind rw - tmpfs tmpfs rw\n"
-	      "broken line\n"
-	      "38 25 0:33 / /run rw - tmpfs tmpfs rw\n", f);
-	fclose(f);
-	CHECK("mounts: read fixture", sh_read_mounts(path, &m, &n) == 0);
-	unlink(path);
-	CHECK("mounts: tmpfs only, bind mount once", n == 2);
-	if (n == 2) {
-		CHECK_STR("mounts: first", "/dev/shm", m[0].mountpoint);
-		CHECK("mounts: dev", m[1].dev == makedev(0, 33));
+	/* The tmpfs mounts, first of each device, from procfs_parse_mountinfo. */
+	CHECK("mounts: read fixture", sh_read_mounts(FX "mountinfo.tmpfs", &m, &n) == 0);
+	CHECK("mounts: tmpfs only, bind mount once, malformed lines skipped", n == 3);
+	if (n == 3) {
+		CHECK_STR("mounts: first (optional fields skipped)", "/dev/shm", m[0].mountpoint);
+		CHECK("mounts: device", m[0].dev == makedev(0, 32) && m[1].dev == makedev(0, 33));
+		CHECK_STR("mounts: \\040 unescaped", "/mnt/my dir", m[2].mountpoint);
 	}
 	free(m);
+	CHECK("mounts: no mount in the file is no tmpfs",
+	      sh_read_mounts(FX "maps.6.1", &m, &n) == 0 && n == 0 && !m);
 	CHECK("mounts: missing file is an error", sh_read_mounts("/nonexistent/x", &m, &n) < 0);
-
-	CHECK("maps: shmem line",
-	      sh_parse_maps_line("7f0000000000-7f0000100000 rw-s 00000000 00:01 4242   "
-				 "/memfd:cache (deleted)\n", &maj, &min, &ino, &name));
-	CHECK("maps: dev and inode", maj == 0 && min == 1 && ino == 4242);
-	CHECK_STR("maps: name", "/memfd:cache (deleted)\n", name);
-	CHECK("maps: hex device", sh_parse_maps_line("1000-2000 r--p 00000000 fd:0a 7 /x\n",
-						     &maj, &min, &ino, &name) &&
-				  maj == 0xfd && min == 0xa);
-	CHECK("maps: anonymous line has an empty name",
-	      sh_parse_maps_line("1000-2000 rw-p 00000000 00:00 0 \n", &maj, &min, &ino, &name) &&
-	      *name == '\0');
-	CHECK("maps: garbage", !sh_parse_maps_line("hello world\n", &maj, &min, &ino, &name));
-
-	CHECK("sysv: header is skipped",
-	      !sh_parse_sysv_line("       key      shmid perms                  size  cpid  lpid "
-				  "nattch   uid   gid  cuid  cgid      atime      dtime      ctime "
-				  "                  rss                  swap\n", &key, &shmid, &rss));
-	CHECK("sysv: entry",
-	      sh_parse_sysv_line(" 1296826369         12   600                196608  1234  1234 "
-				 "     0     0     0     0     0 1700000000 1700000001 1700000000 "
-				 "               196608                     0\n", &key, &shmid, &rss));
-	CHECK("sysv: key, shmid, rss", key == 0x4d4c0001 && shmid == 12 && rss == 196608);
-	CHECK("sysv: negative key is the same 32 bits",
-	      sh_parse_sysv_line(" -1 5 600 4096 1 1 0 0 0 0 0 0 0 0 4096 0\n", &key, &shmid,
-				 &rss) && key == 0xffffffffULL);
 
 	CHECK("dev: kernel encoding", sh_dev_from_kernel((0x103u << 20) | 0x45) == makedev(0x103, 0x45));
 	CHECK("dev: small", sh_dev_from_kernel(39) == makedev(0, 39));
@@ -91,22 +39,34 @@ UNIT_SUITE(shmem_parsers)
 	CHECK_STR("kind names", "shared_anon", sh_kind_name(SH_SHARED_ANON));
 }
 
-UNIT_SUITE(shmem_xmaps)
+UNIT_SUITE(shmem_sysv_names)
 {
-	unsigned long long start = 0, end = 0, off = 0;
-	const char *path = NULL;
+	struct sh_inode in[5] = {
+		{ .dev = makedev(0, 1), .ino = 7 },
+		{ .dev = makedev(0, 1), .ino = 11 },
+		{ .dev = makedev(0, 1), .ino = 3, .kind = SH_MEMFD, .resolved = true },
+		{ .dev = makedev(0, 40), .ino = 3 },
+		{ .dev = makedev(0, 1), .ino = 99, .kind = SH_SYSV, .resolved = true, .sysv_key = 0x1234 },
+	};
+	struct sh_mount mnt = { .mountpoint = "/dev/shm", .dev = makedev(0, 40) };
+	struct sh_report r = { .inodes = in, .ninodes = 5, .mounts = &mnt, .nmounts = 1 };
+	struct sysv_shm sh = {};
+	size_t len, i;
+	char *buf = NULL;
 
-	CHECK("xmap: executable file mapping",
-	      sh_parse_xmap_line("55d0c0a00000-55d0c0a01000 r-xp 00001000 fd:01 1234 "
-				 "/usr/bin/x\n", &start, &end, &off, &path));
-	CHECK("xmap: fields", start == 0x55d0c0a00000ULL && end == 0x55d0c0a01000ULL &&
-			      off == 0x1000);
-	CHECK_STR("xmap: path", "/usr/bin/x\n", path);
-	CHECK("xmap: data mapping is skipped",
-	      !sh_parse_xmap_line("1000-2000 rw-p 00000000 fd:01 1234 /usr/bin/x\n", &start, &end,
-				  &off, &path));
-	CHECK("xmap: anonymous executable is skipped",
-	      !sh_parse_xmap_line("1000-2000 r-xp 00000000 00:00 0 [vdso]\n", &start, &end, &off,
-				  &path));
-	CHECK("xmap: garbage", !sh_parse_xmap_line("x\n", &start, &end, &off, &path));
+	for (i = 0; i < 5; i++)
+		in[i].sysv_shmid = -1;
+	if (procfs_read_file(FX "sysvipc_shm.6.18", 1 << 20, &buf, &len, NULL) == 0)
+		procfs_parse_sysvipc_shm(buf, len, &sh);
+	free(buf);
+	CHECK("sysv: fixture parsed", sh.n == 3);
+	sh_name_sysv(&r, &sh);
+	sysv_shm_free(&sh);
+	CHECK_STR("sysv: named by key and shmid", "SYSV key=0x499602d2 shmid=7", in[0].path);
+	CHECK("sysv: kind and ids", in[0].kind == SH_SYSV && in[0].resolved && in[0].sysv_shmid == 7);
+	CHECK_STR("sysv: negative key is the same 32 bits", "SYSV key=0xdeadbeef shmid=11", in[1].path);
+	CHECK("sysv: a resolved memfd keeps its kind", in[2].kind == SH_MEMFD && !in[2].path[0]);
+	CHECK("sysv: an inode on a tmpfs mount is a file", in[3].kind == SH_TMPFS && !in[3].resolved);
+	CHECK_STR("sysv: known from maps, gone from the table", "SYSV key=0x00001234 shmid=?",
+		  in[4].path);
 }

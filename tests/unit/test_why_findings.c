@@ -41,8 +41,9 @@ UNIT_SUITE(why_findings)
 	static const char grown[] = "MemTotal: 1048576 kB\nMemFree: 967680 kB\nAnonPages: 40000 kB\n"
 				    "Slab: 40896 kB\nSReclaimable: 4000 kB\nSUnreclaim: 36896 kB\n"
 				    "KReclaimable: 4000 kB\n";
-	struct why_proc p0 = { .pid = 4242, .comm = "java", .rss_anon = 100 * MiB, .rss = 110 * MiB,
-			       .rss_file = 10 * MiB, .vm_size = 1000 * MiB, .has_rss_split = true };
+	struct why_proc p0 = { .proc.pid = 4242, .proc.comm = "java", .proc.rss_anon = 100 * MiB,
+			       .proc.rss = 110 * MiB, .proc.rss_file = 10 * MiB,
+			       .proc.vm_size = 1000 * MiB, .proc.has_rss_split = true };
 	struct why_proc p1 = p0;
 	struct why_report r, first;
 	const struct why_finding *f;
@@ -79,8 +80,8 @@ UNIT_SUITE(why_findings)
 	CHECK("findings: trend fixtures load", load(&first, quiet) && load(&r, grown));
 	first.procs = &p0;
 	first.nprocs = 1;
-	p1.rss_anon += 200 * MiB;
-	p1.rss += 200 * MiB;
+	p1.proc.rss_anon += 200 * MiB;
+	p1.proc.rss += 200 * MiB;
 	r.procs = &p1;
 	r.nprocs = 1;
 	r.watching = true;
@@ -97,7 +98,7 @@ UNIT_SUITE(why_findings)
 	r.nprocs = 0;
 	why_report_free(&r);
 	p1 = p0;
-	p1.vm_size += 1024 * MiB;
+	p1.proc.vm_size += 1024 * MiB;
 	CHECK("findings: VIRT fixture loads", load(&r, quiet));
 	r.procs = &p1;
 	r.nprocs = 1;

@@ -49,6 +49,21 @@ UNIT_SUITE(why_meminfo)
 	meminfo_free(&mi);
 	free(buf);
 	CHECK("meminfo empty buffer is an error", procfs_parse_meminfo("", 0, &mi) != 0);
+	CHECK("meminfo failing leaves nothing to free",
+	      procfs_parse_meminfo("X: 18446744073709551615 kB\n", 27, &mi) != 0 && !mi.f);
+
+	/* Kernel mode's summary reads these too: a unit other than kB must not
+	 * turn "12 MB" into 12. */
+	buf = fixture(FX "meminfo.units", &len);
+	CHECK("meminfo units parses", buf && procfs_parse_meminfo(buf, len, &mi) == 0);
+	CHECK("meminfo another unit is malformed",
+	      !meminfo_get(&mi, "Slab", &v) && !meminfo_get(&mi, "Percpu", &v) &&
+	      !meminfo_get(&mi, "Shmem", &v) && mi.bad_lines == 3);
+	CHECK("meminfo trailing blanks are fine", meminfo_get(&mi, "Cached", &v) && v == 5 * KB &&
+						  meminfo_get(&mi, "HugePages_Free", &v) && v == 7);
+	CHECK("meminfo units: good line kept", meminfo_get(&mi, "KernelStack", &v) && v == 1234 * KB);
+	meminfo_free(&mi);
+	free(buf);
 }
 
 UNIT_SUITE(why_status)
@@ -111,6 +126,7 @@ UNIT_SUITE(why_smaps)
 
 UNIT_SUITE(why_slabinfo)
 {
+	const char *v1 = "slabinfo - version: 1.1\nf 1 1 1 1 1 : t 0 : slabdata 1 1 0\n";
 	struct slabinfo si;
 	size_t len, i;
 	char *buf;
@@ -118,6 +134,7 @@ UNIT_SUITE(why_slabinfo)
 
 	buf = fixture(FX "slabinfo.6.18", &len);
 	CHECK("slabinfo parses", buf && procfs_parse_slabinfo(buf, len, 4096, &si) == 0 && si.n == 5);
+	CHECK("slabinfo version 2.1 header seen", si.version_ok && si.bad_lines == 0);
 	for (i = 0; i < si.n; i++)
 		found |= !strcmp(si.c[i].name, "dentry") &&
 			 si.c[i].bytes == si.c[i].num_slabs * si.c[i].pages_per_slab * 4096;
@@ -132,6 +149,11 @@ UNIT_SUITE(why_slabinfo)
 	slabinfo_free(&si);
 	free(buf);
 	CHECK("slabinfo version 1 refused", procfs_parse_slabinfo("slabinfo - version: 1.1\n", 24, 4096, &si) != 0);
+	CHECK("slabinfo version 1 with caches is not version_ok",
+	      procfs_parse_slabinfo(v1, strlen(v1), 4096, &si) == 0 && si.n == 1 && !si.version_ok);
+	slabinfo_free(&si);
+	CHECK("slabinfo failing leaves nothing to free",
+	      procfs_parse_slabinfo("slabinfo - version: 1.1\nbad\n", 28, 4096, &si) != 0 && !si.c);
 }
 
 UNIT_SUITE(why_sysvipc)
@@ -179,6 +201,8 @@ UNIT_SUITE(why_mountinfo)
 	}
 	mountinfo_free(&mi);
 	free(buf);
+	CHECK("mountinfo failing leaves nothing to free",
+	      procfs_parse_mountinfo("garbage\n", 8, &mi) != 0 && !mi.m);
 	s = procfs_unescape_octal("a\\", 2);
 	CHECK_STR("unescape: trailing backslash", "a\\", s);
 	free(s);
