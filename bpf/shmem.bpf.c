@@ -62,6 +62,15 @@ struct {
 	__type(value, __u8);
 } devs SEC(".maps");
 
+/* Pages per inode whose add event was lost (LRU: bounded, the oldest
+ * inodes go first; the global counter stays exact). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct shmem_inode_key);
+	__type(value, __u64);
+} dropped_adds SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
@@ -120,13 +129,30 @@ static __always_inline void count(__u32 which, __u64 n)
 		*c += n;
 }
 
+/* A lost add: counted, and remembered per inode (see dropped_adds). */
+static __always_inline void drop_add(__u32 dev, __u64 ino, __u32 nr)
+{
+	struct shmem_inode_key k = { .dev = dev, .ino = ino };
+	__u64 *v, n = nr;
+
+	count(SHC_DROP_EVENTS, nr);
+	v = bpf_map_lookup_elem(&dropped_adds, &k);
+	if (v)
+		__sync_fetch_and_add(v, n);
+	else
+		bpf_map_update_elem(&dropped_adds, &k, &n, BPF_NOEXIST);
+}
+
 static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
 				 __u32 wid)
 {
 	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		count(SHC_DROP_EVENTS, nr);
+		if (type == SHMEM_EV_ADD)
+			drop_add(dev, ino, nr);
+		else
+			count(SHC_DROP_EVENTS, nr);
 		return;
 	}
 	e->type = type;
@@ -304,7 +330,7 @@ static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr
 	/* (int): before 6.4 a map update's error comes back in eax only */
 	if (!bpf_map_lookup_elem(&devs, &dev) &&
 	    (int)bpf_map_update_elem(&devs, &dev, &one, BPF_NOEXIST) == -7 /* E2BIG */) {
-		count(SHC_DROP_EVENTS, nr);
+		drop_add(dev, ino, nr);
 		return false;
 	}
 	emit(SHMEM_EV_ADD, dev, ino, index, nr, wid);

@@ -37,6 +37,15 @@ struct shmem_event {
 
 #define SHMEM_PF_SWAPPED 1u
 
+/* An inode, for the pages whose add event could not be sent (a full ring
+ * buffer): they were written after tracing started, so the report must not
+ * call them "before tracing". */
+struct shmem_inode_key {
+	__u32 dev;	/* kernel dev_t */
+	__u32 pad;
+	__u64 ino;
+};
+
 /* Who caused an add: interned in a BPF table, so an event carries a small
  * id (and a stack is walked once per writer, not per page). */
 struct shmem_writer_key {

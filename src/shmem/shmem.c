@@ -242,7 +242,7 @@ static bool writer_passes(const struct sh_writer *w)
 
 static unsigned long long inode_bytes(const struct sh_inode *in)
 {
-	return in->bytes_tracked + in->bytes_before;
+	return in->bytes_tracked + in->bytes_before + in->bytes_dropped;
 }
 
 static int cmp_inode_bytes(const void *a, const void *b)
@@ -276,6 +276,7 @@ static void free_report(struct sh_report *r)
 	free(r->inodes);
 	free(r->writers);
 	free(r->mounts);
+	free(r->dropped_adds);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -295,6 +296,21 @@ static bool swap_active(void)
 }
 
 /* Group the page records into inodes, then name, filter and sort. */
+static int add_dropped(const void *key, const void *value, void *ctx)
+{
+	const struct shmem_inode_key *k = key;
+	struct sh_report *r = ctx;
+	struct sh_dropped *v;
+
+	v = realloc(r->dropped_adds, (r->ndropped_adds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->dropped_adds = v;
+	v[r->ndropped_adds++] = (struct sh_dropped){ sh_dev_from_kernel(k->dev), k->ino,
+						     *(const __u64 *)value * 4096 };
+	return 0;
+}
+
 static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_writer *w,
 			size_t nw)
 {
@@ -318,6 +334,12 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	err = read_pages(&recs, &nrecs);
 	if (err)
 		return err;
+	/* Lost adds per inode: their pages were written after tracing began. */
+	err = map_for_each(bpf_map__fd(skel->maps.dropped_adds), sizeof(struct shmem_inode_key),
+			   sizeof(__u64), add_dropped, r);
+	if (err)
+		goto cleanup;
+	sh_sort_dropped(r->dropped_adds, r->ndropped_adds);
 	err = sh_read_mounts("/proc/self/mountinfo", &r->mounts, &r->nmounts);
 	if (err)
 		goto cleanup;
@@ -363,8 +385,10 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 
 	for (i = 0; i < r->nmounts; i++)
 		for (j = 0; j < r->ninodes; j++)
-			if (r->inodes[j].dev == r->mounts[i].dev)
+			if (r->inodes[j].dev == r->mounts[i].dev) {
 				r->mounts[i].bytes_tracked += r->inodes[j].bytes_tracked;
+				r->mounts[i].bytes_dropped += r->inodes[j].bytes_dropped;
+			}
 
 	/* Filters: drop inodes, and writers inside kept inodes. */
 	for (i = 0; i < nw; i++)
@@ -379,7 +403,7 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 				cur.writers[nk++] = cur.writers[j];
 		/* Bytes from before tracing have no writer: a pid or cgroup
 		 * filter cannot claim them. */
-		if (cur.bytes_before && !env.pid && !env.cgroup)
+		if ((cur.bytes_before || cur.bytes_dropped) && !env.pid && !env.cgroup)
 			; /* kept as the writer-less entry the printers add */
 		else if (!nk)
 			goto drop;

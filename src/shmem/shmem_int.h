@@ -50,15 +50,24 @@ struct sh_inode {
 	uid_t uid;			/* owner from stat, when resolved */
 	unsigned long long bytes_tracked;
 	unsigned long long bytes_before; /* resident but older than tracing */
+	unsigned long long bytes_dropped; /* resident, written since, add event lost */
 	unsigned long long swapped;
 	struct sh_inode_writer *writers;
 	size_t nwriters;
+};
+
+/* An inode's pages whose add event was lost (BPF map dropped_adds). */
+struct sh_dropped {
+	dev_t dev;
+	unsigned long long ino;
+	unsigned long long bytes;
 };
 
 struct sh_mount {
 	char mountpoint[PATH_MAX];
 	dev_t dev;
 	unsigned long long bytes_tracked;
+	unsigned long long bytes_dropped;	/* of its inodes, see sh_inode */
 	unsigned long long bytes_used;	/* statvfs */
 	bool shown;
 };
@@ -74,6 +83,8 @@ struct sh_report {
 	size_t nmounts;
 	unsigned long long counters[SHC_NR];
 	unsigned long long dropped;	/* sum of every drop counter */
+	struct sh_dropped *dropped_adds; /* sorted by (dev, ino) */
+	size_t ndropped_adds;
 	bool show_stacks;
 	/* Swap-out is followed only by the fentry hooks: otherwise swapped
 	 * pages stay counted as resident and bytes_swapped is unknown. */
@@ -108,6 +119,8 @@ void sh_table_free(struct sh_table *t);
 /* shmem_paths.c */
 /* Kernel dev_t (MKDEV: major << 20 | minor) to the userspace encoding. */
 dev_t sh_dev_from_kernel(__u32 kdev);
+/* Sorts a report's dropped_adds for the lookups of sh_resolve_paths. */
+void sh_sort_dropped(struct sh_dropped *v, size_t n);
 /* Tmpfs mounts from /proc/self/mountinfo (first mount of each device). */
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */

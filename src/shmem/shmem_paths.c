@@ -106,6 +106,35 @@ static struct sh_inode *find_inode(dev_t dev, unsigned long long ino)
 static struct sh_inode *extra;
 static size_t nextra;
 static dev_t walk_dev;
+static const struct sh_report *walk_report;
+
+static int cmp_dropped(const void *a, const void *b)
+{
+	const struct sh_dropped *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* What of `gap` (resident bytes no tracked page explains) was written
+ * after tracing started but lost its add event: never "before tracing". */
+static unsigned long long dropped_part(dev_t dev, unsigned long long ino, unsigned long long gap)
+{
+	struct sh_dropped key = { .dev = dev, .ino = ino }, *hit;
+
+	if (!walk_report || !walk_report->ndropped_adds)
+		return 0;
+	hit = bsearch(&key, walk_report->dropped_adds, walk_report->ndropped_adds,
+		      sizeof(key), cmp_dropped);
+	return hit ? (hit->bytes < gap ? hit->bytes : gap) : 0;
+}
+
+void sh_sort_dropped(struct sh_dropped *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_dropped);
+}
 
 static int walk_one(const char *fpath, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -123,8 +152,12 @@ static int walk_one(const char *fpath, const struct stat *st, int type, struct F
 			in->kind = SH_TMPFS;
 			in->uid = st->st_uid;
 		}
-		if (resident > in->bytes_tracked)
-			in->bytes_before = resident - in->bytes_tracked;
+		if (resident > in->bytes_tracked) {
+			unsigned long long gap = resident - in->bytes_tracked;
+
+			in->bytes_dropped = dropped_part(in->dev, in->ino, gap);
+			in->bytes_before = gap - in->bytes_dropped;
+		}
 		return 0;
 	}
 	if (!resident)
@@ -141,7 +174,8 @@ static int walk_one(const char *fpath, const struct stat *st, int type, struct F
 	in->resolved = true;
 	in->uid = st->st_uid;
 	in->sysv_shmid = -1;
-	in->bytes_before = resident;
+	in->bytes_dropped = dropped_part(in->dev, in->ino, resident);
+	in->bytes_before = resident - in->bytes_dropped;
 	snprintf(in->path, sizeof(in->path), "%s", fpath);
 	return 0;
 }
@@ -326,6 +360,7 @@ void sh_resolve_paths(struct sh_report *r)
 	}
 	nby_id = r->ninodes;
 	qsort(by_id, nby_id, sizeof(*by_id), cmp_id);
+	walk_report = r;
 
 	for (i = 0; i < r->nmounts; i++) {
 		if (!r->mounts[i].shown)
@@ -352,6 +387,7 @@ void sh_resolve_paths(struct sh_report *r)
 	free(by_id);
 	by_id = NULL;
 	nby_id = 0;
+	walk_report = NULL;
 
 	if (nextra) {
 		p = realloc(r->inodes, (r->ninodes + nextra) * sizeof(*p));

@@ -72,7 +72,7 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 
 		sanitize_text(path, sizeof(path), in->path);
 		fprintf(out, "  %10s  %-11s %s%s",
-			fmt_bytes(sz, sizeof(sz), in->bytes_tracked + in->bytes_before),
+			fmt_bytes(sz, sizeof(sz), in->bytes_tracked + in->bytes_before + in->bytes_dropped),
 			sh_kind_name(in->kind), path, in->deleted && in->kind == SH_TMPFS ?
 			" (deleted)" : "");
 		for (h = 0; h < in->nholders; h++)
@@ -84,6 +84,9 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 		if (in->bytes_before)
 			fprintf(out, "    %10s  before tracing (owner uid %u, writer unknown)\n",
 				fmt_bytes(sz, sizeof(sz), in->bytes_before), (unsigned int)in->uid);
+		if (in->bytes_dropped)
+			fprintf(out, "    %10s  written since tracing began, writer unknown (events dropped)\n",
+				fmt_bytes(sz, sizeof(sz), in->bytes_dropped));
 		if (in->swapped)
 			fprintf(out, "    %10s  of it swapped out\n",
 				fmt_bytes(sz, sizeof(sz), in->swapped));
@@ -98,11 +101,14 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 		if (!m->shown || (!m->bytes_used && !m->bytes_tracked))
 			continue;
 		sanitize_text(path, sizeof(path), m->mountpoint);
-		fprintf(out, "  %-24s tracked %10s  used %10s  before tracing %10s\n", path,
+		fprintf(out, "  %-24s tracked %10s  used %10s  before tracing %10s", path,
 			fmt_bytes(sz, sizeof(sz), m->bytes_tracked),
 			fmt_bytes(sz2, sizeof(sz2), m->bytes_used),
-			fmt_bytes(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked ?
-				m->bytes_used - m->bytes_tracked : 0));
+			fmt_bytes(sz3, sizeof(sz3), m->bytes_used > m->bytes_tracked + m->bytes_dropped ?
+				m->bytes_used - m->bytes_tracked - m->bytes_dropped : 0));
+		if (m->bytes_dropped)
+			fprintf(out, "  events dropped %10s", fmt_bytes(sz, sizeof(sz), m->bytes_dropped));
+		fputc('\n', out);
 	}
 	if (r->swap_active && !r->swap_known)
 		fprintf(out, "swap: active; shmem pages swapped out cannot be followed with these "
@@ -182,8 +188,10 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_kstr(&j, "dev", buf);
 		json_ku64(&j, "ino", in->ino);
 		json_kstr(&j, "kind", sh_kind_name(in->kind));
-		json_ku64(&j, "bytes", in->bytes_tracked + in->bytes_before);
+		json_ku64(&j, "bytes", in->bytes_tracked + in->bytes_before + in->bytes_dropped);
 		json_ku64(&j, "bytes_before_tracing", in->bytes_before);
+		/* Resident, written after tracing began, its add event lost. */
+		json_ku64(&j, "bytes_dropped", in->bytes_dropped);
 		json_key(&j, "uid");
 		if (in->bytes_before)
 			json_u64(&j, in->uid);
@@ -227,6 +235,7 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_kstr(&j, "mountpoint", r->mounts[i].mountpoint);
 		json_ku64(&j, "bytes_tracked", r->mounts[i].bytes_tracked);
 		json_ku64(&j, "bytes_used", r->mounts[i].bytes_used);
+		json_ku64(&j, "bytes_dropped", r->mounts[i].bytes_dropped);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);

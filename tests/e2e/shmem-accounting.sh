@@ -4,7 +4,9 @@
 # anonymous memory), with the writer already exited at check time.
 # One JSON tracer (a report every 0.5 s) watches all cases; a second one in
 # text mode checks the output stays free of control bytes; a third has a
-# 16-page table and must count its drops.
+# 16-page table and must count its drops; a fourth has the smallest ring
+# buffer, so adds are lost: those pages are "dropped", never "before
+# tracing".
 . "$(dirname "$0")/../lib.sh"
 
 W=$PROGS/shmem_writer
@@ -36,10 +38,12 @@ A=$!
 B=$!
 "$MEMLEAKBPF" shmem --json --max-pages 16 >"$TMP/c.json" 2>"$TMP/c.err" &
 C=$!
-on_exit "kill -KILL $A $B $C"
+"$MEMLEAKBPF" shmem --json --ring-size 4k --mount "$MNT" 0.5 >"$TMP/d.json" 2>"$TMP/d.err" &
+D=$!
+on_exit "kill -KILL $A $B $C $D"
 # Start-up takes ~1 s here, far longer under emulation (TCG): poll.
-for f in a b c; do wait_line "$TMP/$f.err" '^Tracing' 120; done
-check "tracers started" grep -q '^Tracing' "$TMP/a.err" "$TMP/b.err" "$TMP/c.err"
+for f in a b c d; do wait_line "$TMP/$f.err" '^Tracing' 120; done
+check "tracers started" grep -q '^Tracing' "$TMP/a.err" "$TMP/b.err" "$TMP/c.err" "$TMP/d.err"
 # The hook set in use is the first of fentry, tracepoint, lru that loads
 # (SHMEM_HOOKS=SET pins it for a run); every set before it is named at -v
 # with the reason it was passed over.
@@ -225,9 +229,24 @@ check_eq "unlink of a closed file frees it" "" "$(ino_q "$MDEV" "$write_ino" .by
 check_file "huge=always, whole huge folios truncated away" "$HDEV" "$huge_ino" \
 	"$(blocks "$HUGE/h")" "$huge_pid"
 
+# The 4 KiB ring: 128 MiB written at once cannot all fit (32768 adds).
+run drops write "$MNT/drops" 134217728
+n=$(wc -l <"$TMP/d.json")
+for _ in $(seq 600); do [ "$(wc -l <"$TMP/d.json")" -ge $((n + 2)) ] && break; sleep 0.1; done
+drops_q() { jq_get "$TMP/d.json" "[.inodes[] | select(.dev == \"$MDEV\" and .ino == $drops_ino)][0] | $1"; }
+check_ge "small ring: adds were lost (the case is staged)" 1 "$(jq_get "$TMP/d.json" .dropped.events)"
+check_eq "small ring: none of it called 'before tracing'" 0 "$(drops_q .bytes_before_tracing)"
+check_eq "small ring: tracked + dropped == ground truth" "$(blocks "$MNT/drops")" \
+	"$(drops_q '([.writers[].bytes] | add // 0) + .bytes_dropped')"
+check_eq "small ring: bytes == ground truth" "$(blocks "$MNT/drops")" "$(drops_q .bytes)"
+check_ge "small ring: the mount says how much was dropped" 1 \
+	"$(jq_get "$TMP/d.json" "[.mounts[] | select(.mountpoint == \"$MNT\")][0].bytes_dropped")"
+rm -f "$MNT/drops"
+
 kill -INT "$A"
 kill -TERM "$B"
 kill -INT "$C"
+kill -INT "$D"
 wait "$A"; check_eq "SIGINT: exit 0" 0 $?
 wait "$B"; check_eq "SIGTERM: exit 0" 0 $?
 wait "$C"

@@ -107,7 +107,7 @@ UNIT_SUITE(render_shmem)
 	struct sh_inode_writer iw[] = { { &w, 8192 }, { &unknown, 4096 } };
 	struct sh_inode in = { .dev = makedev(0, 42), .ino = 1234, .kind = SH_TMPFS, .path = "/dev/shm/big",
 			       .resolved = true, .sysv_shmid = -1, .uid = 0, .bytes_tracked = 8192,
-			       .bytes_before = 4096, .writers = iw, .nwriters = 2 };
+			       .bytes_before = 4096, .bytes_dropped = 8192, .writers = iw, .nwriters = 2 };
 	struct sh_mount m = { .mountpoint = "/dev/shm", .dev = makedev(0, 42), .bytes_tracked = 8192,
 			      .bytes_used = 12288, .shown = true };
 	struct sh_report r = { .timestamp = 1764676800, .final = false, .inodes = &in, .ninodes = 1,
@@ -125,9 +125,15 @@ UNIT_SUITE(render_shmem)
 						   strstr(t, "#1 main (shmem_writer.c:88)"));
 	CHECK("shmem text: the mount with before-tracing bytes", strstr(t, "/dev/shm") && strstr(t, "before tracing"));
 	CHECK("shmem text: drops summed and named", strstr(t, "dropped: 5 (drop_events 5)") != NULL);
+	CHECK("shmem text: the inode's bytes include before-tracing and dropped ones",
+	      strstr(t, "20.0 KiB  tmpfs") != NULL);
+	CHECK("shmem text: dropped bytes are not 'before tracing'",
+	      strstr(t, "4.0 KiB  before tracing") && strstr(t, "8.0 KiB  written since tracing began, writer unknown (events dropped)"));
 	j = render(sh_json, &r, NULL);
 	CHECK("shmem json: envelope", starts(j, "{\"mode\":\"shmem\",\"timestamp\":1764676800,\"final\":false,"
 					      "\"dropped\":{\"page_table_full\":0,\"events\":5,"));
+	CHECK("shmem json: bytes, before tracing and dropped apart",
+	      strstr(j, "\"bytes\":20480,\"bytes_before_tracing\":4096,\"bytes_dropped\":8192") != NULL);
 	CHECK("shmem json: the stack as strings",
 	      strstr(j, "\"stack\":[\"write_all (shmem_writer.c:40) [shmem_writer]\",\"main (shmem_writer.c:88) [shmem_writer]\"]") != NULL);
 	CHECK("shmem json: an unknown writer's pid is null", strstr(j, "\"pid\":null") != NULL);
