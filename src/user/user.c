@@ -263,6 +263,9 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 	struct user_report r;
 	int err;
 
+	/* Collect: the module registry up to date with the target's mappings
+	 * (absolute frames are keyed by it), while the target may still live. */
+	umodules_snapshot(ms);
 	err = user_report_build(&r, skel, ms, cache, &o);
 	if (err) {
 		err_msg("cannot read the maps for a report: %s", strerror(-err));

@@ -569,9 +569,37 @@ static void settle_range(struct umodules *ms, struct map_range *r, const struct 
 
 static void snapshot(struct umodules *ms, __u64 hint_start, __u64 hint_end, int hint_fd);
 
+static const struct umodule *module_of(const struct umodules *ms, const struct map_range *r)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->v[i].dev == r->dev && ms->v[i].ino == r->ino)
+			return &ms->v[i];
+	return NULL;
+}
+
 void umodules_snapshot(struct umodules *ms)
 {
+	char full[PATH_MAX + 64];
+	size_t i;
+
 	snapshot(ms, 0, 0, -1);
+	/* A mapping whose module was never announced (mapped before the
+	 * tracer, or its event lost) is registered now, by the path the
+	 * target sees (its root) or ours, when that is still the same file:
+	 * so that normalizing a report's frames is a lookup, nothing more. */
+	for (i = 0; i < ms->nmaps; i++) {
+		const struct map_range *r = &ms->maps[i];
+
+		if (!r->path || module_of(ms, r))
+			continue;
+		snprintf(full, sizeof(full), "/proc/%d/root%s", ms->pid, r->path);
+		if (same_file(r->path, r->dev, r->ino))
+			umodules_preload(ms, r->path);
+		else if (same_file(full, r->dev, r->ino))
+			umodules_preload(ms, full);
+	}
 }
 
 void umodules_exec_mapped(struct umodules *ms, __u64 start, __u64 end)
@@ -700,11 +728,10 @@ void umodules_settle(struct umodules *ms)
 	free(vmas);
 }
 
-__u64 umodules_normalize(struct umodules *ms, __u64 addr)
+__u64 umodules_normalize(const struct umodules *ms, __u64 addr)
 {
-	char full[PATH_MAX + 64];
-	struct map_range *r = NULL;
-	struct umodule *m = NULL;
+	const struct map_range *r = NULL;
+	const struct umodule *m;
 	size_t i;
 
 	for (i = 0; i < ms->nmaps && !r; i++)
@@ -712,18 +739,7 @@ __u64 umodules_normalize(struct umodules *ms, __u64 addr)
 			r = &ms->maps[i];
 	if (!r)
 		return addr;
-	for (i = 0; i < ms->n && !m; i++)
-		if (ms->v[i].dev == r->dev && ms->v[i].ino == r->ino)
-			m = &ms->v[i];
-	if (!m && r->path) {
-		snprintf(full, sizeof(full), "/proc/%d/root%s", ms->pid, r->path);
-		if (same_file(full, r->dev, r->ino) || same_file(r->path, r->dev, r->ino)) {
-			umodules_preload(ms, same_file(r->path, r->dev, r->ino) ? r->path : full);
-			for (i = 0; i < ms->n && !m; i++)
-				if (ms->v[i].dev == r->dev && ms->v[i].ino == r->ino)
-					m = &ms->v[i];
-		}
-	}
+	m = module_of(ms, r);
 	if (!m)
 		return addr;
 	return ((__u64)m->id << FRAME_MODULE_SHIFT) | ((addr - r->start + r->offset) & FRAME_OFFSET_MASK);

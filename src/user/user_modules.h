@@ -65,7 +65,7 @@ struct umodule *umodules_get(struct umodules *ms, __u32 id);
 /* A module-relative frame for an absolute code address of the process
  * (the kernel records those when it could not look a mapping up), or the
  * address unchanged when no mapping holds it. */
-__u64 umodules_normalize(struct umodules *ms, __u64 addr);
+__u64 umodules_normalize(const struct umodules *ms, __u64 addr);
 /* Re-reads the executable mappings of the process (kept as they were when
  * it has exited): normalize resolves absolute frames against them.  Every
  * mapped file not yet known is registered from /proc/PID/map_files while

@@ -252,13 +252,14 @@ static int cmp_frames(const void *a, const void *b)
 
 /* Absolute frames (recorded when the kernel could not look a mapping up)
  * become module-relative, and stacks that are then equal are merged, so
- * one call site is one line whichever way it was recorded. */
+ * one call site is one line whichever way it was recorded.  The registry
+ * is read as the driver left it (umodules_snapshot before the report):
+ * building a report never reads /proc or writes a BPF map. */
 static size_t normalize(struct umodules *ms, struct raw_stack *st, size_t n)
 {
 	bool changed = false;
 	size_t i, k, out;
 
-	umodules_snapshot(ms);
 	for (i = 0; i < n; i++) {
 		if (st[i].s.nframes > MAX_FRAMES)
 			st[i].s.nframes = MAX_FRAMES;
