@@ -68,7 +68,8 @@ struct sh_mount {
 	dev_t dev;
 	unsigned long long bytes_tracked;
 	unsigned long long bytes_dropped;	/* of its inodes, see sh_inode */
-	unsigned long long bytes_used;	/* statvfs */
+	unsigned long long bytes_used;	/* statvfs; 0 and unknown when hidden */
+	bool hidden;			/* covered by another mount: no statvfs */
 	bool shown;
 };
 

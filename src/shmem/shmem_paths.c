@@ -32,6 +32,8 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 	struct mountinfo mi;
 	size_t cnt = 0, i, k;
 	struct statvfs sv;
+	struct stat st;
+	bool hidden;
 	int err;
 
 	*out = NULL;
@@ -48,23 +50,31 @@ int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n)
 		if (strcmp(e->fstype, "tmpfs") != 0)
 			continue;
 		dev = makedev(e->major, e->minor);
+		/* Another mount stacked on this one (or over a directory above
+		 * it) hides it: its path then leads to the other filesystem,
+		 * whose statvfs must not be reported as this one's. */
+		hidden = stat(e->mountpoint, &st) != 0 || st.st_dev != dev;
 		for (i = 0; i < cnt; i++)
 			if (m[i].dev == dev)
 				break;
-		if (i < cnt)
+		if (i < cnt && (hidden || !m[i].hidden))
 			continue; /* a bind mount of a tmpfs already listed */
-		p = realloc(m, (cnt + 1) * sizeof(*m));
-		if (!p) {
-			err = -ENOMEM;
-			break;
+		if (i == cnt) {
+			p = realloc(m, (cnt + 1) * sizeof(*m));
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			m = p;
+			cnt++;
 		}
-		m = p;
-		memset(&m[cnt], 0, sizeof(m[cnt]));
-		snprintf(m[cnt].mountpoint, PATH_MAX, "%s", e->mountpoint);
-		m[cnt].dev = dev;
-		if (statvfs(e->mountpoint, &sv) == 0)
-			m[cnt].bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
-		cnt++;
+		/* new, or a visible bind mount of one listed hidden */
+		memset(&m[i], 0, sizeof(m[i]));
+		snprintf(m[i].mountpoint, PATH_MAX, "%s", e->mountpoint);
+		m[i].dev = dev;
+		m[i].hidden = hidden;
+		if (!hidden && statvfs(e->mountpoint, &sv) == 0)
+			m[i].bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 	}
 	mountinfo_free(&mi);
 	if (err) {
@@ -376,10 +386,21 @@ void sh_resolve_paths(struct sh_report *r)
 	scan_sysv(r);
 	for (i = 0; i < r->ninodes; i++) {
 		struct sh_inode *in = &r->inodes[i];
+		const struct sh_mount *hid = NULL;
+		size_t k;
 
 		if (in->resolved)
 			continue;
 		in->kind = SH_TMPFS;
+		for (k = 0; k < r->nmounts && !hid; k++)
+			if (r->mounts[k].dev == in->dev && r->mounts[k].hidden)
+				hid = &r->mounts[k];
+		if (hid) {
+			/* Not walkable, so not known to be deleted either. */
+			snprintf(in->path, sizeof(in->path), "(on the hidden mount %s: ino %llu)",
+				 hid->mountpoint, in->ino);
+			continue;
+		}
 		in->deleted = true;
 		snprintf(in->path, sizeof(in->path), "(no name: dev %u:%u ino %llu)",
 			 major(in->dev), minor(in->dev), in->ino);

@@ -98,9 +98,14 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 	for (i = 0; i < r->nmounts; i++) {
 		const struct sh_mount *m = &r->mounts[i];
 
-		if (!m->shown || (!m->bytes_used && !m->bytes_tracked))
+		if (!m->shown || (!m->bytes_used && !m->bytes_tracked && !m->hidden))
 			continue;
 		sanitize_text(path, sizeof(path), m->mountpoint);
+		if (m->hidden) {
+			fprintf(out, "  %-24s tracked %10s  (hidden under another mount: used unknown)\n",
+				path, fmt_bytes(sz, sizeof(sz), m->bytes_tracked));
+			continue;
+		}
 		fprintf(out, "  %-24s tracked %10s  used %10s  before tracing %10s", path,
 			fmt_bytes(sz, sizeof(sz), m->bytes_tracked),
 			fmt_bytes(sz2, sizeof(sz2), m->bytes_used),
@@ -234,7 +239,12 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_obj_begin(&j);
 		json_kstr(&j, "mountpoint", r->mounts[i].mountpoint);
 		json_ku64(&j, "bytes_tracked", r->mounts[i].bytes_tracked);
-		json_ku64(&j, "bytes_used", r->mounts[i].bytes_used);
+		if (r->mounts[i].hidden)
+			json_knull(&j, "bytes_used");
+		else
+			json_ku64(&j, "bytes_used", r->mounts[i].bytes_used);
+		json_key(&j, "hidden");
+		json_bool(&j, r->mounts[i].hidden);
 		json_ku64(&j, "bytes_dropped", r->mounts[i].bytes_dropped);
 		json_obj_end(&j);
 	}

@@ -146,3 +146,30 @@ else
 fi
 # -p of a process that does not exist: one line, exit 1 (not an empty report)
 check_fails "-p of no process" 'no process with PID 4000000' "$MEMLEAKBPF" shmem -p 4000000 1 1
+
+# Two tmpfs stacked on one path (as /dev/shm is on some machines): the
+# covered one cannot be measured by statvfs of its path, so it says it is
+# hidden and its usage is unknown, never the top one's figures; its inodes
+# are not called deleted.  The top one is measured as usual.
+STK=$TMP/stacked
+mkdir -p "$STK"
+mount -t tmpfs -o size=64m tmpfs "$STK" && on_exit "umount -l '$STK'"
+LOW=$(stat -c '%Hd:%Ld' "$STK")
+"$MEMLEAKBPF" shmem --json 0.3 >"$TMP/stk.json" 2>"$TMP/stk.err" &
+stk=$!
+on_exit "kill $stk"
+wait_line "$TMP/stk.err" '^Tracing' 120
+low_out=$("$W" write "$STK/low" 262144)
+mount -t tmpfs -o size=64m tmpfs "$STK" && on_exit "umount -l '$STK'"
+"$W" write "$STK/top" 131072 >/dev/null
+n=$(wc -l <"$TMP/stk.json")
+for _ in $(seq 600); do [ "$(wc -l <"$TMP/stk.json")" -ge $((n + 2)) ] && break; sleep 0.1; done
+kill -INT "$stk"; wait "$stk"
+mnt_q() { jq_get "$TMP/stk.json" "[.mounts[] | select(.mountpoint == \"$STK\") | $1] | map(tostring) | join(\" \")"; }
+check_eq "stacked tmpfs: both mounts listed, the lower one hidden" "true false" "$(mnt_q .hidden)"
+check_eq "stacked tmpfs: the hidden one's usage is unknown, the top one's measured" "null 131072" "$(mnt_q .bytes_used)"
+low_ino=$(grep -o 'ino=[0-9]*' <<<"$low_out" | cut -d= -f2)
+check_eq "stacked tmpfs: the hidden mount's file keeps its bytes, not called deleted" "262144 false" \
+	"$(jq_get "$TMP/stk.json" "[.inodes[] | select(.dev == \"$LOW\" and .ino == $low_ino)][0] | \"\\(.bytes) \\(.deleted)\"")"
+check "stacked tmpfs: the text report says hidden" sh -c \
+	"'$MEMLEAKBPF' shmem 0.3 1 2>/dev/null | grep -q '$STK .*hidden under another mount'"

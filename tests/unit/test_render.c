@@ -140,6 +140,15 @@ UNIT_SUITE(render_shmem)
 	CHECK("shmem json: one line", strchr(j, '\n') == j + strlen(j) - 1);
 	free(t);
 	free(j);
+	m.hidden = true;
+	m.bytes_used = 0;
+	t = render(sh_text, &r, NULL);
+	CHECK("shmem text: a hidden mount says so, no usage", strstr(t, "(hidden under another mount: used unknown)") &&
+							       !strstr(t, "before tracing   "));
+	j = render(sh_json, &r, NULL);
+	CHECK("shmem json: a hidden mount's usage is null", strstr(j, "\"bytes_used\":null,\"hidden\":true") != NULL);
+	free(t);
+	free(j);
 	r.show_stacks = false;
 	j = render(sh_json, &r, NULL);
 	CHECK("shmem json: without --stacks the stack is null", strstr(j, "\"stack\":null") && !strstr(j, "write_all"));
