@@ -343,8 +343,6 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	err = sh_read_mounts("/proc/self/mountinfo", &r->mounts, &r->nmounts);
 	if (err)
 		goto cleanup;
-	for (i = 0; i < r->nmounts; i++)
-		r->mounts[i].shown = !env.mount || r->mounts[i].dev == env.mount_dev;
 
 	/* One inode per (dev, ino) run; one writer entry per wid run. */
 	for (i = 0; i < nrecs; i = j) {
@@ -381,6 +379,9 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	free(recs);
 	recs = NULL;
 
+	sh_add_foreign_mounts(r);
+	for (i = 0; i < r->nmounts; i++)
+		r->mounts[i].shown = !env.mount || r->mounts[i].dev == env.mount_dev;
 	sh_resolve_paths(r);
 
 	for (i = 0; i < r->nmounts; i++)

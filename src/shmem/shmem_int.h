@@ -51,6 +51,7 @@ struct sh_inode {
 	unsigned long long bytes_tracked;
 	unsigned long long bytes_before; /* resident but older than tracing */
 	unsigned long long bytes_dropped; /* resident, written since, add event lost */
+	pid_t ns_pid;			/* its mount is another namespace's (sh_mount) */
 	unsigned long long swapped;
 	struct sh_inode_writer *writers;
 	size_t nwriters;
@@ -70,6 +71,11 @@ struct sh_mount {
 	unsigned long long bytes_dropped;	/* of its inodes, see sh_inode */
 	unsigned long long bytes_used;	/* statvfs; 0 and unknown when hidden */
 	bool hidden;			/* covered by another mount: no statvfs */
+	/* A tmpfs of another mount namespace (a container's /dev/shm), seen
+	 * through a process of it: mountpoint is the path in there. */
+	pid_t ns_pid;			/* 0: our own namespace */
+	char ns_comm[16];
+	char ns_cgroup[256];		/* its cgroup (v2 "0::" or v1 memory), "" unknown */
 	bool shown;
 };
 
@@ -126,6 +132,11 @@ void sh_sort_dropped(struct sh_dropped *v, size_t n);
 int sh_read_mounts(const char *mountinfo, struct sh_mount **out, size_t *n);
 /* Fill path/kind/holders/before-tracing bytes for every inode of `r`. */
 void sh_resolve_paths(struct sh_report *r);
+/* Tmpfs mounts of other mount namespaces that hold tracked inodes (their
+ * devs are in no mount of ours): found through a process of each such
+ * namespace, added to r->mounts with ns_pid set.  Call before
+ * sh_resolve_paths, which then walks them through /proc/PID/root. */
+void sh_add_foreign_mounts(struct sh_report *r);
 /* SysV segments among the report's inodes (not on a tmpfs mount, inode
  * number == shmid), named "SYSV key=0x... shmid=N" from /proc/sysvipc/shm;
  * the resolver's last step, apart for tests. */

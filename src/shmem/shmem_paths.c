@@ -117,6 +117,10 @@ static struct sh_inode *extra;
 static size_t nextra;
 static dev_t walk_dev;
 static const struct sh_report *walk_report;
+/* Another namespace's mount is walked under /proc/PID/root: the paths
+ * reported are the ones inside (the prefix is cut). */
+static size_t walk_strip;
+static pid_t walk_ns_pid;
 
 static int cmp_dropped(const void *a, const void *b)
 {
@@ -157,7 +161,8 @@ static int walk_one(const char *fpath, const struct stat *st, int type, struct F
 	in = find_inode(st->st_dev, st->st_ino);
 	if (in) {
 		if (!in->resolved) {
-			snprintf(in->path, sizeof(in->path), "%s", fpath);
+			snprintf(in->path, sizeof(in->path), "%s", fpath + walk_strip);
+			in->ns_pid = walk_ns_pid;
 			in->resolved = true;
 			in->kind = SH_TMPFS;
 			in->uid = st->st_uid;
@@ -186,8 +191,129 @@ static int walk_one(const char *fpath, const struct stat *st, int type, struct F
 	in->sysv_shmid = -1;
 	in->bytes_dropped = dropped_part(in->dev, in->ino, resident);
 	in->bytes_before = resident - in->bytes_dropped;
-	snprintf(in->path, sizeof(in->path), "%s", fpath);
+	in->ns_pid = walk_ns_pid;
+	snprintf(in->path, sizeof(in->path), "%s", fpath + walk_strip);
 	return 0;
+}
+
+/* ---- other mount namespaces ---- */
+
+static bool dev_listed(const struct sh_report *r, dev_t dev)
+{
+	size_t i;
+
+	for (i = 0; i < r->nmounts; i++)
+		if (r->mounts[i].dev == dev)
+			return true;
+	return false;
+}
+
+/* The cgroup a process is in, to name a container: the v2 line, else (on a
+ * hybrid v1 machine, whose v2 line is only "/") the v1 memory hierarchy's. */
+static void cgroup_of(pid_t pid, char *out, size_t len)
+{
+	char *buf, *line, *next, *v1 = NULL;
+	size_t n;
+
+	out[0] = '\0';
+	if (procfs_read_pid_file("/proc", pid, "cgroup", &buf, &n))
+		return;
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "0::", 3) == 0 && line[3] && strcmp(line + 3, "/") != 0) {
+			snprintf(out, len, "%s", line + 3);
+			break;
+		}
+		if (strncmp(line, "0::", 3) == 0 && line[3])
+			snprintf(out, len, "%s", line + 3); /* "/": kept unless v1 says more */
+		if (!v1 && strstr(line, ":memory:"))
+			v1 = strstr(line, ":memory:") + 8;
+	}
+	if ((!out[0] || strcmp(out, "/") == 0) && v1)
+		snprintf(out, len, "%s", v1);
+	free(buf);
+}
+
+void sh_add_foreign_mounts(struct sh_report *r)
+{
+	struct stat self_ns, ns;
+	unsigned long long *seen = NULL, *sp;
+	size_t nseen = 0, i, k;
+	char path[64];
+	struct dirent *de;
+	bool wanted = false;
+	DIR *proc;
+
+	for (i = 0; i < r->ninodes && !wanted; i++)
+		wanted = !dev_listed(r, r->inodes[i].dev);
+	if (!wanted || stat("/proc/self/ns/mnt", &self_ns) != 0 || !(proc = opendir("/proc")))
+		return;
+	while ((de = readdir(proc))) {
+		pid_t pid = procfs_pid_of(de->d_name);
+		struct mountinfo mi;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		if (stat(path, &ns) != 0 || ns.st_ino == self_ns.st_ino)
+			continue;
+		for (k = 0; k < nseen && seen[k] != ns.st_ino; k++)
+			;
+		if (k < nseen)
+			continue; /* this namespace was read through another process */
+		sp = realloc(seen, (nseen + 1) * sizeof(*seen));
+		if (!sp)
+			break;
+		seen = sp;
+		seen[nseen++] = ns.st_ino;
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+		if (procfs_read_mountinfo(path, &mi))
+			continue;
+		for (k = 0; k < mi.n; k++) {
+			const struct mount_entry *e = &mi.m[k];
+			dev_t dev = makedev(e->major, e->minor);
+			struct sh_mount *m;
+			char full[PATH_MAX + 64];
+			struct statvfs sv;
+			struct stat st;
+			char *comm;
+			size_t cl;
+			bool held = false;
+
+			if (strcmp(e->fstype, "tmpfs") != 0 || dev_listed(r, dev))
+				continue;
+			for (i = 0; i < r->ninodes && !held; i++)
+				held = r->inodes[i].dev == dev;
+			if (!held)
+				continue;
+			m = realloc(r->mounts, (r->nmounts + 1) * sizeof(*m));
+			if (!m)
+				break;
+			r->mounts = m;
+			m = &r->mounts[r->nmounts++];
+			memset(m, 0, sizeof(*m));
+			snprintf(m->mountpoint, sizeof(m->mountpoint), "%s", e->mountpoint);
+			m->dev = dev;
+			m->shown = true;
+			m->ns_pid = pid;
+			if (procfs_read_pid_file("/proc", pid, "comm", &comm, &cl) == 0) {
+				snprintf(m->ns_comm, sizeof(m->ns_comm), "%.*s",
+					 (int)strcspn(comm, "\n"), comm);
+				free(comm);
+			}
+			cgroup_of(pid, m->ns_cgroup, sizeof(m->ns_cgroup));
+			/* Its files and usage through the process's own root. */
+			snprintf(full, sizeof(full), "/proc/%d/root%s", pid, e->mountpoint);
+			m->hidden = stat(full, &st) != 0 || st.st_dev != dev;
+			if (!m->hidden && statvfs(full, &sv) == 0)
+				m->bytes_used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+		}
+		mountinfo_free(&mi);
+	}
+	free(seen);
+	closedir(proc);
 }
 
 /* ---- /proc holders ---- */
@@ -373,11 +499,20 @@ void sh_resolve_paths(struct sh_report *r)
 	walk_report = r;
 
 	for (i = 0; i < r->nmounts; i++) {
-		if (!r->mounts[i].shown)
+		char root[PATH_MAX + 64];
+
+		if (!r->mounts[i].shown || r->mounts[i].hidden)
 			continue;
 		walk_dev = r->mounts[i].dev;
-		nftw(r->mounts[i].mountpoint, walk_one, 32, FTW_PHYS | FTW_MOUNT);
+		walk_ns_pid = r->mounts[i].ns_pid;
+		walk_strip = 0;
+		if (walk_ns_pid)
+			walk_strip = (size_t)snprintf(root, sizeof(root), "/proc/%d/root", walk_ns_pid);
+		snprintf(root + walk_strip, sizeof(root) - walk_strip, "%s", r->mounts[i].mountpoint);
+		nftw(root, walk_one, 32, FTW_PHYS | FTW_MOUNT);
 	}
+	walk_strip = 0;
+	walk_ns_pid = 0;
 	for (i = 0; i < r->ninodes; i++)
 		if (!r->inodes[i].resolved)
 			break;
@@ -389,6 +524,10 @@ void sh_resolve_paths(struct sh_report *r)
 		const struct sh_mount *hid = NULL;
 		size_t k;
 
+		/* On another namespace's mount, however it was named. */
+		for (k = 0; k < r->nmounts; k++)
+			if (r->mounts[k].dev == in->dev && r->mounts[k].ns_pid)
+				in->ns_pid = r->mounts[k].ns_pid;
 		if (in->resolved)
 			continue;
 		in->kind = SH_TMPFS;

@@ -75,6 +75,8 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 			fmt_bytes(sz, sizeof(sz), in->bytes_tracked + in->bytes_before + in->bytes_dropped),
 			sh_kind_name(in->kind), path, in->deleted && in->kind == SH_TMPFS ?
 			" (deleted)" : "");
+		if (in->ns_pid)
+			fprintf(out, " [mount ns of pid %d]", (int)in->ns_pid);
 		for (h = 0; h < in->nholders; h++)
 			fprintf(out, "%s%d", h ? "," : "  held by pid ", in->holders[h]);
 		fputc('\n', out);
@@ -101,6 +103,15 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 		if (!m->shown || (!m->bytes_used && !m->bytes_tracked && !m->hidden))
 			continue;
 		sanitize_text(path, sizeof(path), m->mountpoint);
+		if (m->ns_pid) {
+			char comm[64], cg[PATH_MAX], where[PATH_MAX + 512];
+
+			sanitize_text(comm, sizeof(comm), m->ns_comm);
+			sanitize_text(cg, sizeof(cg), m->ns_cgroup[0] ? m->ns_cgroup : "?");
+			snprintf(where, sizeof(where), "%s [mount ns of pid %d %s, cgroup %s]", path,
+				 (int)m->ns_pid, comm, cg);
+			snprintf(path, sizeof(path), "%s", where);
+		}
 		if (m->hidden) {
 			fprintf(out, "  %-24s tracked %10s  (hidden under another mount: used unknown)\n",
 				path, fmt_bytes(sz, sizeof(sz), m->bytes_tracked));
@@ -193,6 +204,12 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_kstr(&j, "dev", buf);
 		json_ku64(&j, "ino", in->ino);
 		json_kstr(&j, "kind", sh_kind_name(in->kind));
+		/* path is the one inside that mount namespace */
+		json_key(&j, "mount_ns_pid");
+		if (in->ns_pid)
+			json_i64(&j, in->ns_pid);
+		else
+			json_null(&j);
 		json_ku64(&j, "bytes", in->bytes_tracked + in->bytes_before + in->bytes_dropped);
 		json_ku64(&j, "bytes_before_tracing", in->bytes_before);
 		/* Resident, written after tracing began, its add event lost. */
@@ -239,6 +256,18 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 		json_obj_begin(&j);
 		json_kstr(&j, "mountpoint", r->mounts[i].mountpoint);
 		json_ku64(&j, "bytes_tracked", r->mounts[i].bytes_tracked);
+		/* Another mount namespace's tmpfs: the process it was seen
+		 * through, and its cgroup (which container). */
+		json_key(&j, "namespace");
+		if (r->mounts[i].ns_pid) {
+			json_obj_begin(&j);
+			json_ki64(&j, "pid", r->mounts[i].ns_pid);
+			json_kstr(&j, "comm", r->mounts[i].ns_comm);
+			json_kstr(&j, "cgroup", r->mounts[i].ns_cgroup[0] ? r->mounts[i].ns_cgroup : NULL);
+			json_obj_end(&j);
+		} else {
+			json_null(&j);
+		}
 		if (r->mounts[i].hidden)
 			json_knull(&j, "bytes_used");
 		else

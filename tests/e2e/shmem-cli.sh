@@ -121,7 +121,7 @@ check_eq "--stacks: the exited writer's frame is symbolized to file:line" 1 \
 	"$(jq_get "$TMP/ST.json" '[.inodes[] | select(.path | endswith("/big")) | .writers[0].stack[] | select(test("^main \\(.*shmem_writer.c:'"$line"'\\) \\[shmem_writer\\]$"))] | length')"
 check_eq "without --stacks the stack is null, not absent" "true null" \
 	"$(jq_get "$TMP/MT.json" '"\(.writers[0] | has("stack")) \(.writers[0].stack)"')"
-check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_dropped","bytes_swapped","deleted","dev","holders","ino","kind","path","sysv_shmid","uid","writers"]' \
+check_eq "keys of an inode" '["bytes","bytes_before_tracing","bytes_dropped","bytes_swapped","deleted","dev","holders","ino","kind","mount_ns_pid","path","sysv_shmid","uid","writers"]' \
 	"$(jq_get "$TMP/MT.json" '.inodes[0] | keys' | jq -c .)"
 check_eq "keys of the report" '["counters","dropped","final","inodes","mode","mounts","time","timestamp","writers"]' \
 	"$(jq_get "$TMP/MT.json" 'keys' | jq -c .)"
