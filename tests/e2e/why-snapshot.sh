@@ -110,16 +110,21 @@ check_eq "text report has no escape bytes" 0 "$(grep -c $'\033' "$TMP/snap.txt")
 check "text report shows the hostile file name sanitized" grep -qF 'big file\n\x1b[31mred' "$TMP/snap.txt"
 
 # --watch: growth per category and trend findings.
-# A file on the tmpfs grows by 48 MiB while watching.
-# It starts once the first report is out (its sample taken) and ends well
-# before the last (the interval is TEST_TIME_SCALE seconds).
+# A file on the tmpfs grows by 48 MiB while watching: it starts once the
+# first report is out (the first sample is taken) and the watch ends two
+# reports after it is written, however slow the machine (a loaded TCG guest
+# took longer than one interval to write it).
 W=$TMP/watch.json
-"$MEMLEAKBPF" why --json -w "$SCALE" -n 2 -T 1000 -g 8M >"$W" 2>/dev/null &
+"$MEMLEAKBPF" why --json -w "$SCALE" -T 1000 -g 8M >"$W" 2>/dev/null &
 watcher=$!
-wait_line "$W" '"growth"' 30 || fail "--watch: first report" "nothing in 30 s"
+wait_line "$W" '"growth"' $((30 * SCALE)) || fail "--watch: first report" "nothing in $((30 * SCALE)) s"
 for i in 1 2 3 4 5 6; do dd if=/dev/zero bs=1M count=8 status=none >>"$MNT/grow"; done
+n=$(wc -l <"$W")
+for _ in $(seq $((300 * SCALE))); do [ "$(wc -l <"$W")" -ge $((n + 2)) ] && break; sleep 0.1; done
+kill -INT $watcher
 wait $watcher
-check_eq "--watch -c 2 prints two reports" 2 "$(wc -l <"$W")"
+check_eq "--watch: exit 0 on SIGINT after its reports" 0 $?
+check_ge "--watch: at least three reports" 3 "$(wc -l <"$W")"
 check "--watch reports elapsed time and growth" jq -e '.elapsed > 1.5 and (.growth | length) > 10' <(tail -n 1 "$W")
 check_ge "--watch: heap growth measured" $((16 * MiB)) "$(jq_get "$W" ".processes[] | select(.pid == $HEAPPID) | .growth.private_anon")"
 check_eq "--watch: heap leak finding -> memleakbpf -p" 1 \
