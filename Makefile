@@ -9,6 +9,10 @@ CC       ?= cc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(shell uname -m)
 VMLINUX_H   ?= $(VMLINUX_DIR)/vmlinux.h
+# --version: the release, and the commit built from (a source tarball
+# without .git says "unknown"; debian/rules may pass COMMIT=).
+VERSION  := 0.9.0
+COMMIT   ?= $(or $(shell git describe --always --dirty 2>/dev/null),unknown)
 
 ifeq ($(wildcard $(VMLINUX_H)),)
 $(error no $(VMLINUX_H): run scripts/gen-vmlinux on a machine of this architecture)
@@ -43,7 +47,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test check demo deps bench install test-progs
+.PHONY: all clean test check demo deps bench install test-progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -71,12 +75,22 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # Headers are found from src/ ("lib/common.h"); -MMD records which ones each
 # object includes.  Skeletons are generated before any object is compiled
 # (order-only): the first build has no dependency files to name them yet.
+# CPPFLAGS: where Debian's build flags put -D_FORTIFY_SOURCE (debian/rules).
 $(OUTPUT)/obj/%.o: src/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Isrc -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
+
+# Only version.o sees the version and commit; it is rebuilt when the commit
+# changes because the stamp is rewritten only when its content differs.
+VERSION_STAMP := $(OUTPUT)/version.stamp
+$(VERSION_STAMP): FORCE | $(OUTPUT)
+	$(Q)echo '$(VERSION) $(COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(COMMIT)' > $@
+$(OUTPUT)/obj/lib/version.o: $(VERSION_STAMP)
+$(OUTPUT)/obj/lib/version.o: CFLAGS += -DMEMLEAKBPF_VERSION='"$(VERSION)"' -DMEMLEAKBPF_COMMIT='"$(COMMIT)"'
+FORCE:
 
 # Unit tests link every object except main.o into one runner.
 $(OUTPUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h src/*/*.h)
