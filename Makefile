@@ -47,7 +47,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test check demo deps bench install test-progs FORCE
+.PHONY: all clean test check demo deps bench install uninstall test-progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -126,8 +126,32 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) memleakbpf
 
-PREFIX ?= /usr/local
-install: memleakbpf
-	install -D -m 0755 memleakbpf $(DESTDIR)$(PREFIX)/sbin/memleakbpf
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man pages,
+# bash completion and the systemd unit of `memleakbpf serve`.  Man pages go
+# in uncompressed: a Debian package compresses them (dh_compress), and man
+# reads either.  systemd also reads units from /usr/local/lib/systemd/system;
+# Debian 12's packages ship theirs in /lib/systemd/system (debian/rules says
+# so).  The unit names /usr/sbin/memleakbpf; it is rewritten for SBINDIR.
+PREFIX         ?= /usr/local
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MAN_PAGES      := $(wildcard man/*.8)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/memleakbpf
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 completion/memleakbpf $(DESTDIR)$(BASHCOMPDIR)/memleakbpf
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/sbin/memleakbpf|$(SBINDIR)/memleakbpf|g' packaging/memleakbpf.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service
+
+# Removes what install put there (same PREFIX/DESTDIR), never a directory.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/memleakbpf
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN_PAGES))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/memleakbpf
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service
