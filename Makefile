@@ -9,6 +9,10 @@ CC       ?= cc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(shell uname -m)
 VMLINUX_H   ?= $(VMLINUX_DIR)/vmlinux.h
+# --version: the release, and the commit built from (a source tarball
+# without .git says "unknown"; debian/rules may pass COMMIT=).
+VERSION  := 0.9.0
+COMMIT   ?= $(or $(shell git describe --always --dirty 2>/dev/null),unknown)
 
 ifeq ($(wildcard $(VMLINUX_H)),)
 $(error no $(VMLINUX_H): run scripts/gen-vmlinux on a machine of this architecture)
@@ -43,7 +47,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean test check demo deps bench install test-progs
+.PHONY: all clean test check demo deps bench install uninstall test-progs FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -71,12 +75,22 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # Headers are found from src/ ("lib/common.h"); -MMD records which ones each
 # object includes.  Skeletons are generated before any object is compiled
 # (order-only): the first build has no dependency files to name them yet.
+# CPPFLAGS: where Debian's build flags put -D_FORTIFY_SOURCE (debian/rules).
 $(OUTPUT)/obj/%.o: src/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Isrc -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
+
+# Only version.o sees the version and commit; it is rebuilt when the commit
+# changes because the stamp is rewritten only when its content differs.
+VERSION_STAMP := $(OUTPUT)/version.stamp
+$(VERSION_STAMP): FORCE | $(OUTPUT)
+	$(Q)echo '$(VERSION) $(COMMIT)' | cmp -s - $@ || echo '$(VERSION) $(COMMIT)' > $@
+$(OUTPUT)/obj/lib/version.o: $(VERSION_STAMP)
+$(OUTPUT)/obj/lib/version.o: CFLAGS += -DMEMLEAKBPF_VERSION='"$(VERSION)"' -DMEMLEAKBPF_COMMIT='"$(COMMIT)"'
+FORCE:
 
 # Unit tests link every object except main.o into one runner.
 $(OUTPUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h src/*/*.h)
@@ -112,8 +126,32 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) memleakbpf
 
-PREFIX ?= /usr/local
-install: memleakbpf
-	install -D -m 0755 memleakbpf $(DESTDIR)$(PREFIX)/sbin/memleakbpf
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man pages,
+# bash completion and the systemd unit of `memleakbpf serve`.  Man pages go
+# in uncompressed: a Debian package compresses them (dh_compress), and man
+# reads either.  systemd also reads units from /usr/local/lib/systemd/system;
+# Debian 12's packages ship theirs in /lib/systemd/system (debian/rules says
+# so).  The unit names /usr/sbin/memleakbpf; it is rewritten for SBINDIR.
+PREFIX         ?= /usr/local
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MAN_PAGES      := $(wildcard man/*.8)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/memleakbpf
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 completion/memleakbpf $(DESTDIR)$(BASHCOMPDIR)/memleakbpf
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/sbin/memleakbpf|$(SBINDIR)/memleakbpf|g' packaging/memleakbpf.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service
+
+# Removes what install put there (same PREFIX/DESTDIR), never a directory.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/memleakbpf
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN_PAGES))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/memleakbpf
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/memleakbpf.service

@@ -46,6 +46,7 @@ static const char usage[] =
 "  -j, --json           one JSON object per report\n"
 "  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
 "  -h, --help           this help\n"
+"  -V, --version        version, git commit, libbpf and elfutils versions\n"
 "\n"
 "Examples:\n"
 "  memleakbpf kernel                   # every 5 s, top 10 stacks\n"

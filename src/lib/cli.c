@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/common.h"
+#include "lib/version.h"
 
 #define MAX_OPTS 64
 
@@ -97,6 +98,9 @@ static int store(const struct cli_mode *m, const struct cli_opt *o, const char *
 static const struct cli_opt common_opts[] = {
 	{ .name = "verbose", .short_name = 'v' },
 	{ .name = "help", .short_name = 'h' },
+	/* Here rather than in main.c, so "memleakbpf kernel --version" works
+	 * as well as "memleakbpf --version". */
+	{ .name = "version", .short_name = 'V' },
 };
 
 int cli_parse(const struct cli_mode *m, int argc, char **argv)
@@ -109,7 +113,7 @@ int cli_parse(const struct cli_mode *m, int argc, char **argv)
 
 	/* ':' first: a missing value is told apart from an unknown option. */
 	sopts[ns++] = ':';
-	for (i = 0; m->opts[i].name && n < MAX_OPTS - 2; i++)
+	for (i = 0; m->opts[i].name && n < MAX_OPTS - ARRAY_SIZE(common_opts); i++)
 		table[n++] = &m->opts[i];
 	for (i = 0; i < ARRAY_SIZE(common_opts); i++)
 		table[n++] = &common_opts[i];
@@ -163,6 +167,10 @@ int cli_parse(const struct cli_mode *m, int argc, char **argv)
 		}
 		if (o == &common_opts[1]) {
 			fputs(m->usage, stdout);
+			return CLI_HELP;
+		}
+		if (o == &common_opts[2]) {
+			version_print(stdout);
 			return CLI_HELP;
 		}
 		rc = store(m, o, optarg);

@@ -10,10 +10,11 @@
  *	};
  *	rc = cli_parse(&(struct cli_mode){ "kernel", usage, opts, &ops }, argc, argv);
  *
- * -v/--verbose and -h/--help are added to every table.  The return rule,
- * the same everywhere:
+ * -v/--verbose, -h/--help and -V/--version are added to every table.  The
+ * return rule, the same everywhere:
  *	CLI_RUN (0)   run the mode
- *	CLI_HELP      --help was printed to stdout: exit 0 (cli_exit_code())
+ *	CLI_HELP      --help or --version was printed to stdout: exit 0
+ *	              (cli_exit_code())
  *	EXIT_USAGE    one error line and a "Try 'memleakbpf MODE --help'." hint
  *	              were printed to stderr: exit 2
  * A bad value is reported as "invalid --NAME 'VALUE' (RANGE)", whichever

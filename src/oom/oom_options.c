@@ -28,6 +28,7 @@ static const char usage[] =
 	"      --no-fentry      use tracepoints even where fentry would load\n"
 	"  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
 	"  -h, --help           this text\n"
+	"  -V, --version        version, git commit, libbpf and elfutils versions\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  sudo memleakbpf oom                  # report kills until Ctrl-C\n"

@@ -44,6 +44,7 @@ static const char usage[] =
 "  -v, --verbose         say which hook set is in use and why the others were\n"
 "                        not (-vv: libbpf debug, verifier logs)\n"
 "  -h, --help            this text\n"
+"  -V, --version         version, git commit, libbpf and elfutils versions\n"
 "\n"
 "EXAMPLES:\n"
 "  memleakbpf shmem                    # trace until Ctrl-C, then report\n"

@@ -32,6 +32,7 @@ static const char usage[] =
 "                          (default 16M)\n"
 "  -v, --verbose           say what could not be read, as it happens\n"
 "  -h, --help              this text\n"
+"  -V, --version           version, git commit, libbpf and elfutils versions\n"
 "\n"
 "EXAMPLES\n"
 "  memleakbpf why                      snapshot: where is the memory\n"

@@ -1,6 +1,6 @@
 /* Unit tests: the shared command-line layer (lib/cli) and every mode's
- * options on it: defaults, each option, bad values, --help, the exit codes
- * and the one-line error form with its hint. */
+ * options on it: defaults, each option, bad values, --help, --version, the
+ * exit codes and the one-line error form with its hint. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -112,6 +112,20 @@ UNIT_SUITE(cli)
 	CHECK("every help lists -v and -h",
 	      kernel(&k, "-h", NULL) == CLI_HELP && strstr(out_text, "-v, --verbose") &&
 	      strstr(out_text, "-h, --help"));
+	/* --version: like --help (stdout, exit 0), in every mode, and before
+	 * the checks that follow parsing (user mode's missing -p) */
+	rc = user(&u, "--version", NULL);
+	CHECK("user --version: CLI_HELP, exit 0, version on stdout only",
+	      rc == CLI_HELP && cli_exit_code(rc) == EXIT_OK &&
+	      strncmp(out_text, "memleakbpf ", 11) == 0 && strstr(out_text, "\ncommit: ") &&
+	      strstr(out_text, "\nbuilt with: libbpf ") && strstr(out_text, ", elfutils 0.") &&
+	      !*err_text);
+	CHECK("-V in every mode",
+	      user(&u, "-V", NULL) == CLI_HELP && kernel(&k, "-V", NULL) == CLI_HELP &&
+	      shmem(&s, "-V", NULL) == CLI_HELP && oom(&o, "--version", NULL) == CLI_HELP &&
+	      why(&w, "--version", NULL) == CLI_HELP && strncmp(out_text, "memleakbpf ", 11) == 0);
+	CHECK("every help lists -V",
+	      why(&w, "-h", NULL) == CLI_HELP && strstr(out_text, "-V, --version"));
 	CHECK("cli_exit_code keeps other codes", cli_exit_code(EXIT_USAGE) == EXIT_USAGE &&
 						   cli_exit_code(CLI_RUN) == EXIT_OK);
 
