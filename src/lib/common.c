@@ -99,6 +99,44 @@ int finish_output(int rc)
 	return rc;
 }
 
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + sizeof(".XXXXXX"));
+	const char *p = data;
+	int fd, err = 0;
+	ssize_t w;
+
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".XXXXXX", sizeof(".XXXXXX"));
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	while (len && !err) {
+		w = write(fd, p, len);
+		if (w < 0 && errno != EINTR)
+			err = -errno;
+		else if (w > 0)
+			p += w, len -= w;
+	}
+	/* mkstemp makes it 0600; a report file reads like any output. */
+	if (!err && fchmod(fd, 0644) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
 /* While a load is expected to fail (a hook set tried before a fallback),
  * libbpf's warnings are kept here instead of printed, to name the cause in
  * one line (libbpf_capture_end). */

@@ -49,6 +49,10 @@ static const char usage[] =
 "  -j, --json              one JSON object per report, one per line\n"
 "      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
 "  -o, --output FILE       reports to FILE (-c: the command keeps this stdout)\n"
+"      --pprof FILE        each report also as a gzipped pprof profile in FILE\n"
+"                          (replaced atomically; go tool pprof, Pyroscope, Parca)\n"
+"      --svg FILE          each report also as an interactive flame graph of\n"
+"                          outstanding bytes in FILE (replaced atomically)\n"
 "Allocator:\n"
 "      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
 "      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
@@ -69,6 +73,8 @@ static const char usage[] =
 "  sudo memleakbpf -p 1234 --older 60 -T 5 only memory held for over a minute\n"
 "  sudo memleakbpf -p 1234 --json 5 1 | jq '.stacks[0]'\n"
 "  sudo memleakbpf -c ./app --folded > leaks.folded && flamegraph.pl leaks.folded > leaks.svg\n"
+"  sudo memleakbpf -c ./app -T 0 --pprof leaks.pb.gz && go tool pprof -top leaks.pb.gz\n"
+"  sudo memleakbpf -c ./app -T 0 --svg leaks.svg    then open leaks.svg in a browser\n"
 "  sudo memleakbpf -p 1234 --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"
 "\n"
 "Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.  With -c the\n"
@@ -135,6 +141,8 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 		CLI_CALL0("json", 'j', opt_json, &e->format),
 		CLI_CALL0("folded", 0, opt_folded, &e->format),
 		CLI_CALL("output", 'o', opt_output, &e->output),
+		CLI_STRING("pprof", 0, e->pprof),
+		CLI_STRING("svg", 0, e->svg),
 		CLI_STRING("lib", 0, e->lib),
 		CLI_STRING("symbol-prefix", 0, e->symbol_prefix),
 		CLI_CALL0("no-mmap", 0, opt_no_mmap, &e->trace_mmap),
