@@ -121,6 +121,7 @@ check_eq "interval reports: the file is the final report" "$(jq_get "$TMP/rep.js
 HOLD=$!
 on_exit "kill -KILL $HOLD"
 wait_line "$TMP/hold.out" '^waiting' 10
+: >"$TMP/k.json" # before the tracer starts: wait_reports counts its lines
 "$MEMLEAKBPF" kernel -p "$HOLD" -T 0 --json --pprof "$TMP/k.pb.gz" 0.5 >"$TMP/k.json" 2>"$TMP/k.err" &
 KT=$!
 on_exit "kill -KILL $KT"
