@@ -84,8 +84,8 @@ int kernel_parse_args(int argc, char **argv, struct kernel_env *e)
 		CLI_NUM("max-allocs", 0, e->max_allocs, 16, 1 << 24, "16..16777216"),
 		CLI_NUM("max-stacks", 0, e->max_stacks, 16, 1 << 24, "16..16777216"),
 		CLI_FLAG("json", 'j', e->json),
-		CLI_STRING("pprof", 0, e->pprof),
-		CLI_STRING("svg", 0, e->svg),
+		CLI_REPLACED_FILE("pprof", e->pprof),
+		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_FLAG("exact-stacks", 0, e->exact_stacks),
 		{},
 	};

@@ -96,7 +96,7 @@ int shmem_parse_args(int argc, char **argv, struct shmem_env *e)
 		CLI_SIZE("min-bytes", 0, e->min_bytes, 0, CLI_U64_MAX, "bytes: 4k, 1M"),
 		CLI_FLAG("stacks", 0, e->stacks),
 		CLI_FLAG("json", 'j', e->json),
-		CLI_STRING("svg", 0, e->svg),
+		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_SIZE("max-pages", 0, e->max_pages, 1, 1 << 30, "1 .. 1G"),
 		CLI_SIZE("max-writers", 0, e->max_writers, 1, 1 << 30, "1 .. 1G"),
 		CLI_SIZE("max-stacks", 0, e->max_stacks, 1, 1 << 30, "1 .. 1G"),

@@ -104,6 +104,21 @@ check_eq "locations per sample = frames not inlined, stack by stack" \
 trace "$TMP/s2" -c "$PROGS/leaky" -s 2 --pprof "$TMP/s2.pb.gz"
 check "-s 2: period 2" bash -c "go tool pprof -symbolize=none -raw '$TMP/s2.pb.gz' 2>/dev/null | grep -qzE 'PeriodType: allocations count.Period: 2'"
 
+# The file is replaced by a rename: never over a device or a fifo (as root
+# that would swap /dev/null for a plain file); a symbolic link stays, its
+# target is replaced.
+check_fails "--pprof /dev/null: usage error" "'/dev/null' is not a regular file" \
+	"$MEMLEAKBPF" -c "$PROGS/leaky" --pprof /dev/null
+check_fails "--svg on a directory: usage error" "is not a regular file" \
+	"$MEMLEAKBPF" kernel --svg "$TMP" 1 1
+check "/dev/null is still a device" test -c /dev/null
+: >"$TMP/real.pb.gz"
+ln -s real.pb.gz "$TMP/link.pb.gz"
+(umask 022; "$MEMLEAKBPF" -c "$PROGS/leaky" --pprof "$TMP/link.pb.gz" >/dev/null 2>&1)
+check "a symbolic link stays one" test -L "$TMP/link.pb.gz"
+check "... and its target is the profile" pp -top "$TMP/real.pb.gz"
+check_eq "the file's mode follows the umask (022: 0644)" 644 "$(stat -c %a "$TMP/real.pb.gz")"
+
 # Each report replaces the file (rename): no temporary files are left.
 "$MEMLEAKBPF" -c "$PROGS/leaky 1" --pprof "$TMP/rep/p.pb.gz" 0.3 >/dev/null 2>"$TMP/rep.err"
 check_eq "no directory: exit 1" 1 "$?"
