@@ -46,6 +46,8 @@ int cli_replaced_file(const struct cli_mode *m, const char *arg, void *dest)
 {
 	struct stat st;
 
+	if (!*arg)
+		return cli_usage_error(m, "--pprof/--svg: empty file name");
 	/* Replacing means renaming a new file over it: over /dev/stdout or
 	 * a fifo (as root) that would swap a device node for a plain file. */
 	if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))

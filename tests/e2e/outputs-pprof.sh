@@ -112,6 +112,7 @@ check_fails "--pprof /dev/null: usage error" "'/dev/null' is not a regular file"
 check_fails "--svg on a directory: usage error" "is not a regular file" \
 	"$MEMLEAKBPF" kernel --svg "$TMP" 1 1
 check "/dev/null is still a device" test -c /dev/null
+check_fails "--pprof '': usage error" "empty file name" "$MEMLEAKBPF" -c "$PROGS/leaky" --pprof ""
 : >"$TMP/real.pb.gz"
 ln -s real.pb.gz "$TMP/link.pb.gz"
 (umask 022; "$MEMLEAKBPF" -c "$PROGS/leaky" --pprof "$TMP/link.pb.gz" >/dev/null 2>&1)
