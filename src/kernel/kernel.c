@@ -249,6 +249,16 @@ int cmd_kernel(int argc, char **argv)
 			kmem_print_json(&rep, stdout);
 		else
 			kmem_print_text(&rep, stdout);
+		/* An output file the user asked for and cannot get ends the
+		 * run (exit 1), as an unwritable stdout does. */
+		if (env.pprof && (err = kmem_report_pprof(&rep, env.pprof))) {
+			err_msg("--pprof %s: %s", env.pprof, strerror(-err));
+			goto cleanup;
+		}
+		if (env.svg && (err = kmem_report_svg(&rep, env.svg))) {
+			err_msg("--svg %s: %s", env.svg, strerror(-err));
+			goto cleanup;
+		}
 		if (env.count && ++printed >= env.count)
 			break;
 	}

@@ -44,6 +44,10 @@ static const char usage[] =
 "      --exact-stacks   walk the stack at every allocation instead of reusing\n"
 "                       the stack of an identical call site, depth and syscall\n"
 "  -j, --json           one JSON object per report\n"
+"      --pprof FILE     each report also as a gzipped pprof profile in FILE\n"
+"                       (replaced atomically; go tool pprof, Pyroscope, Parca)\n"
+"      --svg FILE       each report also as an interactive flame graph of\n"
+"                       outstanding bytes in FILE (replaced atomically)\n"
 "  -v, --verbose        hooks in use and refused (-vv: libbpf debug)\n"
 "  -h, --help           this help\n"
 "  -V, --version        version, git commit, libbpf and elfutils versions\n"
@@ -53,7 +57,8 @@ static const char usage[] =
 "  memleakbpf kernel -T 5 10 6         # every 10 s, 6 reports\n"
 "  memleakbpf kernel --kind kmem_cache --older 60\n"
 "  memleakbpf kernel -p 1234 --json 1  # what process 1234 makes the kernel hold\n"
-"  memleakbpf kernel --pages -s 10     # pages too, one in ten tracked\n";
+"  memleakbpf kernel --pages -s 10     # pages too, one in ten tracked\n"
+"  memleakbpf kernel -T 0 --pprof k.pb.gz 10 1 && go tool pprof -top k.pb.gz\n";
 
 static int opt_kinds(const struct cli_mode *m, const char *arg, void *dest)
 {
@@ -80,6 +85,8 @@ int kernel_parse_args(int argc, char **argv, struct kernel_env *e)
 		CLI_NUM("max-allocs", 0, e->max_allocs, 16, 1 << 24, "16..16777216"),
 		CLI_NUM("max-stacks", 0, e->max_stacks, 16, 1 << 24, "16..16777216"),
 		CLI_FLAG("json", 'j', e->json),
+		CLI_REPLACED_FILE("pprof", e->pprof),
+		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_FLAG("exact-stacks", 0, e->exact_stacks),
 		{},
 	};

@@ -15,6 +15,8 @@ struct kernel_env {
 	unsigned int sample;
 	unsigned long long max_allocs, max_stacks;
 	bool json;
+	const char *pprof;	/* --pprof: each report also as a pprof profile */
+	const char *svg;	/* --svg: each report also as a flame graph */
 	bool exact_stacks;
 };
 

@@ -116,6 +116,11 @@ void kmem_sysinfo_fill(struct kmem_sysinfo *out, const struct meminfo *mi,
 		       const struct slabinfo *si);
 
 void kmem_print_text(const struct kmem_report *r, FILE *out);
+/* --pprof and --svg: the shown rows as a pprof profile or a flame graph of
+ * outstanding bytes, replacing `path` atomically (kmem_export.c).  0 or
+ * negative errno. */
+int kmem_report_pprof(const struct kmem_report *r, const char *path);
+int kmem_report_svg(const struct kmem_report *r, const char *path);
 void kmem_print_json(const struct kmem_report *r, FILE *out);
 
 #endif

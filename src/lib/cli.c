@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/common.h"
 #include "lib/version.h"
@@ -39,6 +40,21 @@ int cli_pid(const struct cli_mode *m, const char *arg, void *dest)
 	if (!parse_u64(arg, &v) || v == 0 || v > 2147483647)
 		return cli_usage_error(m, "invalid pid '%s'", arg);
 	*(int *)dest = (int)v;
+	return 0;
+}
+
+int cli_replaced_file(const struct cli_mode *m, const char *arg, void *dest)
+{
+	struct stat st;
+
+	if (!*arg)
+		return cli_usage_error(m, "--pprof/--svg: empty file name");
+	/* Replacing means renaming a new file over it: over /dev/stdout or
+	 * a fifo (as root) that would swap a device node for a plain file. */
+	if (stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
+		return cli_usage_error(m, "'%s' is not a regular file (--pprof and --svg replace "
+				       "their file at each report)", arg);
+	*(const char **)dest = arg;
 	return 0;
 }
 

@@ -84,6 +84,12 @@ int cli_c_is_command(const struct cli_mode *m, const char *arg, void *dest);
 int cli_pid(const struct cli_mode *m, const char *arg, void *dest);
 #define CLI_PID(field) CLI_CALL("pid", 'p', cli_pid, &(field))
 
+/* FILE of an option that replaces FILE at each report (--pprof, --svg):
+ * not empty, and a regular file if it exists (symbolic links followed).
+ * dest is a const char *. */
+int cli_replaced_file(const struct cli_mode *m, const char *arg, void *dest);
+#define CLI_REPLACED_FILE(n, field) CLI_CALL(n, 0, cli_replaced_file, &(field))
+
 /* Upper bound for a number that may take any 64-bit value. */
 #define CLI_U64_MAX 18446744073709551615.0
 

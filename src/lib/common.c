@@ -99,6 +99,65 @@ int finish_output(int rc)
 	return rc;
 }
 
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *target = NULL, *tmp;
+	const char *p = data;
+	struct stat st;
+	mode_t mask;
+	size_t n;
+	int fd, err = 0;
+	ssize_t w;
+
+	/* A symbolic link stays: the file it names is replaced. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		target = realpath(path, NULL);
+		if (target)
+			path = target;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(target);
+		return -EINVAL;
+	}
+	n = strlen(path);
+	tmp = malloc(n + sizeof(".XXXXXX"));
+	if (!tmp) {
+		free(target);
+		return -ENOMEM;
+	}
+	memcpy(tmp, path, n);
+	memcpy(tmp + n, ".XXXXXX", sizeof(".XXXXXX"));
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		free(target);
+		return err;
+	}
+	while (len && !err) {
+		w = write(fd, p, len);
+		if (w < 0 && errno != EINTR)
+			err = -errno;
+		else if (w > 0)
+			p += w, len -= w;
+	}
+	/* mkstemp makes it 0600; the file gets the mode any created file
+	 * gets (0666 less the umask). */
+	mask = umask(0);
+	umask(mask);
+	if (!err && fchmod(fd, 0666 & ~mask) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	free(target);
+	return err;
+}
+
 /* While a load is expected to fail (a hook set tried before a fallback),
  * libbpf's warnings are kept here instead of printed, to name the cause in
  * one line (libbpf_capture_end). */

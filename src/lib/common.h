@@ -33,6 +33,10 @@ bool report_flush(FILE *out);
 /* A mode's exit status after its output: 1 with one message when any
  * report could not be written, else rc. */
 int finish_output(int rc);
+/* Replaces `path` with `data` atomically: written to a temporary file in
+ * the same directory, then renamed over it, so a reader (a dashboard, a
+ * browser reloading) never sees a half-written file.  0 or negative errno. */
+int write_file_atomic(const char *path, const void *data, size_t len);
 /* libbpf messages go through vlog: warnings always, debug with -vv. */
 void setup_libbpf_logging(void);
 /* Around a load that may fail for a reason worth one line: libbpf's

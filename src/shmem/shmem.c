@@ -518,6 +518,9 @@ static int report(struct shmem_bpf *skel, bool final)
 		else
 			sh_print_text(stdout, &r);
 		report_flush(stdout);
+		/* A file asked for and not written fails the run (exit 1). */
+		if (env.svg && (err = sh_report_svg(&r, env.svg)))
+			err_msg("--svg %s: %s", env.svg, strerror(-err));
 	}
 	free_report(&r);
 	free_frames(w, nw);

@@ -32,6 +32,9 @@ static const char usage[] =
 "      --min-bytes N     hide inodes and writers below N bytes (4k, 1M, ...)\n"
 "      --stacks          record the writer's user stack per page add\n"
 "  -j, --json            one JSON object per report, one per line\n"
+"      --svg FILE        each report also as an interactive flame graph of the\n"
+"                        writers' bytes in FILE, per stack with --stacks\n"
+"                        (replaced atomically)\n"
 "      --max-pages N     pages tracked at once (default 4194304); more are\n"
 "                        dropped\n"
 "      --max-writers N   distinct writers (default 65536)\n"
@@ -50,7 +53,8 @@ static const char usage[] =
 "  memleakbpf shmem                    # trace until Ctrl-C, then report\n"
 "  memleakbpf shmem 10                 # a report every 10 seconds\n"
 "  memleakbpf shmem --mount /run 60 1  # who fills /run, one report after 60 s\n"
-"  memleakbpf shmem --json --min-bytes 1M\n";
+"  memleakbpf shmem --json --min-bytes 1M\n"
+"  memleakbpf shmem --stacks --svg shm.svg 60 1   # who writes, by stack\n";
 
 static int opt_hooks(const struct cli_mode *m, const char *arg, void *dest)
 {
@@ -93,6 +97,7 @@ int shmem_parse_args(int argc, char **argv, struct shmem_env *e)
 		CLI_SIZE("min-bytes", 0, e->min_bytes, 0, CLI_U64_MAX, "bytes: 4k, 1M"),
 		CLI_FLAG("stacks", 0, e->stacks),
 		CLI_FLAG("json", 'j', e->json),
+		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_SIZE("max-pages", 0, e->max_pages, 1, 1 << 30, "1 .. 1G"),
 		CLI_SIZE("max-writers", 0, e->max_writers, 1, 1 << 30, "1 .. 1G"),
 		CLI_SIZE("max-stacks", 0, e->max_stacks, 1, 1 << 30, "1 .. 1G"),

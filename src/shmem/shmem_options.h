@@ -19,6 +19,7 @@ struct shmem_env {
 	unsigned long long min_bytes;
 	bool stacks;
 	bool json;
+	const char *svg;		/* --svg: each report also as a flame graph */
 	unsigned long long max_pages;
 	unsigned long long max_writers;
 	unsigned long long max_stacks;

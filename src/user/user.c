@@ -28,6 +28,7 @@
 #include "user/user_target.h"
 
 static struct user_env env;
+static bool export_failed; /* a --pprof or --svg file could not be written */
 
 /* ---- hooks ---------------------------------------------------------------- */
 
@@ -252,6 +253,7 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		.exit_signal = status >= 0 && WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 		.pid = t->pid,
 		.comm = t->comm,
+		.exe = t->exe,
 		.top = env.top,
 		.older_ns = env.older * 1e9,
 		.sample_every = env.sample,
@@ -272,6 +274,16 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		return err;
 	}
 	user_report_print(&r, &o, stdout);
+	/* A file that cannot be written ends the run like an unreadable
+	 * stdout (exit 1): the user asked for it and would find nothing. */
+	if (env.pprof && (err = user_report_pprof(&r, &o, env.pprof)))
+		err_msg("--pprof %s: %s", env.pprof, strerror(-err));
+	else if (env.svg && (err = user_report_svg(&r, &o, env.svg)))
+		err_msg("--svg %s: %s", env.svg, strerror(-err));
+	if (err) {
+		export_failed = true;
+		exiting = 1;
+	}
 	user_report_free(&r);
 	return 0;
 }
@@ -449,5 +461,5 @@ cleanup:
 	memleak_bpf__destroy(skel);
 	target_cleanup(&t, true);
 	release_tracefs();
-	return err ? EXIT_RUNTIME : EXIT_OK;
+	return err || export_failed ? EXIT_RUNTIME : EXIT_OK;
 }

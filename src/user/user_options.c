@@ -49,6 +49,10 @@ static const char usage[] =
 "  -j, --json              one JSON object per report, one per line\n"
 "      --folded            folded stacks for flamegraph.pl (bytes as weight)\n"
 "  -o, --output FILE       reports to FILE (-c: the command keeps this stdout)\n"
+"      --pprof FILE        each report also as a gzipped pprof profile in FILE\n"
+"                          (replaced atomically; go tool pprof, Pyroscope, Parca)\n"
+"      --svg FILE          each report also as an interactive flame graph of\n"
+"                          outstanding bytes in FILE (replaced atomically)\n"
 "Allocator:\n"
 "      --lib PATH          probe the allocator in PATH (jemalloc, tcmalloc ...)\n"
 "      --symbol-prefix P   its functions are named P+malloc, P+free ... (je_)\n"
@@ -70,6 +74,8 @@ static const char usage[] =
 "  sudo memleakbpf -p 1234 --older 60 -T 5 only memory held for over a minute\n"
 "  sudo memleakbpf -p 1234 --json 5 1 | jq '.stacks[0]'\n"
 "  sudo memleakbpf -c ./app --folded > leaks.folded && flamegraph.pl leaks.folded > leaks.svg\n"
+"  sudo memleakbpf -c ./app -T 0 --pprof a.pb.gz  then go tool pprof -top a.pb.gz\n"
+"  sudo memleakbpf -c ./app -T 0 --svg a.svg      then open a.svg in a browser\n"
 "  sudo memleakbpf -p 1234 --lib /usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"
 "\n"
 "Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.  With -c the\n"
@@ -136,6 +142,8 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 		CLI_CALL0("json", 'j', opt_json, &e->format),
 		CLI_CALL0("folded", 0, opt_folded, &e->format),
 		CLI_CALL("output", 'o', opt_output, &e->output),
+		CLI_REPLACED_FILE("pprof", e->pprof),
+		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_STRING("lib", 0, e->lib),
 		CLI_STRING("symbol-prefix", 0, e->symbol_prefix),
 		CLI_CALL0("no-mmap", 0, opt_no_mmap, &e->trace_mmap),

@@ -20,6 +20,8 @@ struct user_env {
 	enum report_format format;
 	const char *lib;
 	const char *output;	/* -o: reports go there, not to stdout */
+	const char *pprof;	/* --pprof: each report also as a pprof profile */
+	const char *svg;	/* --svg: each report also as a flame graph */
 	const char *symbol_prefix;
 	bool trace_mmap;
 	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;

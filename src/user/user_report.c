@@ -364,6 +364,19 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 			r->nodebug[r->nnodebug].build_id[0] = '\0';
 		r->nnodebug++;
 	}
+	r->modules = calloc(ms->n + 1, sizeof(*r->modules));
+	for (k = 0; r->modules && k < ms->n; k++) {
+		struct umodule *m = &ms->v[k];
+		struct report_module *rm = &r->modules[r->nmodules];
+
+		if (!m->sym)
+			continue;
+		rm->name = m->name;
+		rm->path = m->path;
+		if (!sym_module_build_id(m->sym, rm->build_id, sizeof(rm->build_id)))
+			rm->build_id[0] = '\0';
+		r->nmodules++;
+	}
 cleanup:
 	free(keys);
 	free(vals);
@@ -379,6 +392,7 @@ void user_report_free(struct user_report *r)
 		free(r->stacks[i].frames);
 	free(r->stacks);
 	free(r->nodebug);
+	free(r->modules);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -547,6 +561,20 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	json_end_line(&j);
 }
 
+const char *report_frame_name(const struct report_frame *f, char *buf, size_t len)
+{
+	char *p;
+
+	if (f->function)
+		sanitize_text(buf, len, f->function);
+	else
+		snprintf(buf, len, "%s+0x%llx", f->module ? f->module : "?", f->address);
+	for (p = buf; *p; p++)
+		if (*p == ';')
+			*p = '_';
+	return buf;
+}
+
 /* flamegraph.pl input: "comm;outermost;...;innermost;allocator bytes". */
 static void print_folded(const struct user_report *r, const struct report_opts *o, FILE *out)
 {
@@ -559,19 +587,8 @@ static void print_folded(const struct user_report *r, const struct report_opts *
 
 		sanitize_text(name, sizeof(name), o->comm ? o->comm : "?");
 		fputs(name, out);
-		for (n = s->nframes - 1; n >= 0; n--) {
-			const struct report_frame *f = &s->frames[n];
-			char *p;
-
-			if (f->function)
-				sanitize_text(name, sizeof(name), f->function);
-			else
-				snprintf(name, sizeof(name), "%s+0x%llx", f->module ? f->module : "?", f->address);
-			for (p = name; *p; p++)
-				if (*p == ';')
-					*p = '_';
-			fprintf(out, ";%s", name);
-		}
+		for (n = s->nframes - 1; n >= 0; n--)
+			fprintf(out, ";%s", report_frame_name(&s->frames[n], name, sizeof(name)));
 		fprintf(out, ";%s %lld\n", kind_name(s->kind), s->bytes);
 	}
 	report_flush(out);

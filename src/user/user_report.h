@@ -15,6 +15,7 @@ enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_FOLDED };
 struct report_opts {
 	pid_t pid;
 	const char *comm;
+	const char *exe;         /* the target's executable (pprof's main file) */
 	int top;                 /* stacks shown */
 	unsigned long long older_ns; /* 0: every outstanding allocation */
 	unsigned int sample_every;
@@ -58,6 +59,14 @@ struct user_report {
 		char build_id[41];  /* "" when the file has none */
 	} *nodebug;
 	size_t nnodebug;
+	/* Modules symbolized for the shown stacks, for pprof's mappings:
+	 * frames name theirs by `name` (the same string). */
+	struct report_module {
+		const char *name;
+		const char *path;
+		char build_id[41]; /* "" when unknown */
+	} *modules;
+	size_t nmodules;
 };
 
 struct symcache;
@@ -71,6 +80,14 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 void user_report_print(const struct user_report *r, const struct report_opts *o, FILE *out);
 void user_report_free(struct user_report *r);
 const char *kind_name(unsigned int kind);
+/* A frame as one flame-graph box or folded-stack word: its function, else
+ * module+0xaddress; sanitized, ';' replaced (folded's separator). */
+const char *report_frame_name(const struct report_frame *f, char *buf, size_t len);
+/* --pprof and --svg: the report as a pprof profile or a flame graph of
+ * outstanding bytes, replacing `path` atomically (user_export.c).  0 or
+ * negative errno. */
+int user_report_pprof(const struct user_report *r, const struct report_opts *o, const char *path);
+int user_report_svg(const struct user_report *r, const struct report_opts *o, const char *path);
 const char *drop_name(unsigned int reason);
 
 #endif
