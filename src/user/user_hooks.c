@@ -182,7 +182,7 @@ const char *user_hooks_why_not(const struct alloc_module *mods, int n, int k, in
 	case SITE_HOOKED:
 		return NULL;
 	case SITE_SHARED:
-		snprintf(buf, len, "shares the probe of %s (same address)", mods[k].site[s->shares].sym);
+		snprintf(buf, len, "same address as %s: shares its probe", mods[k].site[s->shares].sym);
 		return buf;
 	case SITE_NO_SEGMENT:
 		return "defined outside every loaded segment";

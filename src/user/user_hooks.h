@@ -72,8 +72,8 @@ int user_hooks_locate(struct alloc_module *m, bool is_exe, const char *prefix);
 bool user_hooks_hooked(const struct alloc_module *m, const char *func);
 
 /* Why site i of mods[k] has no probe of its own, in words: "not in this
- * module (libc.so.6's is hooked)", "shares the probe of malloc (same
- * address)"; NULL for a hooked site.  buf holds the text when needed. */
+ * module; libc.so.6's is hooked", "same address as malloc: shares its
+ * probe"; NULL for a hooked site.  buf holds the text when needed. */
 const char *user_hooks_why_not(const struct alloc_module *mods, int n, int k, int i, char *buf,
 			       size_t len);
 

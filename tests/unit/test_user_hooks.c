@@ -116,7 +116,7 @@ UNIT_SUITE(user_hooks)
 	CHECK("user hooks: memalign shares aligned_alloc's probe",
 	      s && s->state == SITE_SHARED && strcmp(mods[0].site[s->shares].sym, "aligned_alloc") == 0);
 	CHECK_STR("user hooks: -v says why __libc_free has no probe of its own",
-		  "shares the probe of free (same address)", why(mods, 1, 0, "__libc_free"));
+		  "same address as free: shares its probe", why(mods, 1, 0, "__libc_free"));
 	s = site(&mods[0], "free");
 	CHECK("user hooks: free: cookie ML_HOOK_FREE, entry only", s && s->cookie == ML_HOOK_FREE && !s->ret);
 	s = site(&mods[0], "reallocarray");
