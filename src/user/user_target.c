@@ -245,6 +245,15 @@ static void find_lib(const char *name, void *arg)
 	char *dir, *save = NULL;
 	size_t i;
 
+	/* A name with a slash is a path, searched nowhere (as ld.so does):
+	 * what linking against "dir/libx.so" without a soname records. */
+	if (strchr(name, '/')) {
+		if (access(name, R_OK) == 0)
+			add_module(c->t, name);
+		else
+			vlog(1, "library %s not found: its frames unwind once it is mapped", name);
+		return;
+	}
 	snprintf(dirs, sizeof(dirs), "%s:%s", env ? env : "", c->runpath ? c->runpath : "");
 	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(cand, sizeof(cand), "%s/%s", dir, name);
