@@ -32,18 +32,6 @@ static struct user_env env;
 
 static struct alloc_module mods[USER_MAX_ALLOCATORS];
 
-static bool hooks_symbol(const struct alloc_module *m, int n, const char *sym)
-{
-	int k, i;
-
-	for (k = 0; k < n; k++)
-		for (i = 0; i < m[k].nsites; i++)
-			if (strcmp(m[k].site[i].sym, sym) == 0 &&
-			    (m[k].site[i].state == SITE_HOOKED || m[k].site[i].state == SITE_SHARED))
-				return true;
-	return false;
-}
-
 /* Every allocator module's probe sites; -v lists them, per module, with
  * the reason for each function not probed there. */
 static int locate_allocators(const struct target *t, int *n)
@@ -70,7 +58,7 @@ static int locate_allocators(const struct target *t, int *n)
 	}
 	*n = t->nallocators;
 	snprintf(sym, sizeof(sym), "%smalloc", prefix ? prefix : "");
-	if (prefix && !hooks_symbol(mods, *n, sym)) {
+	if (prefix && !user_hooks_probes_symbol(mods, *n, sym)) {
 		err_msg("the target has no %s() in any allocator module (%d searched)", sym, *n);
 		return -ENOENT;
 	}

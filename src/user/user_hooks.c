@@ -172,6 +172,18 @@ bool user_hooks_hooked(const struct alloc_module *m, const char *func)
 	return false;
 }
 
+bool user_hooks_probes_symbol(const struct alloc_module *mods, int n, const char *sym)
+{
+	int k, i;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < mods[k].nsites; i++)
+			if (strcmp(mods[k].site[i].sym, sym) == 0 &&
+			    (mods[k].site[i].state == SITE_HOOKED || mods[k].site[i].state == SITE_SHARED))
+				return true;
+	return false;
+}
+
 const char *user_hooks_why_not(const struct alloc_module *mods, int n, int k, int i, char *buf,
 			       size_t len)
 {

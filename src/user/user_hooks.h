@@ -71,6 +71,9 @@ int user_hooks_locate(struct alloc_module *m, bool is_exe, const char *prefix);
 /* Whether m probes the function `func` (a table name) under some symbol. */
 bool user_hooks_hooked(const struct alloc_module *m, const char *func);
 
+/* Whether some module of mods probes the symbol sym (e.g. "je_malloc"). */
+bool user_hooks_probes_symbol(const struct alloc_module *mods, int n, const char *sym);
+
 /* Why site i of mods[k] has no probe of its own, in words: "not in this
  * module; libc.so.6's is hooked", "same address as malloc: shares its
  * probe"; NULL for a hooked site.  buf holds the text when needed. */

@@ -1,8 +1,9 @@
-# User mode with several allocators in one process: a preloaded jemalloc
-# (its own API, and libc's reallocarray, which jemalloc lacks), tcmalloc and
-# mimalloc, an interposer that hands calls to glibc, a je_-prefixed
-# allocator in the program: every allocator module is traced, each block
-# counted once, with the same bytes as under glibc alone.
+# User mode with several allocators in one process: jemalloc (its own API,
+# and libc's reallocarray, which jemalloc lacks), tcmalloc and mimalloc next
+# to glibc, linked as redis-server links jemalloc or preloaded, an
+# interposer that hands calls to glibc, a je_-prefixed allocator in the
+# program: every allocator module is traced, each block counted once, with
+# the same bytes as under glibc alone.
 source tests/lib.sh
 source tests/user_lib.sh
 
@@ -14,6 +15,14 @@ MI=$(lib libmimalloc.so.2)
 for l in JE TC MI; do
 	[ -n "${!l}" ] || fail "$l: library not installed (scripts/deps: libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0)"
 done
+# linked PROG LIB: tests/progs/PROG.c built as the Makefile builds it, with
+# LIB as a DT_NEEDED entry ahead of libc (so its malloc is the program's);
+# prints the program's path
+linked() {
+	local out=$TMP/$1-$(basename "$2" | cut -d. -f1)
+	cc -O0 -g -Wall -Werror "tests/progs/$1.c" -o "$out" -Wl,--no-as-needed "$2" -Wl,-rpath,"$(dirname "$2")" &&
+		echo "$out"
+}
 zero_drops() { jq_get "$1" '[.dropped[]] | add'; }
 # first_frame FILE KIND FUNC: the first frame's function of the stacks of
 # KIND through FUNC (unique, comma-separated)
@@ -21,10 +30,11 @@ first_frame() {
 	jq_get "$1" "[.stacks[] | select(.kind == \"$2\" and any(.frames[]; .function == \"$3\")) | .frames[0].function] | unique | join(\",\")"
 }
 
-# --- jemalloc preloaded: its non-standard API; reallocarray is libc's,
-# which jumps to jemalloc's realloc: one block, kind reallocarray
+# --- jemalloc linked: its non-standard API; reallocarray is libc's, which
+# jumps to jemalloc's realloc: one block, kind reallocarray
 if [ -n "$JE" ]; then
-	LD_PRELOAD=$JE "$MEMLEAKBPF" -v --json -c "$PROGS/jemalloc_api" -T 0 >"$TMP/je" 2>"$TMP/je.err"
+	je_api=$(linked jemalloc_api "$JE")
+	"$MEMLEAKBPF" -v --json -c "$je_api" -T 0 >"$TMP/je" 2>"$TMP/je.err"
 	check_eq "jemalloc: exit status" 0 "$(jq_get "$TMP/je" .exit.status)"
 	check_eq "jemalloc: mallocx bytes" 900 "$(stack_bytes "$TMP/je" leak_mallocx mallocx)"
 	check_eq "jemalloc: mallocx count" 3 "$(stack_count "$TMP/je" leak_mallocx mallocx)"
@@ -49,20 +59,33 @@ if [ -n "$JE" ]; then
 		grep -Eq 'hook __libc_malloc \[libc\.so\.6\]: not hooked \(same address as malloc: shares its probe' "$TMP/je.err"
 
 	# kernels before 6.6: one perf-event uprobe per function and module
-	LD_PRELOAD=$JE MEMLEAKBPF_NO_UPROBE_MULTI=1 "$MEMLEAKBPF" -v --json -c "$PROGS/jemalloc_api" -T 0 \
-		>"$TMP/je1" 2>"$TMP/je1.err"
+	MEMLEAKBPF_NO_UPROBE_MULTI=1 "$MEMLEAKBPF" -v --json -c "$je_api" -T 0 >"$TMP/je1" 2>"$TMP/je1.err"
 	check "jemalloc, pre-6.6 path: selected" grep -q 'one perf-event uprobe per function' "$TMP/je1.err"
 	check_eq "jemalloc, pre-6.6 path: mallocx bytes" 900 "$(stack_bytes "$TMP/je1" leak_mallocx mallocx)"
 	check_eq "jemalloc, pre-6.6 path: xallocx bytes" 10110 "$(stack_bytes "$TMP/je1" leak_xallocx mallocx)"
 	check_eq "jemalloc, pre-6.6 path: reallocarray bytes" 1200 "$(stack_bytes "$TMP/je1" leak_reallocarray reallocarray)"
+
+	# preloaded (LD_PRELOAD, which -c reads): the same.  Not with an ASan
+	# build: jemalloc would load into memleakbpf itself ahead of ASan's
+	# runtime, which refuses to start then.
+	if ldd "$MEMLEAKBPF" | grep -q libasan; then
+		echo "SKIP: $TEST_NAME: jemalloc preloaded: memleakbpf is an ASan build"
+	else
+		LD_PRELOAD=$JE trace "$TMP/jep" -c "$PROGS/jemalloc_api" -T 0
+		check_eq "jemalloc preloaded: mallocx bytes" 900 "$(stack_bytes "$TMP/jep" leak_mallocx mallocx)"
+		check_eq "jemalloc preloaded: rallocx bytes" 2000 "$(stack_bytes "$TMP/jep" leak_rallocx rallocx)"
+		check_eq "jemalloc preloaded: libc's reallocarray bytes" 1200 \
+			"$(stack_bytes "$TMP/jep" leak_reallocarray reallocarray)"
+		check_eq "jemalloc preloaded: no drops" 0 "$(zero_drops "$TMP/jep")"
+	fi
 fi
 
-# --- every malloc-family function under each allocator preloaded: what one
-# lacks (pvalloc, reallocarray in jemalloc) is libc's, traced there
+# --- every malloc-family function under each allocator: what one lacks
+# (pvalloc, reallocarray in jemalloc) is libc's, traced there
 for l in JE TC MI; do
 	[ -n "${!l}" ] || continue
 	name=$(basename "${!l}")
-	LD_PRELOAD=${!l} trace "$TMP/a$l" -c "$PROGS/allocators" -T 0
+	trace "$TMP/a$l" -c "$(linked allocators "${!l}")" -T 0
 	for spec in "posix_memalign 512 2" "valloc 200 2" "pvalloc 8192 1" "reallocarray 1200 4"; do
 		set -- $spec
 		check_eq "$name: $1 bytes" "$2" "$(stack_bytes "$TMP/a$l" "leak_$1" "$1")"
@@ -74,7 +97,7 @@ for l in JE TC MI; do
 	check_eq "$name: freed ones absent" 0 \
 		"$(jq_get "$TMP/a$l" '[.stacks[] | select(any(.frames[]; .function == "freed_everything")) | .bytes] | add // 0')"
 	check_eq "$name: no drops" 0 "$(zero_drops "$TMP/a$l")"
-	LD_PRELOAD=${!l} trace "$TMP/l$l" -c "$PROGS/leaky" -T 0
+	trace "$TMP/l$l" -c "$(linked leaky "${!l}")" -T 0
 	check_eq "$name: leaky: malloc bytes" 5000 "$(stack_bytes "$TMP/l$l" leak_malloc malloc)"
 	check_eq "$name: leaky: calloc bytes" 7200 "$(stack_bytes "$TMP/l$l" leak_calloc calloc)"
 	check_eq "$name: leaky: realloc chain bytes" 6000 "$(stack_bytes "$TMP/l$l" leak_realloc realloc)"
@@ -84,7 +107,7 @@ done
 # --- an interposer handing every call to glibc (__libc_malloc, and
 # dlsym(RTLD_NEXT) realloc): counted once, under the outermost call
 IP=$PROGS/libinterpose.so
-LD_PRELOAD=$IP "$MEMLEAKBPF" -v --json -c "$PROGS/leaky" -T 0 >"$TMP/ip" 2>"$TMP/ip.err"
+"$MEMLEAKBPF" -v --json -c "$(linked leaky "$IP")" -T 0 >"$TMP/ip" 2>"$TMP/ip.err"
 check_eq "interposer: exit status" 0 "$(jq_get "$TMP/ip" .exit.status)"
 check_eq "interposer: malloc bytes" 5000 "$(stack_bytes "$TMP/ip" leak_malloc malloc)"
 check_eq "interposer: malloc count" 5 "$(stack_count "$TMP/ip" leak_malloc malloc)"
@@ -101,7 +124,7 @@ check "interposer: -v: libc's __libc_malloc is malloc's probe" \
 	grep -Eq 'hook __libc_malloc \[libc\.so\.6\]: not hooked \(same address as malloc: shares its probe' "$TMP/ip.err"
 check "interposer: -v: what it lacks is libc's" \
 	grep -Eq "hook memalign \[libinterpose\.so\]: not hooked \(not in this module; libc\.so\.6's is hooked\)" "$TMP/ip.err"
-LD_PRELOAD=$IP trace "$TMP/ipa" -c "$PROGS/allocators" -T 0
+trace "$TMP/ipa" -c "$(linked allocators "$IP")" -T 0
 check_eq "interposer: libc's reallocarray through its realloc" 1200 "$(stack_bytes "$TMP/ipa" leak_reallocarray reallocarray)"
 check_eq "interposer: reallocarray count" 4 "$(stack_count "$TMP/ipa" leak_reallocarray reallocarray)"
 check_eq "interposer: posix_memalign (libc's) bytes" 512 "$(stack_bytes "$TMP/ipa" leak_posix_memalign posix_memalign)"

@@ -1,6 +1,7 @@
-/* jemalloc's own API and libc's reallocarray in one program run with
- * LD_PRELOAD=libjemalloc.so.2 (it finds mallocx and friends with dlsym, so
- * it builds without jemalloc's headers).  Ground truth:
+/* jemalloc's own API and libc's reallocarray in one program linked with
+ * libjemalloc.so.2 or run with it in LD_PRELOAD (it finds mallocx and
+ * friends with dlsym, so it builds without jemalloc's headers or library;
+ * tests/e2e/user-allocators.sh links it).  Ground truth:
  *   leak_mallocx      3 x 300 B, kind mallocx
  *   leak_rallocx      2 x 1000 B, kind rallocx (their mallocx blocks gone)
  *   leak_xallocx      110 B + 10000 B, kind mallocx: resized in place by
@@ -76,7 +77,7 @@ int main(void)
 	sdallocx = dlsym(RTLD_DEFAULT, "sdallocx");
 	dallocx = dlsym(RTLD_DEFAULT, "dallocx");
 	if (!mallocx || !rallocx || !xallocx || !sdallocx || !dallocx) {
-		fprintf(stderr, "jemalloc_api: no jemalloc loaded (LD_PRELOAD=libjemalloc.so.2)\n");
+		fprintf(stderr, "jemalloc_api: no jemalloc loaded (link it, or LD_PRELOAD=libjemalloc.so.2)\n");
 		return 2;
 	}
 	leak_mallocx();

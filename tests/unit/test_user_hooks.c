@@ -165,6 +165,8 @@ UNIT_SUITE(user_hooks)
 	CHECK("user hooks: je_mallocx hooked as mallocx",
 	      s && s->state == SITE_HOOKED && s->cookie == ML_KIND_MALLOCX);
 	CHECK("user hooks: prefix: 3 probes", hooked(&mods[2]) == 3);
+	CHECK("user hooks: je_malloc is probed", user_hooks_probes_symbol(&mods[2], 1, "je_malloc"));
+	CHECK("user hooks: plain malloc is not, here", !user_hooks_probes_symbol(&mods[2], 1, "malloc"));
 	CHECK_STR("user hooks: -v: plain malloc absent, je_malloc hooked",
 		  "not in this module; its je_malloc is hooked", why(&mods[2], 1, 0, "malloc"));
 	/* libc under a prefix: the plain names still */
