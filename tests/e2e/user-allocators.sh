@@ -104,6 +104,18 @@ for l in JE TC MI; do
 	check_eq "$name: leaky: realloc chain count" 2 "$(stack_count "$TMP/l$l" leak_realloc realloc)"
 done
 
+# --- -p: the allocators come from the process's mappings
+if [ -n "$JE" ]; then
+	"$(linked leaky "$JE")" usr1 &
+	pid=$!
+	on_exit "kill $pid"
+	trace_go "$TMP/pje" "$pid"
+	check_eq "-p, jemalloc linked: malloc bytes" 5000 "$(stack_bytes "$TMP/pje" leak_malloc malloc)"
+	check_eq "-p, jemalloc linked: realloc chain bytes" 6000 "$(stack_bytes "$TMP/pje" leak_realloc realloc)"
+	check "-p, jemalloc linked: -v: both allocator modules" \
+		test "$(grep -Ec 'allocator module .*/(libjemalloc\.so\.2|libc\.so\.6)$' "$TMP/pje.err")" = 2
+fi
+
 # --- an interposer handing every call to glibc (__libc_malloc, and
 # dlsym(RTLD_NEXT) realloc): counted once, under the outermost call
 IP=$PROGS/libinterpose.so
