@@ -267,6 +267,7 @@ int cmd_user(int argc, char **argv)
 		err = attach_tracepoints(skel, &links);
 	if (err)
 		goto cleanup;
+	umodules_allocators_probed(&ms, t.allocators, t.nallocators, env.symbol_prefix);
 	if (!t.spawned)
 		skel->bss->armed = 1; /* -c arms at the child's exec */
 	err = target_release(&t);

@@ -95,6 +95,18 @@ bool user_module_is_allocator(const char *path, bool is_exe, const char *prefix)
 	return yes;
 }
 
+bool user_module_fd_is_allocator(int fd, const char *prefix)
+{
+	struct elf_syms s = { .dynsym_only = true };
+	bool yes;
+
+	if (!elf_file_open_fd(&s.ef, fd))
+		return false;
+	yes = user_hooks_is_allocator(elf_sym, &s, prefix);
+	elf_file_close(&s.ef);
+	return yes;
+}
+
 static void plan_site(struct alloc_module *m, const struct hook_row *r, const char *prefix,
 		      user_sym_fn sym, void *ctx)
 {

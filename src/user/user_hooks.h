@@ -57,6 +57,9 @@ bool user_hooks_is_allocator(user_sym_fn sym, void *ctx, const char *prefix);
  * for the executable (is_exe) its symbol table too. */
 bool user_module_is_allocator(const char *path, bool is_exe, const char *prefix);
 
+/* The same for a file open at fd (its exported symbols only). */
+bool user_module_fd_is_allocator(int fd, const char *prefix);
+
 /* Fills m's sites from the table (m->path and m->name are the caller's):
  * every row's symbol, its address, and which rows are aliases of an
  * earlier one (glibc's __libc_malloc is malloc: one probe serves both).

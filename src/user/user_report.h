@@ -58,6 +58,8 @@ struct user_report {
 		char build_id[41];  /* "" when the file has none */
 	} *nodebug;
 	size_t nnodebug;
+	const char **untraced;   /* allocator modules mapped after tracing */
+	size_t nuntraced;        /* started: their allocations are missing */
 };
 
 struct symcache;

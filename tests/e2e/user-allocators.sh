@@ -141,6 +141,23 @@ check_eq "interposer: libc's reallocarray through its realloc" 1200 "$(stack_byt
 check_eq "interposer: reallocarray count" 4 "$(stack_count "$TMP/ipa" leak_reallocarray reallocarray)"
 check_eq "interposer: posix_memalign (libc's) bytes" 512 "$(stack_bytes "$TMP/ipa" leak_posix_memalign posix_memalign)"
 
+# --- an allocator that appears after tracing started (dlopen, or the
+# image an exec loads) is not probed: said on stderr and in the report
+if [ -n "$MI" ]; then
+	# (alive a moment after the dlopen: a module mapped by a process that
+	# exits at once may be gone before it can be opened)
+	trace "$TMP/dlmi" -c "/usr/bin/python3 -c 'import ctypes, time; ctypes.CDLL(\"$MI\"); time.sleep($SCALE)'"
+	check "dlopen'ed allocator: a warning" grep -q "$(basename "$MI").* defines malloc and free but was mapped after tracing started" "$TMP/dlmi.err"
+	check_eq "dlopen'ed allocator: listed as untraced" 1 \
+		"$(jq_get "$TMP/dlmi" "[.untraced_allocators[] | select(startswith(\"$(basename "$MI")\"))] | length")"
+fi
+if [ -n "$JE" ]; then
+	trace "$TMP/exje" -c "env LD_PRELOAD=$JE sleep $SCALE"
+	check_eq "allocator of an exec'd image: listed as untraced" '["libjemalloc.so.2"]' "$(jq_get "$TMP/exje" '.untraced_allocators | tojson')"
+fi
+trace "$TMP/none" -c "$PROGS/leak_n 1 10"
+check_eq "no untraced allocator: an empty list" '[]' "$(jq_get "$TMP/none" '.untraced_allocators | tojson')"
+
 # --- a je_-prefixed allocator in the program, handing calls to glibc:
 # with --symbol-prefix je_ the block is je_malloc's (the caller first);
 # without, glibc's malloc sees the call from je_malloc.  Same bytes.
