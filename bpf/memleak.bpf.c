@@ -58,8 +58,14 @@ struct thread_state {
 	__u64 entry_sp;
 	__u64 size;
 	__u64 arg; /* realloc: old pointer; posix_memalign: memptr */
+	__u64 extra; /* xallocx: bytes wanted beyond size */
 	__u32 kind;
-	__u32 depth; /* nested allocator calls inside the outer one */
+	/* Allocator calls nested inside the outer one: an allocator that
+	 * hands the call to another (an interposer calling __libc_malloc or
+	 * dlsym(RTLD_NEXT) malloc, libc's reallocarray jumping to jemalloc's
+	 * realloc) or calls one for itself.  Only the outermost call of a
+	 * thread counts, so such a block counts once. */
+	__u32 depth;
 	__u8 active;
 	__u8 record;
 	__u8 sys_pending;
@@ -661,6 +667,22 @@ static __always_inline void untrack(__u64 addr)
 		stack_sub(hash, size, 1);
 }
 
+/* xallocx: the block at addr was resized in place; it keeps its stack. */
+static __always_inline void resize(__u64 addr, __u64 size)
+{
+	struct ml_alloc *a = bpf_map_lookup_elem(&allocs, &addr);
+	struct ml_stack *s;
+	__s64 delta;
+
+	if (!a)
+		return; /* allocated before tracing, or not sampled */
+	delta = (__s64)(size - a->size);
+	a->size = size;
+	s = bpf_map_lookup_elem(&stacks, &a->stack_hash);
+	if (s)
+		__sync_fetch_and_add(&s->bytes, delta);
+}
+
 static __always_inline struct thread_state *thread_state(bool create)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -672,7 +694,8 @@ static __always_inline struct thread_state *thread_state(bool create)
 	return ts;
 }
 
-static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg)
+static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
+				       __u64 extra)
 {
 	struct thread_state *ts;
 	__u64 sp = PT_REGS_SP(ctx);
@@ -698,6 +721,7 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, __u32 kind, __u64 si
 	ts->kind = kind;
 	ts->size = size;
 	ts->arg = arg;
+	ts->extra = extra;
 	ts->record = armed && size >= min_size && size <= max_size &&
 		     (sample_every <= 1 || bpf_get_prandom_u32() % sample_every == 0);
 	return 0;
@@ -724,11 +748,20 @@ int BPF_KRETPROBE(alloc_exit)
 	ts->active = 0;
 	kind = ts->kind;
 	size = ts->size;
-	if (kind == ML_KIND_REALLOC || kind == ML_KIND_REALLOCARRAY) {
+	if (kind == ML_KIND_REALLOC || kind == ML_KIND_REALLOCARRAY || kind == ML_KIND_RALLOCX) {
 		/* realloc frees the old block when it returns a new one, and
 		 * when asked for 0 bytes. */
 		if (ts->arg && (addr || size == 0) && armed)
 			untrack(ts->arg);
+	} else if (kind == ML_HOOK_XALLOCX) {
+		/* Returns the block's real size: below size when it could not
+		 * grow in place (then it is unchanged).  The caller asked for
+		 * at most size + extra of it. */
+		__u64 want = size + ts->extra < size ? ~0ULL : size + ts->extra;
+
+		if (armed && addr >= size)
+			resize(ts->arg, addr < want ? addr : want);
+		return 0;
 	} else if (kind == ML_KIND_POSIX_MEMALIGN) {
 		if ((int)addr != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)ts->arg))
 			return 0;
@@ -749,29 +782,36 @@ int BPF_KPROBE(alloc_enter_any)
 
 	switch (hook) {
 	case ML_HOOK_FREE:
+		/* free(p), dallocx(p, flags), sdallocx(p, size, flags).  A free
+		 * nested in another allocator's call is no block of ours: its
+		 * lookup misses, so no depth check is paid for here. */
 		if (is_target() && a1 && armed)
 			untrack(a1);
 		return 0;
 	case ML_KIND_MALLOC:
 	case ML_KIND_VALLOC:
-		return alloc_enter(ctx, hook, a1, 0);
+	case ML_KIND_MALLOCX: /* mallocx(size, flags) */
+		return alloc_enter(ctx, hook, a1, 0, 0);
 	case ML_KIND_CALLOC:
 		/* on overflow calloc fails: nothing to record */
-		return alloc_enter(ctx, hook, mul_or(a1, a2, 0), 0);
+		return alloc_enter(ctx, hook, mul_or(a1, a2, 0), 0, 0);
 	case ML_KIND_REALLOC:
-		return alloc_enter(ctx, hook, a2, a1);
+	case ML_KIND_RALLOCX: /* rallocx(ptr, size, flags) */
+		return alloc_enter(ctx, hook, a2, a1, 0);
 	case ML_KIND_REALLOCARRAY:
 		/* on overflow it fails with ENOMEM and the old block stays */
-		return alloc_enter(ctx, hook, mul_or(a2, a3, ~0ULL), a1);
+		return alloc_enter(ctx, hook, mul_or(a2, a3, ~0ULL), a1, 0);
 	case ML_KIND_POSIX_MEMALIGN:
-		return alloc_enter(ctx, hook, a3, a1);
+		return alloc_enter(ctx, hook, a3, a1, 0);
 	case ML_KIND_ALIGNED_ALLOC:
 	case ML_KIND_MEMALIGN:
-		return alloc_enter(ctx, hook, a2, 0);
+		return alloc_enter(ctx, hook, a2, 0, 0);
 	case ML_KIND_PVALLOC:
 		/* pvalloc rounds up to whole pages (0 becomes one page) */
 		size = a1 ? (a1 + page_size - 1) & ~(page_size - 1) : page_size;
-		return alloc_enter(ctx, hook, size, 0);
+		return alloc_enter(ctx, hook, size, 0, 0);
+	case ML_HOOK_XALLOCX: /* xallocx(ptr, size, extra, flags) */
+		return alloc_enter(ctx, hook, a2, a1, a3);
 	}
 	return 0;
 }

@@ -31,14 +31,19 @@ enum ml_kind {
 	ML_KIND_MEMALIGN,
 	ML_KIND_VALLOC,
 	ML_KIND_PVALLOC,
+	ML_KIND_MALLOCX, /* jemalloc's non-standard API */
+	ML_KIND_RALLOCX,
 	ML_KIND_MMAP,
 	ML_KIND_MREMAP,
 	ML_KIND_BRK,
 	ML_KIND_MAX,
 };
 
-/* Attach cookie of the entry probe on free (the others carry their kind). */
+/* Attach cookies of the hooks that make no block of their own (the others
+ * carry their kind): free (also jemalloc's dallocx and sdallocx) and
+ * jemalloc's xallocx, which resizes a block in place. */
 #define ML_HOOK_FREE 100
+#define ML_HOOK_XALLOCX 101
 
 /* Counters of everything not recorded; reported in every report. */
 enum ml_drop {

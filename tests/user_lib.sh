@@ -28,3 +28,20 @@ frame_lines() {
 frame_file() {
 	tail -n 1 "$1" | jq -r --arg f "$2" '[.stacks[].frames[] | select(.function == $f) | .file // "null" | split("/") | last] | unique | join(",")'
 }
+# trace_go OUT PID: trace -p PID, and once the probes are in, let the
+# target (leaky usr1, blocked in sigwait) leak: no race with a fixed sleep,
+# whatever the machine's speed (TCG guests run this 10x slower).
+trace_go() {
+	local t i nr
+	# in sigwait (rt_sigtimedwait, 128 on x86_64): ld.so is done by then
+	for ((i = 0; i < 100 * SCALE; i++)); do
+		read -r nr _ <"/proc/$2/syscall" 2>/dev/null
+		[ "$nr" = 128 ] && break
+		sleep 0.1
+	done
+	trace "$1" -v -p "$2" &
+	t=$!
+	wait_line "$1.err" 'tracing started' 30 || fail "$1: tracing started" "$(tail -n 3 "$1.err")"
+	kill -USR1 "$2"
+	wait "$t"
+}

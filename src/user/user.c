@@ -16,12 +16,11 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
-#include "sym/elf_util.h"
 #include "memleak.skel.h"
 #include "modes.h"
 #include "probe/probe.h"
 #include "probe/uprobe_multi.h"
-#include "user/uprobe_site.h"
+#include "user/user_hooks.h"
 #include "user/user_modules.h"
 #include "user/user_options.h"
 #include "user/user_report.h"
@@ -32,165 +31,43 @@ static bool export_failed; /* a --pprof or --svg file could not be written */
 
 /* ---- hooks ---------------------------------------------------------------- */
 
-struct links {
-	struct bpf_link *v[64];
-	int n;
-	int fds[4]; /* uprobe_multi links (raw fds) */
-	int nfds;
-};
+static struct alloc_module mods[USER_MAX_ALLOCATORS];
 
-static int keep_link(struct links *l, struct bpf_link *link)
+/* Every allocator module's probe sites; -v lists them, per module, with
+ * the reason for each function not probed there. */
+static int locate_allocators(const struct target *t, int *n)
 {
-	if (!link)
-		return -errno;
-	if (l->n == (int)ARRAY_SIZE(l->v)) {
-		bpf_link__destroy(link);
-		return -ENOSPC;
+	const char *prefix = env.symbol_prefix;
+	char sym[80];
+	int k, err;
+
+	for (k = 0; k < t->nallocators; k++) {
+		struct alloc_module *m = &mods[k];
+		const char *slash = strrchr(t->allocators[k], '/');
+
+		snprintf(m->path, sizeof(m->path), "%s", t->allocators[k]);
+		m->name = slash ? slash + 1 : m->path;
+		err = user_hooks_locate(m, strcmp(m->path, t->exe) == 0, prefix);
+		if (err)
+			return err;
+		if (!user_hooks_hooked(m, "malloc") || !user_hooks_hooked(m, "free")) {
+			err_msg("allocator %s has no %s%s()%s", m->path, prefix ? prefix : "",
+				user_hooks_hooked(m, "malloc") ? "free" : "malloc",
+				prefix ? "" : " (try --lib or --symbol-prefix)");
+			return -ENOENT;
+		}
 	}
-	l->v[l->n++] = link;
+	*n = t->nallocators;
+	snprintf(sym, sizeof(sym), "%smalloc", prefix ? prefix : "");
+	if (prefix && !user_hooks_probes_symbol(mods, *n, sym)) {
+		err_msg("the target has no %s() in any allocator module (%d searched)", sym, *n);
+		return -ENOENT;
+	}
+	user_hooks_report(mods, *n);
 	return 0;
 }
 
-static void destroy_links(struct links *l)
-{
-	while (l->n > 0)
-		bpf_link__destroy(l->v[--l->n]);
-	while (l->nfds > 0)
-		close(l->fds[--l->nfds]);
-}
-
-/* The allocator functions, their attach cookie (what the entry program
- * does) and whether their return is probed. */
-static const struct hook {
-	const char *func;
-	__u64 cookie;
-	bool ret;
-	bool required;
-} hooks[] = {
-	{ "malloc", ML_KIND_MALLOC, true, true },
-	{ "free", ML_HOOK_FREE, false, true },
-	{ "calloc", ML_KIND_CALLOC, true, false },
-	{ "realloc", ML_KIND_REALLOC, true, false },
-	{ "reallocarray", ML_KIND_REALLOCARRAY, true, false },
-	{ "posix_memalign", ML_KIND_POSIX_MEMALIGN, true, false },
-	{ "aligned_alloc", ML_KIND_ALIGNED_ALLOC, true, false },
-	{ "memalign", ML_KIND_MEMALIGN, true, false },
-	{ "valloc", ML_KIND_VALLOC, true, false },
-	{ "pvalloc", ML_KIND_PVALLOC, true, false },
-};
-
-struct sites {
-	unsigned long off[ARRAY_SIZE(hooks)];
-	__u64 cookie[ARRAY_SIZE(hooks)];
-	unsigned long ret_off[ARRAY_SIZE(hooks)];
-	unsigned int n, nret;
-};
-
-/* Where each function's probe goes: its entry, moved past flag-only
- * instructions onto one the kernel emulates (src/uprobe_site.c). */
-static int find_sites(struct target *t, struct sites *st)
-{
-	bool is_exe = strcmp(t->allocator, t->exe) == 0;
-	unsigned long long addr[ARRAY_SIZE(hooks)] = {};
-	unsigned char code[16];
-	char name[256];
-	struct elf_file ef;
-	size_t i, k, skip;
-	long long off;
-	int err = 0;
-
-	memset(st, 0, sizeof(*st));
-	if (!elf_file_open(&ef, t->allocator)) {
-		err_msg("cannot read allocator %s as ELF", t->allocator);
-		return -ENOENT;
-	}
-	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		snprintf(name, sizeof(name), "%s%s", env.symbol_prefix ? env.symbol_prefix : "", hooks[i].func);
-		addr[i] = elf_func_addr(&ef, name, !is_exe);
-		off = addr[i] ? elf_vaddr_to_offset(&ef, addr[i]) : -1;
-		if (off < 0) {
-			if (hooks[i].required) {
-				err_msg("allocator %s has no %s()%s", t->allocator, name,
-					env.symbol_prefix ? "" : " (try --lib or --symbol-prefix)");
-				err = -ENOENT;
-				break;
-			}
-			probe_report(name, "not hooked", "not in the allocator");
-			continue;
-		}
-		for (k = 0; k < i; k++)
-			if (addr[k] == addr[i])
-				break;
-		if (k < i) {
-			/* glibc: memalign is aligned_alloc; one probe serves both. */
-			probe_report(name, "shares the probe of", hooks[k].func);
-			continue;
-		}
-		skip = elf_read_at(&ef, off, code, sizeof(code)) ? uprobe_fast_skip(code, sizeof(code)) : 0;
-		st->off[st->n] = off + skip;
-		st->cookie[st->n++] = hooks[i].cookie;
-		if (hooks[i].ret)
-			st->ret_off[st->nret++] = off + skip;
-		if (verbosity) {
-			char how[PATH_MAX + 96];
-
-			snprintf(how, sizeof(how), "uprobe%s %s+0x%llx", hooks[i].ret ? "+uretprobe" : "",
-				 t->allocator, (unsigned long long)off + skip);
-			probe_report(name, how, skip ? "moved past flag-only instructions to an emulated one"
-						      : NULL);
-		}
-	}
-	elf_file_close(&ef);
-	return err;
-}
-
-static int attach_allocator(struct memleak_bpf *skel, struct target *t, struct links *links, bool multi)
-{
-	struct sites st;
-	unsigned int i;
-	int err, fd;
-
-	err = find_sites(t, &st);
-	if (err)
-		return err;
-	if (multi) {
-		fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_enter_any), t->allocator, st.off,
-					 st.cookie, st.n, t->pid, false);
-		if (fd >= 0)
-			links->fds[links->nfds++] = fd;
-		err = fd < 0 ? fd : 0;
-		if (!err) {
-			fd = uprobe_multi_attach(bpf_program__fd(skel->progs.alloc_exit), t->allocator,
-						 st.ret_off, NULL, st.nret, t->pid, true);
-			if (fd >= 0)
-				links->fds[links->nfds++] = fd;
-			err = fd < 0 ? fd : 0;
-		}
-		probe_report("malloc family", "2 uprobe_multi links", NULL);
-	} else {
-		for (i = 0; i < st.n && !err; i++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = st.cookie[i]);
-
-			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_enter_any, t->pid,
-									       t->allocator, st.off[i], &opts));
-		}
-		for (i = 0; i < st.nret && !err; i++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = true);
-
-			err = keep_link(links, bpf_program__attach_uprobe_opts(skel->progs.alloc_exit, t->pid,
-									       t->allocator, st.ret_off[i], &opts));
-		}
-		probe_report("malloc family", "one perf-event uprobe per function",
-			     "no uprobe_multi links before Linux 6.6");
-	}
-	if (err)
-		err_msg("cannot attach the allocator's uprobes in %s: %s%s", t->allocator, strerror(-err),
-			err == -EINVAL ? " (another tool, e.g. bcc, may hold a uprobe there with a "
-					 "reference counter: see 'ref_ctr_offset mismatch' in dmesg)" : "");
-	return err;
-}
-
-static int attach_tracepoints(struct memleak_bpf *skel, struct links *links)
+static int attach_tracepoints(struct memleak_bpf *skel, struct user_links *links)
 {
 	struct bpf_program *sys[] = {
 		skel->progs.sys_enter_mmap, skel->progs.sys_exit_mmap,
@@ -201,7 +78,7 @@ static int attach_tracepoints(struct memleak_bpf *skel, struct links *links)
 	size_t i;
 	int err;
 
-	err = keep_link(links, bpf_program__attach(skel->progs.on_exec));
+	err = user_links_keep(links, bpf_program__attach(skel->progs.on_exec));
 	if (err) {
 		err_msg("cannot attach tp_btf/sched_process_exec: %s", strerror(-err));
 		return err;
@@ -217,7 +94,7 @@ static int attach_tracepoints(struct memleak_bpf *skel, struct links *links)
 		return -ENOENT;
 	}
 	for (i = 0; i < ARRAY_SIZE(sys); i++) {
-		err = keep_link(links, bpf_program__attach(sys[i]));
+		err = user_links_keep(links, bpf_program__attach(sys[i]));
 		if (err) {
 			err_msg("cannot attach tracepoint %s: %s (or run with --no-mmap)",
 				bpf_program__section_name(sys[i]), strerror(-err));
@@ -293,13 +170,13 @@ int cmd_user(int argc, char **argv)
 	struct memleak_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct symcache *cache = NULL;
-	struct links links = { .nfds = 0 };
+	struct user_links links = { .n = 0 };
 	struct umodules ms = {};
 	struct target t = { .release_fd = -1, .exec_err_fd = -1, .pidfd = -1 };
 	bool have_modules = false, target_running = false, multi;
 	unsigned long long next_report, start = now_ns();
 	unsigned long long reports = 0;
-	int err, status = 0, i;
+	int err, status = 0, i, nmods = 0;
 
 	err = user_parse_args(argc, argv, &env);
 	if (err)
@@ -310,10 +187,17 @@ int cmd_user(int argc, char **argv)
 	/* Signals first: a Ctrl-C during set-up still tears everything down. */
 	install_signal_handlers();
 
-	err = env.command ? target_spawn(&t, env.command, env.lib) : target_attach_pid(&t, env.pid, env.lib);
+	err = env.command ? target_spawn(&t, env.command, env.lib, env.symbol_prefix)
+			  : target_attach_pid(&t, env.pid, env.lib, env.symbol_prefix);
 	if (err)
 		goto cleanup;
-	vlog(1, "target pid %d (%s), executable %s, allocator %s", t.pid, t.comm, t.exe, t.allocator);
+	vlog(1, "target pid %d (%s), executable %s, %d allocator module%s", t.pid, t.comm, t.exe,
+	     t.nallocators, t.nallocators == 1 ? "" : "s");
+	for (i = 0; i < t.nallocators; i++)
+		vlog(1, "allocator module %s", t.allocators[i]);
+	err = locate_allocators(&t, &nmods);
+	if (err)
+		goto cleanup;
 	/* -o: after the fork, so a -c child keeps the caller's stdout and its
 	 * output stays apart from the reports. */
 	if (env.output) {
@@ -393,11 +277,12 @@ int cmd_user(int argc, char **argv)
 		err_msg("cannot create the event buffer");
 		goto cleanup;
 	}
-	err = attach_allocator(skel, &t, &links, multi);
+	err = user_hooks_attach(skel, mods, nmods, t.pid, multi, &links);
 	if (!err)
 		err = attach_tracepoints(skel, &links);
 	if (err)
 		goto cleanup;
+	umodules_allocators_probed(&ms, t.allocators, t.nallocators, env.symbol_prefix);
 	if (!t.spawned)
 		skel->bss->armed = 1; /* -c arms at the child's exec */
 	err = target_release(&t);
@@ -453,7 +338,7 @@ int cmd_user(int argc, char **argv)
 		vlog(1, "pid %d exited", t.pid);
 cleanup:
 	/* Probes go first so nothing fires into freed state. */
-	destroy_links(&links);
+	user_links_destroy(&links);
 	ring_buffer__free(rb);
 	symcache_free(cache);
 	if (have_modules)

@@ -22,6 +22,7 @@
 #include "memleak.skel.h"
 #include "procfs/procfs.h"
 #include "sym/unwind_table.h"
+#include "user/user_hooks.h"
 
 __u64 kernel_dev(dev_t d)
 {
@@ -236,6 +237,41 @@ static void set_path(struct umodule *m, const char *path, int fd)
 	m->name = slash ? slash + 1 : m->path;
 }
 
+static bool same_file(const char *path, __u64 dev, __u64 ino);
+
+void umodules_allocators_probed(struct umodules *ms, char *const *paths, int n, const char *prefix)
+{
+	ms->allocators = paths;
+	ms->nallocators = n;
+	ms->symbol_prefix = prefix;
+}
+
+/* A module new since the allocators were probed: is it an allocator of
+ * its own?  The same file as a probed one (or, for a file only its own
+ * mount namespace shows, the same name) is not. */
+static void check_allocator(struct umodules *ms, struct umodule *m)
+{
+	const char *base;
+	bool yes;
+	int i;
+
+	if (!ms->allocators || !m->path)
+		return;
+	for (i = 0; i < ms->nallocators; i++) {
+		base = strrchr(ms->allocators[i], '/');
+		if (same_file(ms->allocators[i], m->dev, m->ino) ||
+		    (m->name && strcmp(base ? base + 1 : ms->allocators[i], m->name) == 0))
+			return;
+	}
+	yes = m->fd >= 0 ? user_module_fd_is_allocator(m->fd, ms->symbol_prefix)
+			 : user_module_is_allocator(m->path, false, ms->symbol_prefix);
+	if (!yes)
+		return;
+	m->untraced_allocator = true;
+	warn_msg("%s defines malloc and free but was mapped after tracing started (dlopen, or an exec): "
+		 "its allocations are not traced", m->path);
+}
+
 /* Loads the module's rows into the map and publishes it to the kernel. */
 static void load_rows(struct umodules *ms, struct umodule *m)
 {
@@ -309,6 +345,7 @@ static struct umodule *register_file(struct umodules *ms, __u64 dev, __u64 ino, 
 	set_path(m, path, fd);
 	keep_fd(ms, m, fd);
 	load_rows(ms, m);
+	check_allocator(ms, m);
 	return m;
 }
 
@@ -488,6 +525,7 @@ void umodules_on_event(struct umodules *ms, const struct ml_module_event *ev)
 		     (unsigned long long)ev->ino);
 	}
 	load_rows(ms, m);
+	check_allocator(ms, m);
 }
 
 /* The target's executable mappings with the kernel's (dev, ino), from

@@ -23,6 +23,7 @@ struct umodule {
 	size_t rows;
 	struct sym_module *sym; /* opened on first symbolization */
 	bool sym_failed;
+	bool untraced_allocator; /* defines malloc and free, mapped too late */
 };
 
 struct map_range {
@@ -47,6 +48,13 @@ struct umodules {
 	int root_fd;       /* the process's root, held (O_PATH), or -1 */
 	int mntns_fd;      /* its mount namespace, held with its mounts */
 	struct mountinfo *mounts; /* its mount table as of the last snapshot */
+	/* The allocator modules probed (paths, the caller's), set once they
+	 * are: a module mapped after that which defines malloc and free (a
+	 * dlopen'ed allocator, a new image after an exec) is not traced, and
+	 * is said so. */
+	char *const *allocators;
+	int nallocators;
+	const char *symbol_prefix;
 };
 
 /* Each module keeps its file open (so a process that exits, a file deleted
@@ -57,6 +65,10 @@ struct umodules {
 
 int umodules_init(struct umodules *ms, struct memleak_bpf *skel, pid_t pid);
 void umodules_free(struct umodules *ms);
+/* From now on, a module mapped that defines malloc and free and is none of
+ * the n allocators at paths (kept, not copied) is flagged and warned about:
+ * its allocations are not traced. */
+void umodules_allocators_probed(struct umodules *ms, char *const *paths, int n, const char *prefix);
 /* Registers and loads rows for a file before tracing starts. */
 int umodules_preload(struct umodules *ms, const char *path);
 /* Handles a new-module event from the BPF side. */

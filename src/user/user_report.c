@@ -24,6 +24,8 @@ static const char *const kind_names[ML_KIND_MAX] = {
 	[ML_KIND_MEMALIGN] = "memalign",
 	[ML_KIND_VALLOC] = "valloc",
 	[ML_KIND_PVALLOC] = "pvalloc",
+	[ML_KIND_MALLOCX] = "mallocx",
+	[ML_KIND_RALLOCX] = "rallocx",
 	[ML_KIND_MMAP] = "mmap",
 	[ML_KIND_MREMAP] = "mremap",
 	[ML_KIND_BRK] = "brk",
@@ -352,6 +354,10 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 	}
 	/* Modules opened for these stacks that have no debug info: one
 	 * note each, with the build-id that finds its debug file. */
+	r->untraced = calloc(ms->n + 1, sizeof(*r->untraced));
+	for (k = 0; r->untraced && k < ms->n; k++)
+		if (ms->v[k].untraced_allocator)
+			r->untraced[r->nuntraced++] = ms->v[k].name ? ms->v[k].name : ms->v[k].path;
 	r->nodebug = calloc(ms->n + 1, sizeof(*r->nodebug));
 	for (k = 0; r->nodebug && k < ms->n; k++) {
 		struct umodule *m = &ms->v[k];
@@ -393,6 +399,7 @@ void user_report_free(struct user_report *r)
 	free(r->stacks);
 	free(r->nodebug);
 	free(r->modules);
+	free(r->untraced);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -457,6 +464,9 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 	if (r->unresolved_modules)
 		fprintf(out, "\tnote: %zu modules could not be found on disk: their frames are unsymbolized\n",
 			r->unresolved_modules);
+	for (i = 0; i < r->nuntraced; i++)
+		fprintf(out, "\tnote: %s is an allocator mapped after tracing started (dlopen, or an exec): "
+			"its allocations are not counted\n", r->untraced[i]);
 	for (i = 0; i < r->nnodebug; i++)
 		fprintf(out, "\tnote: no debug info for %s (build-id %s): names from its symbol table only, "
 			"no file:line; install its debug package or set DEBUGINFOD_URLS\n",
@@ -515,6 +525,11 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	json_ku64(&j, "frame_pointer_unwinds", r->drops[ML_DROP_UNWIND_FP]);
 	json_ku64(&j, "unresolved_modules", r->unresolved_modules);
 	json_ku64(&j, "unnamed_frames", r->unnamed_frames);
+	json_key(&j, "untraced_allocators");
+	json_arr_begin(&j);
+	for (i = 0; i < r->nuntraced; i++)
+		json_str(&j, r->untraced[i]);
+	json_arr_end(&j);
 	json_key(&j, "no_debuginfo");
 	json_arr_begin(&j);
 	for (i = 0; i < r->nnodebug; i++) {

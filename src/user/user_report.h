@@ -67,6 +67,8 @@ struct user_report {
 		char build_id[41]; /* "" when unknown */
 	} *modules;
 	size_t nmodules;
+	const char **untraced;   /* allocator modules mapped after tracing */
+	size_t nuntraced;        /* started: their allocations are missing */
 };
 
 struct symcache;

@@ -34,42 +34,36 @@ static void add_module(struct target *t, const char *path)
 		t->nmodules++;
 }
 
-static bool defines_malloc(const char *path, bool dynsym_only)
+/* Same file under two paths (/lib and /usr/lib, a preload naming a
+ * linked library): probed once. */
+static bool same_file(const char *a, const char *b)
 {
-	struct elf_file ef;
-	bool yes;
+	struct stat sa, sb;
 
-	if (!elf_file_open(&ef, path))
-		return false;
-	yes = elf_func_addr(&ef, "malloc", dynsym_only) && elf_func_addr(&ef, "free", dynsym_only);
-	elf_file_close(&ef);
-	return yes;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static bool is_libc(const char *path)
+static void add_allocator(struct target *t, const char *path)
 {
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	int i;
 
-	/* A /proc/PID/map_files/START-END entry is named by its link. */
-	if (strncmp(path, "/proc/", 6) == 0 && strstr(path, "/map_files/") &&
-	    (n = readlink(path, target, sizeof(target) - 1)) > 0) {
-		target[n] = '\0';
-		path = target;
+	for (i = 0; i < t->nallocators; i++)
+		if (strcmp(t->allocators[i], path) == 0 || same_file(t->allocators[i], path))
+			return;
+	if (t->nallocators == USER_MAX_ALLOCATORS) {
+		vlog(0, "more than %d allocator modules: %s is not traced", USER_MAX_ALLOCATORS, path);
+		return;
 	}
-	base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0;
+	if ((t->allocators[t->nallocators] = strdup(path)))
+		t->nallocators++;
 }
 
-/* The allocator: --lib if given; else a module other than libc that
- * exports malloc and free (jemalloc, tcmalloc, an interposer); else libc;
- * else the executable itself (static). */
-static int pick_allocator(struct target *t, const char *lib)
+/* The allocators: --lib if given; else every module that defines malloc
+ * and free, libc and the allocator that interposes on it alike: a call
+ * reaches whichever defines the function (reallocarray is libc's in a
+ * jemalloc program), and one allocator may hand a call to another. */
+static int pick_allocators(struct target *t, const char *lib, const char *prefix)
 {
-	const char *libc = NULL;
 	int i;
 
 	if (lib) {
@@ -77,31 +71,16 @@ static int pick_allocator(struct target *t, const char *lib)
 			err_msg("--lib %s: %s", lib, strerror(errno));
 			return -ENOENT;
 		}
-		snprintf(t->allocator, sizeof(t->allocator), "%s", lib);
+		add_allocator(t, lib);
+		return t->nallocators ? 0 : -ENOMEM;
+	}
+	for (i = 0; i < t->nmodules; i++)
+		if (user_module_is_allocator(t->modules[i], strcmp(t->modules[i], t->exe) == 0, prefix))
+			add_allocator(t, t->modules[i]);
+	if (t->nallocators)
 		return 0;
-	}
-	for (i = 0; i < t->nmodules; i++) {
-		if (strcmp(t->modules[i], t->exe) == 0)
-			continue;
-		if (is_libc(t->modules[i])) {
-			libc = t->modules[i];
-			continue;
-		}
-		if (defines_malloc(t->modules[i], true)) {
-			snprintf(t->allocator, sizeof(t->allocator), "%s", t->modules[i]);
-			return 0;
-		}
-	}
-	if (libc) {
-		snprintf(t->allocator, sizeof(t->allocator), "%s", libc);
-		return 0;
-	}
-	if (defines_malloc(t->exe, false)) {
-		snprintf(t->allocator, sizeof(t->allocator), "%s", t->exe);
-		return 0;
-	}
-	err_msg("no allocator found in pid %d: no libc and no malloc/free in %s (use --lib PATH)",
-		t->pid, t->exe);
+	err_msg("no allocator found in pid %d: no module defines malloc and free (use --lib PATH)",
+		t->pid);
 	return -ENOENT;
 }
 
@@ -119,7 +98,7 @@ static void read_comm(struct target *t)
 	}
 }
 
-int target_attach_pid(struct target *t, pid_t pid, const char *lib)
+int target_attach_pid(struct target *t, pid_t pid, const char *lib, const char *prefix)
 {
 	char path[64], full[PATH_MAX + 64], exe[PATH_MAX];
 	const struct maps_entry *e;
@@ -170,7 +149,7 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib)
 	}
 	maps_free(&maps);
 	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
-	return pick_allocator(t, lib);
+	return pick_allocators(t, lib, prefix);
 }
 
 char **split_command(const char *s)
@@ -266,6 +245,15 @@ static void find_lib(const char *name, void *arg)
 	char *dir, *save = NULL;
 	size_t i;
 
+	/* A name with a slash is a path, searched nowhere (as ld.so does):
+	 * what linking against "dir/libx.so" without a soname records. */
+	if (strchr(name, '/')) {
+		if (access(name, R_OK) == 0)
+			add_module(c->t, name);
+		else
+			vlog(1, "library %s not found: its frames unwind once it is mapped", name);
+		return;
+	}
 	snprintf(dirs, sizeof(dirs), "%s:%s", env ? env : "", c->runpath ? c->runpath : "");
 	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(cand, sizeof(cand), "%s/%s", dir, name);
@@ -360,7 +348,7 @@ static int command_image(const char *path, char *image, size_t len)
 	return 0;
 }
 
-int target_spawn(struct target *t, const char *cmdline, const char *lib)
+int target_spawn(struct target *t, const char *cmdline, const char *lib, const char *prefix)
 {
 	int release[2] = { -1, -1 }, errp[2] = { -1, -1 }, err;
 	char **argv = split_command(cmdline);
@@ -386,7 +374,7 @@ int target_spawn(struct target *t, const char *cmdline, const char *lib)
 		return err;
 	}
 	collect_modules(t);
-	err = pick_allocator(t, lib);
+	err = pick_allocators(t, lib, prefix);
 	if (err) {
 		free(argv);
 		return err;
@@ -506,5 +494,8 @@ void target_cleanup(struct target *t, bool kill_child)
 	for (i = 0; i < t->nmodules; i++)
 		free(t->modules[i]);
 	t->nmodules = 0;
+	for (i = 0; i < t->nallocators; i++)
+		free(t->allocators[i]);
+	t->nallocators = 0;
 	t->release_fd = t->exec_err_fd = t->pidfd = -1;
 }

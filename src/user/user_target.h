@@ -1,11 +1,13 @@
 /* The process to trace: an existing pid, or a command started held until
- * every probe is attached; and the allocator it really uses. */
+ * every probe is attached; and every allocator module it has mapped. */
 #ifndef MEMLEAKBPF_USER_TARGET_H
 #define MEMLEAKBPF_USER_TARGET_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "user/user_hooks.h"
 
 #define MAX_TARGET_MODULES 64
 
@@ -17,16 +19,22 @@ struct target {
 	int pidfd;             /* -p: readable when the process exits */
 	char comm[64];
 	char exe[PATH_MAX];    /* executable path as we can open it */
-	char allocator[PATH_MAX]; /* module whose malloc family we probe */
+	/* Modules whose malloc family we probe, in load order: every one
+	 * that defines malloc and free (libc, a linked or preloaded
+	 * jemalloc, tcmalloc, mimalloc, an interposer, a static executable),
+	 * or only --lib's. */
+	char *allocators[USER_MAX_ALLOCATORS];
+	int nallocators;
 	char *modules[MAX_TARGET_MODULES]; /* files to preload unwind rows for */
 	int nmodules;
 };
 
-/* -p PID: checks the process and finds its modules and allocator. */
-int target_attach_pid(struct target *t, pid_t pid, const char *lib);
+/* -p PID: checks the process and finds its modules and allocators (only
+ * lib when given; prefix: --symbol-prefix, or NULL). */
+int target_attach_pid(struct target *t, pid_t pid, const char *lib, const char *prefix);
 /* -c CMD: splits the command line, resolves the program on PATH, its
  * interpreter and libraries, forks a child held before exec. */
-int target_spawn(struct target *t, const char *cmdline, const char *lib);
+int target_spawn(struct target *t, const char *cmdline, const char *lib, const char *prefix);
 /* -c: lets the held child exec; returns 0 when exec succeeded. */
 int target_release(struct target *t);
 /* True while the target runs; fills *status for a child that ended. */

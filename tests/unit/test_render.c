@@ -66,9 +66,12 @@ UNIT_SUITE(render_user)
 	struct report_opts o = { .pid = 42, .comm = "leaky", .top = 1, .sample_every = 1,
 				 .timestamp = 1764676800, .final = true, .target_exited = true,
 				 .exited = true, .exit_code = 0 };
+	const char *untraced[] = { "libjemalloc.so.2" };
 	char *t, *j, *fo;
 
 	r.drops[ML_DROP_ALLOCS_FULL] = 2;
+	r.untraced = untraced;
+	r.nuntraced = 1;
 	t = render(user_text, &r, &o);
 	CHECK("user text: header names pid, comm and 'at exit'",
 	      strstr(t, "pid 42 (leaky)") && strstr(t, " at exit"));
@@ -78,6 +81,8 @@ UNIT_SUITE(render_user)
 	      strstr(t, "0x123f leak_calloc at leaky.c:23 [leaky]") != NULL);
 	CHECK("user text: an unnamed frame keeps its module", strstr(t, "0x27249 ?? [libc.so.6]") != NULL);
 	CHECK("user text: drops are said", strstr(t, "dropped: allocs_map_full=2") != NULL);
+	CHECK("user text: an allocator mapped too late is said",
+	      strstr(t, "note: libjemalloc.so.2 is an allocator mapped after tracing started") != NULL);
 	j = render(user_json, &r, &o);
 	CHECK("user json: envelope", starts(j, "{\"mode\":\"user\",\"timestamp\":1764676800,\"final\":true,"
 					     "\"dropped\":{\"allocs_map_full\":2,"));
@@ -89,6 +94,7 @@ UNIT_SUITE(render_user)
 	CHECK("user json: unknown is null, never missing",
 	      strstr(j, "{\"function\":null,\"file\":null,\"line\":null,\"module\":\"libc.so.6\"") != NULL);
 	CHECK("user json: one line", strchr(j, '\n') == j + strlen(j) - 1);
+	CHECK("user json: untraced allocators", strstr(j, "\"untraced_allocators\":[\"libjemalloc.so.2\"]") != NULL);
 	fo = render(user_folded, &r, &o);
 	CHECK("user folded: root first, bytes as the weight", strstr(fo, "leaky;libc.so.6+0x27249;main;leak_calloc;calloc 7200\n") != NULL);
 	free(t);
