@@ -96,3 +96,28 @@ wait_reports() {
 	done
 	return 1
 }
+
+# kernel_hold_traced JSON ARGS...: kernel_hold takes 16 of each object while
+# `memleakbpf kernel -p ITS_PID -T 0 --json ARGS... 0.5` watches; the tracer
+# is stopped (SIGINT) after a report taken while they are held.  Sets
+# TRACER_RC to its exit status and HOLD to kernel_hold's pid (still holding:
+# SIGUSR1 releases, once more exits); the report lines are in JSON.
+kernel_hold_traced() {
+	local json=$1 kt
+	shift
+	"$PROGS/kernel_hold" 16 >"$TMP/hold.out" &
+	HOLD=$!
+	on_exit "kill -KILL $HOLD"
+	wait_line "$TMP/hold.out" '^waiting' 10
+	: >"$json" # before the tracer starts: wait_reports counts its lines
+	"$MEMLEAKBPF" kernel -p "$HOLD" -T 0 --json "$@" 0.5 >"$json" 2>"$json.err" &
+	kt=$!
+	on_exit "kill -KILL $kt"
+	wait_reports "$json" 1
+	kill -USR1 "$HOLD"
+	wait_line "$TMP/hold.out" '^held' 10
+	wait_reports "$json" 2
+	kill -INT "$kt"
+	wait "$kt"
+	TRACER_RC=$?
+}

@@ -133,21 +133,8 @@ check_eq "interval reports: the file is the final report" "$(jq_get "$TMP/rep.js
 
 # --- kernel mode: the profile of kernel_hold's held objects parses, and says
 # what the JSON says
-"$PROGS/kernel_hold" 16 >"$TMP/hold.out" &
-HOLD=$!
-on_exit "kill -KILL $HOLD"
-wait_line "$TMP/hold.out" '^waiting' 10
-: >"$TMP/k.json" # before the tracer starts: wait_reports counts its lines
-"$MEMLEAKBPF" kernel -p "$HOLD" -T 0 --json --pprof "$TMP/k.pb.gz" 0.5 >"$TMP/k.json" 2>"$TMP/k.err" &
-KT=$!
-on_exit "kill -KILL $KT"
-wait_reports "$TMP/k.json" 1
-kill -USR1 "$HOLD"
-wait_line "$TMP/hold.out" '^held' 10
-wait_reports "$TMP/k.json" 2
-kill -INT "$KT"
-wait "$KT"
-check_eq "kernel: exit status" 0 "$?"
+kernel_hold_traced "$TMP/k.json" --pprof "$TMP/k.pb.gz"
+check_eq "kernel: exit status" 0 "$TRACER_RC"
 check "kernel: go tool pprof -top reads the profile" pp -top "$TMP/k.pb.gz"
 check_eq "kernel: pprof total equals the JSON stacks" "$(jq_get "$TMP/k.json" '[.stacks[].bytes] | add')" \
 	"$(pp -top -unit=byte "$TMP/k.pb.gz" | sed -n 's/.*of \([0-9]*\)B total.*/\1/p')"

@@ -75,21 +75,8 @@ check_eq "zoom: main (an ancestor) stays, full width" "1180.000 shown" \
 check_eq "zoom: leak_calloc (a sibling) hides" hidden "$(awk -F'\t' '$1 == "leak_calloc" { print $4 }' "$TMP/zboxes")"
 
 # --- kernel mode: kernel_hold's sockets, pipes and threads
-"$PROGS/kernel_hold" 16 >"$TMP/hold.out" &
-HOLD=$!
-on_exit "kill -KILL $HOLD"
-wait_line "$TMP/hold.out" '^waiting' 10
-: >"$TMP/k.json" # before the tracer starts: wait_reports counts its lines
-"$MEMLEAKBPF" kernel -p "$HOLD" -T 0 --json --svg "$TMP/k.svg" 0.5 >"$TMP/k.json" 2>"$TMP/k.err" &
-KT=$!
-on_exit "kill -KILL $KT"
-wait_reports "$TMP/k.json" 1
-kill -USR1 "$HOLD"
-wait_line "$TMP/hold.out" '^held' 10
-wait_reports "$TMP/k.json" 2
-kill -INT "$KT"
-wait "$KT"
-check_eq "kernel: exit status" 0 "$?"
+kernel_hold_traced "$TMP/k.json" --svg "$TMP/k.svg"
+check_eq "kernel: exit status" 0 "$TRACER_RC"
 chrome --dump-dom "file://$TMP/k.svg" >"$TMP/k.dom"
 check_eq "kernel: chromium loads it without a script error" 0 "$(script_errors)"
 boxes "$TMP/k.dom" >"$TMP/kboxes"
