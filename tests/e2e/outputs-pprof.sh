@@ -39,13 +39,14 @@ json_table() {
 		group_by(.f)[] | "\(.[0].f)\t\(map(.flat) | add)\t\(map(.cum) | add)"' | LC_ALL=C sort
 }
 # traces_list PROFILE: one line per sample, "bytes;kind;innermost;...;outermost"
+# (POSIX awk only: Debian's default mawk has no {n,m} intervals)
 traces_list() {
 	pp -traces -unit=byte "$1" |
 		awk 'function out() { if (n) print v ";" k s; n = 0; s = ""; k = "" }
 		     /^-+\+-+$/ { out(); next }
 		     /^ +[a-z]+: +/ { k = $2; next }
 		     /^ +[0-9]+B +/ { v = $1; sub(/B$/, "", v); $1 = ""; add($0); next }
-		     /^ {6,}[^ ]/ && n { add($0); next }
+		     /^      +[^ ]/ && n { add($0); next }
 		     function add(f) { sub(/^ +/, "", f); sub(/ \(inline\)$/, "", f)
 			if (f ~ /^0x[0-9a-f]+$/) f = "?"; s = s ";" f; n++ }
 		     END { out() }' | LC_ALL=C sort
