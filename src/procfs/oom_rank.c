@@ -29,8 +29,7 @@ static bool read_int(const char *root, int pid, const char *name, int *out)
 	return true;
 }
 
-/* Memory cgroup path: v1 "N:memory:/path" wins over v2 "0::/path". */
-static void read_cgroup(const char *root, int pid, char *out, size_t outlen)
+void procfs_memcg_of(const char *root, int pid, char *out, size_t outlen)
 {
 	char *buf, *line, *save = NULL, *c1, *c2;
 	size_t len;
@@ -118,7 +117,7 @@ static bool collect_one(const char *root, int pid, struct oom_rank *r)
 		r->oom_score = -1;
 	if (!read_int(root, pid, "oom_score_adj", &r->oom_score_adj))
 		r->oom_score_adj = 0;
-	read_cgroup(root, pid, r->cgroup, sizeof(r->cgroup));
+	procfs_memcg_of(root, pid, r->cgroup, sizeof(r->cgroup));
 	return true;
 }
 

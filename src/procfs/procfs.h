@@ -97,6 +97,10 @@ int procfs_pid_of(const char *name);
 /* PROC_ROOT/PID/NAME (status, stat, cgroup, ...), up to 64 KiB, as
  * procfs_read_file. */
 int procfs_read_pid_file(const char *proc_root, int pid, const char *name, char **buf, size_t *len);
+/* PROC_ROOT/PID/cgroup's memory cgroup path: the v1 "N:memory:/path" line
+ * wins over the v2 "0::/path" one; "" when unreadable. */
+void procfs_memcg_of(const char *root, int pid, char *out, size_t outlen);
+
 /* Reads PROC_ROOT/PID/status (and stat for the start time) into *rec.
  * 0, or -errno / -EINVAL when status is unreadable or malformed: the
  * process is gone or hidden. */

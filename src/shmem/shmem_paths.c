@@ -208,34 +208,6 @@ static bool dev_listed(const struct sh_report *r, dev_t dev)
 	return false;
 }
 
-/* The cgroup a process is in, to name a container: the v2 line, else (on a
- * hybrid v1 machine, whose v2 line is only "/") the v1 memory hierarchy's. */
-static void cgroup_of(pid_t pid, char *out, size_t len)
-{
-	char *buf, *line, *next, *v1 = NULL;
-	size_t n;
-
-	out[0] = '\0';
-	if (procfs_read_pid_file("/proc", pid, "cgroup", &buf, &n))
-		return;
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (strncmp(line, "0::", 3) == 0 && line[3] && strcmp(line + 3, "/") != 0) {
-			snprintf(out, len, "%s", line + 3);
-			break;
-		}
-		if (strncmp(line, "0::", 3) == 0 && line[3])
-			snprintf(out, len, "%s", line + 3); /* "/": kept unless v1 says more */
-		if (!v1 && strstr(line, ":memory:"))
-			v1 = strstr(line, ":memory:") + 8;
-	}
-	if ((!out[0] || strcmp(out, "/") == 0) && v1)
-		snprintf(out, len, "%s", v1);
-	free(buf);
-}
-
 void sh_add_foreign_mounts(struct sh_report *r)
 {
 	struct stat self_ns, ns;
@@ -303,7 +275,8 @@ void sh_add_foreign_mounts(struct sh_report *r)
 					 (int)strcspn(comm, "\n"), comm);
 				free(comm);
 			}
-			cgroup_of(pid, m->ns_cgroup, sizeof(m->ns_cgroup));
+			/* which container: its memory cgroup */
+			procfs_memcg_of("/proc", pid, m->ns_cgroup, sizeof(m->ns_cgroup));
 			/* Its files and usage through the process's own root. */
 			snprintf(full, sizeof(full), "/proc/%d/root%s", pid, e->mountpoint);
 			m->hidden = stat(full, &st) != 0 || st.st_dev != dev;

@@ -40,9 +40,9 @@ check_eq "seen through the namespace's holder" "$holder" "$(q .mount_ns_pid)"
 mq() { jq_get "$TMP/r.json" "[.mounts[] | select(.namespace.pid == $holder)][0] | $1"; }
 check_eq "its mount listed, with the holder's comm" "$NSM sleep" "$(mq '"\(.mountpoint) \(.namespace.comm)"')"
 check_eq "its mount's usage measured in there" 307200 "$(mq .bytes_used)"
-# its cgroup: the v2 path, or on a hybrid machine (v2 "/") the v1 memory one
+# its memory cgroup: the v1 memory line where there is one, else v2's
 v2=$(awk -F: '$1 == "0" { print $3 }' "/proc/$holder/cgroup")
-v1=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$holder/cgroup")
-cg=$v2; { [ -z "$v2" ] || [ "$v2" = / ]; } && [ -n "$v1" ] && cg=$v1
+v1=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$holder/cgroup")
+cg=${v1:-$v2}
 check_eq "the holder's cgroup names the container" "$cg" "$(mq .namespace.cgroup)"
 check "text: the mount names the namespace" grep -q "$NSM \[mount ns of pid $holder sleep" "$TMP/t.txt"
