@@ -651,6 +651,11 @@ static __always_inline void record_alloc(struct thread_state *ts, struct task_st
 	}
 	__sync_fetch_and_add(&s->bytes, size);
 	__sync_fetch_and_add(&s->count, 1);
+	/* Userspace prunes stacks idle for a whole report interval: if this
+	 * one went between our lookup and our adds, they landed on the dead
+	 * entry.  Rare (an idle stack hit in that window), and counted. */
+	if (bpf_map_lookup_elem(&stacks, &a.stack_hash) != s)
+		drop(ML_DROP_PRUNE_RACE);
 }
 
 static __always_inline void untrack(__u64 addr)

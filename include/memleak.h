@@ -56,6 +56,7 @@ enum ml_drop {
 	ML_DROP_EVENTS_FULL,   /* ring buffer full: a module-load request lost */
 	ML_DROP_UNWIND_FP,     /* frames unwound by frame pointers (no table yet) */
 	ML_DROP_UNWIND_TRUNCATED, /* stack deeper than MAX_FRAMES or unreadable */
+	ML_DROP_PRUNE_RACE,    /* counted on an idle stack pruned under it */
 	ML_DROP_MAX,
 };
 

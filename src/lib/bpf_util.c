@@ -169,3 +169,89 @@ int map_percpu_sums(int fd, unsigned long long *sums, __u32 n)
 	free(v);
 	return 0;
 }
+
+/* qsort and bsearch take no context: the key size of the sort under way. */
+static _Thread_local size_t cmp_ksize;
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, cmp_ksize);
+}
+
+struct prune_pass {
+	const struct map_prune *p;
+	bool (*idle)(const void *key, const void *value, void *ctx);
+	void *ctx;
+	struct dump now;   /* keys idle at this pass */
+	struct dump doomed; /* ... and at the previous one: keys only */
+};
+
+static int prune_one(const void *key, const void *value, void *ctx)
+{
+	struct prune_pass *pp = ctx;
+	int err;
+
+	if (!pp->idle(key, value, pp->ctx))
+		return 0;
+	err = dump_one(key, value, &pp->now);
+	if (err)
+		return err;
+	cmp_ksize = pp->now.ksize;
+	if (pp->p->nidle && bsearch(key, pp->p->idle_keys, pp->p->nidle, cmp_ksize, cmp_key))
+		err = dump_one(key, value, &pp->doomed);
+	return err;
+}
+
+int map_prune(int fd, size_t ksize, size_t vsize, struct map_prune *p,
+	      bool (*idle)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	struct prune_pass pp = { .p = p, .idle = idle, .ctx = ctx };
+	char *val = malloc(vsize);
+	size_t i;
+	int err = -ENOMEM;
+
+	pp.now = (struct dump){ .ksize = ksize, .vsize = vsize, .cap = 64 };
+	pp.doomed = pp.now;
+	pp.now.keys = malloc(pp.now.cap * ksize);
+	pp.now.vals = malloc(pp.now.cap * vsize);
+	pp.doomed.keys = malloc(pp.doomed.cap * ksize);
+	pp.doomed.vals = malloc(pp.doomed.cap * vsize);
+	if (!val || !pp.now.keys || !pp.now.vals || !pp.doomed.keys || !pp.doomed.vals)
+		goto out;
+	err = map_for_each(fd, ksize, vsize, prune_one, &pp);
+	if (err)
+		goto out;
+	for (i = 0; i < pp.doomed.n; i++) {
+		const char *key = pp.doomed.keys + i * ksize;
+
+		if (bpf_map_lookup_and_delete_elem(fd, key, val))
+			continue; /* gone already, or the kernel cannot (< 5.14) */
+		if (idle(key, val, ctx))
+			p->pruned++;
+		/* Updated between the read and the delete: put it back. */
+		else if (bpf_map_update_elem(fd, key, val, BPF_NOEXIST))
+			p->races++;
+	}
+	/* The keys idle now are the candidates of the next pass; those just
+	 * removed cannot come back idle but as new entries. */
+	cmp_ksize = ksize;
+	qsort(pp.now.keys, pp.now.n, ksize, cmp_key);
+	free(p->idle_keys);
+	p->idle_keys = pp.now.keys;
+	p->nidle = pp.now.n;
+	pp.now.keys = NULL;
+out:
+	free(val);
+	free(pp.now.keys);
+	free(pp.now.vals);
+	free(pp.doomed.keys);
+	free(pp.doomed.vals);
+	return err;
+}
+
+void map_prune_free(struct map_prune *p)
+{
+	free(p->idle_keys);
+	p->idle_keys = NULL;
+	p->nidle = 0;
+}

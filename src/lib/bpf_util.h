@@ -2,6 +2,7 @@
 #ifndef MEMLEAKBPF_BPF_UTIL_H
 #define MEMLEAKBPF_BPF_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -32,5 +33,32 @@ int map_dump(int fd, size_t ksize, size_t vsize, void **keys, void **vals, size_
  * over every possible CPU, for k < n.  A key the map lacks (or that cannot
  * be read) sums to 0.  Returns 0 or a negative errno (sums all 0 then). */
 int map_percpu_sums(int fd, unsigned long long *sums, __u32 n);
+
+/* Pruning idle entries, so that a run of weeks does not fill a map with
+ * stacks that once allocated and now hold nothing.  An entry is removed on
+ * its second idle sighting in a row (one whole report interval unused), so
+ * a stack that allocates now and then keeps its entry.  The caller keeps
+ * one struct per map, zeroed, across reports.
+ *
+ * The BPF side may look an entry up just before it is deleted and update
+ * it just after.  The delete is bpf_map_lookup_and_delete_elem: a value
+ * that is no longer idle when it is taken out (an update came between the
+ * read and the delete) is put back (BPF_NOEXIST); if the program has
+ * re-created the entry first, the pass counts a race.  An update that
+ * lands on the deleted element after the delete is the program's to
+ * notice (it looks its entry up again and counts a drop).  Both are
+ * reported, never silent. */
+struct map_prune {
+	void *idle_keys;   /* sorted: keys idle at the previous pass */
+	size_t nidle;
+	unsigned long long pruned; /* entries removed, over the run */
+	unsigned long long races;  /* put back too late, over the run */
+};
+
+/* One pass over the map behind fd: idle(key, value, ctx) says whether an
+ * entry holds nothing.  Returns 0 or a negative errno (nothing pruned). */
+int map_prune(int fd, size_t ksize, size_t vsize, struct map_prune *p,
+	      bool (*idle)(const void *key, const void *value, void *ctx), void *ctx);
+void map_prune_free(struct map_prune *p);
 
 #endif

@@ -119,6 +119,17 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static struct map_prune stack_prune;
+
+static bool stack_idle(const void *key, const void *value, void *ctx)
+{
+	const struct ml_stack *s = value;
+
+	(void)key;
+	(void)ctx;
+	return s->bytes == 0 && s->count == 0;
+}
+
 /* final: no report follows; exited: the target is gone; status: the -c
  * target's wait status once it has exited, else -1. */
 static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
@@ -145,11 +156,18 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 	/* Collect: the module registry up to date with the target's mappings
 	 * (absolute frames are keyed by it), while the target may still live. */
 	umodules_snapshot(ms);
+	/* Stacks that held nothing over a whole interval leave the map, so a
+	 * long run does not fill --max-stacks; unreadable, the map is left as
+	 * it is (the report still stands). */
+	map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u64), sizeof(struct ml_stack),
+		  &stack_prune, stack_idle, NULL);
 	err = user_report_build(&r, skel, ms, cache, &o);
 	if (err) {
 		err_msg("cannot read the maps for a report: %s", strerror(-err));
 		return err;
 	}
+	r.stacks_pruned = stack_prune.pruned;
+	r.drops[ML_DROP_PRUNE_RACE] += stack_prune.races;
 	user_report_print(&r, &o, stdout);
 	/* A file that cannot be written ends the run like an unreadable
 	 * stdout (exit 1): the user asked for it and would find nothing. */
@@ -341,6 +359,7 @@ cleanup:
 	user_links_destroy(&links);
 	ring_buffer__free(rb);
 	symcache_free(cache);
+	map_prune_free(&stack_prune);
 	if (have_modules)
 		umodules_free(&ms);
 	memleak_bpf__destroy(skel);

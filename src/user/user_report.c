@@ -42,6 +42,7 @@ static const char *const drop_names[ML_DROP_MAX] = {
 	[ML_DROP_EVENTS_FULL] = "events_lost",
 	[ML_DROP_UNWIND_FP] = "frame_pointer_unwinds",
 	[ML_DROP_UNWIND_TRUNCATED] = "truncated_stacks",
+	[ML_DROP_PRUNE_RACE] = "stack_prune_races",
 };
 
 const char *kind_name(unsigned int kind)
@@ -516,6 +517,7 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	json_ki64(&j, "total_bytes", r->total_bytes);
 	json_ki64(&j, "total_count", r->total_count);
 	json_ku64(&j, "stacks_total", r->nstacks);
+	json_ku64(&j, "stacks_pruned", r->stacks_pruned);
 	json_ku64(&j, "sample_every", o->sample_every ? o->sample_every : 1);
 	json_key(&j, "older_than_seconds");
 	if (o->older_ns)

@@ -49,6 +49,7 @@ struct user_report {
 	long long total_bytes;
 	long long total_count;
 	size_t nstacks;          /* stacks holding memory (before --top) */
+	unsigned long long stacks_pruned; /* idle stacks removed from the map, so far */
 	struct report_stack *stacks;
 	size_t nshown;
 	unsigned long long drops[ML_DROP_MAX];
