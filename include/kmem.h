@@ -62,6 +62,7 @@ enum kmem_stat {
 	KMEM_ST_STACK_CACHED,     /* stack ids taken from the fingerprint cache */
 	KMEM_ST_STACK_CONFLICT,   /* a fingerprint found to cover two stacks */
 	KMEM_ST_STACK_FULL,       /* stacks map full: filed as stack lost */
+	KMEM_ST_PRUNE_RACE,       /* counted on an idle row pruned under it */
 	KMEM_NR_STATS,
 };
 

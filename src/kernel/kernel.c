@@ -77,6 +77,90 @@ static int add_older(const void *key, const void *value, void *ctx)
 	return kmem_report_add(o->r, &aval->agg, aval->size, 1);
 }
 
+/* Pruning, so that weeks of distinct stacks do not fill --max-stacks
+ * (map_prune: an entry goes on its second idle sighting in a row).  A row
+ * of `agg` is idle when nothing it counted is outstanding; a stack, and a
+ * fingerprint naming it, when no row refers to it any more (so a stack
+ * leaves one report after its last row). */
+static struct map_prune agg_prune, stack_prune, fp_prune;
+
+struct stack_refs {
+	__u64 *ids; /* sorted stacks-map keys the rows of `agg` refer to */
+	size_t n, cap;
+};
+
+static int add_ref(const void *key, const void *value, void *ctx)
+{
+	const struct kmem_agg_key *k = key;
+	struct stack_refs *refs = ctx;
+	__u64 *ids;
+
+	(void)value;
+	if (refs->n == refs->cap) {
+		refs->cap = refs->cap ? refs->cap * 2 : 1024;
+		ids = realloc(refs->ids, refs->cap * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		refs->ids = ids;
+	}
+	refs->ids[refs->n++] = k->stack;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool stack_referenced(const struct stack_refs *refs, __u64 id)
+{
+	return bsearch(&id, refs->ids, refs->n, sizeof(id), cmp_u64) != NULL;
+}
+
+static bool agg_idle(const void *key, const void *value, void *ctx)
+{
+	const struct kmem_agg_val *v = value;
+
+	(void)key;
+	(void)ctx;
+	return v->bytes == 0 && v->count == 0;
+}
+
+static bool stack_idle(const void *key, const void *value, void *ctx)
+{
+	(void)value;
+	return !stack_referenced(ctx, *(const __u64 *)key);
+}
+
+static bool fp_idle(const void *key, const void *value, void *ctx)
+{
+	(void)key;
+	return !stack_referenced(ctx, ((const struct kmem_fp_val *)value)->stack);
+}
+
+/* Unreadable maps are left as they are: the report still stands. */
+static void prune(struct kmem_bpf *skel, struct kmem_report *r)
+{
+	int agg_fd = bpf_map__fd(skel->maps.agg);
+	struct stack_refs refs = {};
+
+	map_prune(agg_fd, sizeof(struct kmem_agg_key), sizeof(struct kmem_agg_val), &agg_prune,
+		  agg_idle, NULL);
+	if (map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(struct kmem_agg_val), add_ref,
+			 &refs) == 0) {
+		qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u64);
+		map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u64), sizeof(struct kmem_stack),
+			  &stack_prune, stack_idle, &refs);
+		map_prune(bpf_map__fd(skel->maps.fp_cache), sizeof(struct kmem_fp_key),
+			  sizeof(struct kmem_fp_val), &fp_prune, fp_idle, &refs);
+	}
+	free(refs.ids);
+	r->stacks_pruned = stack_prune.pruned;
+	r->stats[KMEM_ST_PRUNE_RACE] += agg_prune.races + stack_prune.races;
+}
+
 static int collect(struct kmem_bpf *skel, const struct kernel_hook *hooks, int nhooks,
 		   struct kmem_report *r)
 {
@@ -87,6 +171,7 @@ static int collect(struct kmem_bpf *skel, const struct kernel_hook *hooks, int n
 	kmem_report_reset(r);
 	/* The counters are news, not the report: unreadable, they read 0. */
 	map_percpu_sums(bpf_map__fd(skel->maps.stats), r->stats, KMEM_NR_STATS);
+	prune(skel, r);
 
 	if (r->older <= 0) {
 		err = map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(val), add_agg, r);
@@ -265,6 +350,9 @@ int cmd_kernel(int argc, char **argv)
 	ret = EXIT_OK;
 cleanup:
 	kmem_bpf__destroy(skel);
+	map_prune_free(&agg_prune);
+	map_prune_free(&stack_prune);
+	map_prune_free(&fp_prune);
 	kmem_report_free(&rep);
 	ksyms_free(ks);
 	return ret;

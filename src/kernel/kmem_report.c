@@ -245,6 +245,7 @@ static const struct {
 	{ "stack_collisions", "stack collisions", KMEM_ST_STACK_COLLISION },
 	{ "stack_errors", "stack errors", KMEM_ST_STACK_ERROR },
 	{ "missed_frees", "missed frees", KMEM_ST_STALE },
+	{ "stack_prune_races", "prune races", KMEM_ST_PRUNE_RACE },
 };
 
 static unsigned long long total_misses(const struct kmem_report *r)
@@ -522,6 +523,7 @@ void kmem_print_json(const struct kmem_report *r, FILE *out)
 	json_ku64(&j, "stack_walks", r->stats[KMEM_ST_STACK_WALKS]);
 	json_ku64(&j, "stacks_reused", r->stats[KMEM_ST_STACK_CACHED]);
 	json_ku64(&j, "fingerprint_conflicts", r->stats[KMEM_ST_STACK_CONFLICT]);
+	json_ku64(&j, "stacks_pruned", r->stacks_pruned);
 	json_obj_end(&j);
 
 	json_obj_end(&j);

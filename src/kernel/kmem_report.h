@@ -66,6 +66,7 @@ struct kmem_report {
 	/* Of those, rows whose stack was lost (every kind). */
 	long long lost_bytes, lost_count;
 	unsigned long long stats[KMEM_NR_STATS];
+	unsigned long long stacks_pruned; /* idle stacks removed from the maps, so far */
 	struct kmem_hook_misses misses[KMEM_MAX_HOOKS];
 	int nmisses;
 	struct kmem_sysinfo start, now;
