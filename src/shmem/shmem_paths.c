@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -208,6 +209,31 @@ static bool dev_listed(const struct sh_report *r, dev_t dev)
 	return false;
 }
 
+/* The kernel's internal shm mount (memfd, SysV segments, shared anonymous
+ * mappings): in no mount table, so never a reason to look for one.  Its
+ * device, learned once from a memfd of our own; 0 when that fails. */
+static dev_t internal_shm_dev(void)
+{
+	static dev_t dev;
+	static bool known;
+	struct stat st;
+	int fd;
+
+	if (!known) {
+		known = true;
+		fd = memfd_create("memleakbpf-probe", MFD_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0)
+			dev = st.st_dev;
+		if (fd >= 0)
+			close(fd);
+	}
+	return dev;
+}
+
+/* Inodes on tmpfs mounts this namespace does not show (a container's
+ * private /dev/shm): their mounts are read through a process of that
+ * namespace.  /proc is walked only when such an inode exists, which is not
+ * the case for memfd or SysV memory, however much of it there is. */
 void sh_add_foreign_mounts(struct sh_report *r)
 {
 	struct stat self_ns, ns;
@@ -219,7 +245,7 @@ void sh_add_foreign_mounts(struct sh_report *r)
 	DIR *proc;
 
 	for (i = 0; i < r->ninodes && !wanted; i++)
-		wanted = !dev_listed(r, r->inodes[i].dev);
+		wanted = !dev_listed(r, r->inodes[i].dev) && r->inodes[i].dev != internal_shm_dev();
 	if (!wanted || stat("/proc/self/ns/mnt", &self_ns) != 0 || !(proc = opendir("/proc")))
 		return;
 	while ((de = readdir(proc))) {
