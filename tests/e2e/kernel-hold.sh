@@ -95,9 +95,16 @@ check_ge "pipe kmallocs (2 per pipe in alloc_pipe_info)" $((2 * N)) \
 check_ge "socket inodes (sock_inode_cache via __sys_socket)" $N \
 	"$(count_cache "$TMP/held.json" sock_inode_cache __sys_socket)"
 check_ge "socket objects (kmem_cache from sk_prot_alloc)" $N "$(count_direct "$TMP/held.json" kmem_cache sk_prot_alloc)"
-check_ge "thread kernel stacks (vmalloc in copy_process)" $N \
-	"$(count "$TMP/held.json" vmalloc copy_process)"
-check_ge "thread stacks are at least 16 KiB each" $((N * 16384)) \
+# Thread stacks are not an exact ground truth: the kernel keeps two freed
+# stacks per CPU and hands them to new threads before it vmallocs one.
+# kernel_hold's drainer threads take those first, but on a busy machine
+# (seen: 2 runs in 35 with the soak and two guests running) other tasks
+# exiting in the meantime refill the cache, and 56-59 of 64 threads got a
+# vmalloc.  Every tracer then saw the same smaller number: the stacks are
+# checked for at least half, and the other tracers for the same count.
+threads=$(count "$TMP/held.json" vmalloc copy_process)
+check_ge "thread kernel stacks (vmalloc in copy_process): most of N" $((N / 2)) "$threads"
+check_ge "thread stacks are at least 16 KiB each" $((threads * 16384)) \
 	"$(jq_get "$TMP/held.json" '[.stacks[] | select(.kind == "vmalloc") |
 		select(any(.frames[]; .function == "copy_process")) | .bytes] | add // 0')"
 check_ge "task_struct cache named" $N "$(count_cache "$TMP/held.json" task_struct copy_process)"
@@ -138,7 +145,8 @@ check_eq "--older 1 agrees with the totals of its rows" "true" \
 	"$(jq_get "$TMP/older1.out" '([.stacks[].bytes] | add) == ([.totals[].bytes] | add)')"
 check_eq "-z 16k: no allocation under 16 KiB" "true" \
 	"$(jq_get "$TMP/big.out" '[.stacks[] | .bytes >= .count * 16384] | all')"
-check_ge "-z 16k: thread stacks kept" $N "$(count "$TMP/big.out" vmalloc copy_process)"
+check_eq "-z 16k: thread stacks kept (as many as the main tracer saw)" "$threads" \
+	"$(count "$TMP/big.out" vmalloc copy_process)"
 check_eq "-Z 64: no allocation over 64 bytes" "true" \
 	"$(jq_get "$TMP/tiny.out" '[.stacks[] | .bytes <= .count * 64] | all and length > 0')"
 check_ge "-Z 64: eventfd contexts (64 B) kept: the bound is inclusive" $N \
@@ -152,7 +160,8 @@ else fail "-s 4 tracks a sample" "$sampled of $N"; fi
 check_ge "-s 4 counts what it skipped" $N "$(jq_get "$TMP/sample.out" '.tracked.sampled_out')"
 check_eq "--kind vmalloc reports only vmalloc" '["vmalloc"]' \
 	"$(jq_get "$TMP/kind.out" '[.stacks[].kind] | unique | tostring')"
-check_ge "--kind vmalloc still sees the thread stacks" $N "$(count "$TMP/kind.out" vmalloc copy_process)"
+check_eq "--kind vmalloc sees the thread stacks the main tracer saw" "$threads" \
+	"$(count "$TMP/kind.out" vmalloc copy_process)"
 check_ge "a full allocs map is a counted drop" 1 "$(jq_get "$TMP/small.out" '.dropped.allocs_map_full')"
 small=$(jq_get "$TMP/small.out" '[.stacks[].count] | add // 0')
 if [ "$small" -ge 1 ] && [ "$small" -le 16 ]; then pass "a 16-entry allocs map tracks at most 16 ($small)"
