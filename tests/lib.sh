@@ -56,6 +56,17 @@ bpf_link_count() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
 # Programs of a mode still loaded (links keep programs alive): names given
 # as an extended regex, e.g. 'malloc_enter|alloc_exit'.
 progs_loaded() { bpftool prog list 2>/dev/null | grep -cE "name ($1) " || true; }
+# held_prog_ids PID...: ids of the BPF programs those processes hold open
+# (fdinfo's prog_id), sorted.  Exact per tracer, whatever else loads BPF on
+# the machine at the same time (bpftool here cannot show a program's pids).
+held_prog_ids() {
+	local p
+	for p in "$@"; do
+		grep -h '^prog_id:' /proc/"$p"/fdinfo/* 2>/dev/null
+	done | awk '{ print $2 }' | sort -u
+}
+# loaded_prog_ids: ids of every BPF program loaded now, sorted.
+loaded_prog_ids() { bpftool prog show 2>/dev/null | awk -F: '/^[0-9]+:/ { print $1 }' | sort; }
 
 # progs_settled REGEX N: the count of loaded programs matching REGEX once it
 # is back to N, or after 5 s whatever it is then.  The kernel frees a program

@@ -39,13 +39,6 @@ count_cache() {
 		select(any(.frames[]; .function == \"$3\")) | .count] | add // 0"
 }
 
-# Our programs, by id: other tracers may run at the same time.
-prog_ids() {
-	bpftool prog show 2>/dev/null |
-		awk '/name (kmalloc_tp|kfree_tp|sys_enter_ref|alloc_vmap_area_tp|vmalloc_fexit|vmalloc_kprobe)/ {sub(":", "", $1); print $1}' | sort
-}
-ids_before=$(prog_ids)
-
 "$PROGS/kernel_hold" $N >"$TMP/hold" &
 HPID=$!
 on_exit "kill -9 $HPID"
@@ -76,7 +69,14 @@ for t in $all; do
 		fail "$t tracer started" "$(cat "$TMP/$t.err")"
 done
 
-ours=$(comm -13 <(echo "$ids_before") <(prog_ids))
+# Our programs, by id: those the tracers hold open (other tests may load
+# kernel tracers at the same time), named as on every kernel (the vmalloc
+# hook differs: tracepoint, fexit or kprobe).
+named_ids() {
+	bpftool prog show 2>/dev/null |
+		awk '/name (kmalloc_tp|kfree_tp|sys_enter_ref|alloc_vmap_area_tp|vmalloc_fexit|vmalloc_kprobe) / {sub(":", "", $1); print $1}' | sort
+}
+ours=$(comm -12 <(held_prog_ids $(for t in $all; do eval echo \$${t}_pid; done)) <(named_ids))
 # 4 per tracer, but --kind vmalloc has no slab hooks and --exact-stacks no
 # sys_enter hook.
 check_eq "programs loaded (4 x 10 tracers - 3)" 37 "$(wc -w <<<"$ours")"
@@ -204,7 +204,7 @@ check "text report has the dropped line" grep -q '^dropped: .*recursion misses [
 check "text report names the eventfd stack" grep -q 'do_eventfd' "$TMP/text.out"
 # Programs are freed asynchronously after the last fd closes.
 for ((i = 0; i < 50; i++)); do
-	left=$(comm -12 <(echo "$ours") <(prog_ids) | wc -w)
+	left=$(comm -12 <(echo "$ours") <(loaded_prog_ids) | wc -w)
 	[ "$left" -eq 0 ] && break
 	sleep 0.1
 done
