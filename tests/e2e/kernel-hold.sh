@@ -5,21 +5,9 @@
 # one eventfd context, two pipe kmallocs, one socket inode, one vmalloc'ed
 # kernel stack per object); after release they must be gone.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../kernel_lib.sh"
 N=64
 
-# count FILE KIND FUNCTION: outstanding allocations of KIND whose stack
-# holds FUNCTION, in the last report.
-count() {
-	jq_get "$1" "[.stacks[] | select(.kind == \"$2\") |
-		select(any(.frames[]; .function == \"$3\")) | .count] | add // 0"
-}
-# count_direct FILE KIND FUNCTION: FUNCTION called the allocator itself
-# (rows where it is further down are e.g. slab metadata its call caused).
-count_direct() {
-	jq_get "$1" "[.stacks[] | select(.kind == \"$2\") |
-		select([.frames[].function // \"?\" | select(test(\"^_*(kmalloc|kmem_cache_alloc|kvmalloc)\") | not)][0]
-			== \"$3\") | .count] | add // 0"
-}
 # settle FILE TEST...: frees deferred by RCU land late on a busy machine:
 # wait for up to 20 more reports of FILE until TEST (on its last report)
 # succeeds.
@@ -34,25 +22,15 @@ settle() {
 }
 # sockets_are OP VALUE: the last report's held sockets compared with VALUE
 sockets_are() { test "$(count_cache "$TMP/main.out" sock_inode_cache __sys_socket)" "$@"; }
-count_cache() {
-	jq_get "$1" "[.stacks[] | select(.kind == \"kmem_cache\" and .cache == \"$2\") |
-		select(any(.frames[]; .function == \"$3\")) | .count] | add // 0"
-}
 
 "$PROGS/kernel_hold" $N >"$TMP/hold" &
 HPID=$!
 on_exit "kill -9 $HPID"
 wait_line "$TMP/hold" '^waiting' || fail "holder did not start"
 
-# Four tracers at once, each checking one thing: everything from the
-# holder; --older (nothing is an hour old); --kind vmalloc; a tiny allocs
-# map that must report drops.
-start_tracer() { # name args...
-	local name=$1; shift
-	"$MEMLEAKBPF" kernel "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	eval "${name}_pid=$!"
-	on_exit "kill -9 $!"
-}
+# Ten tracers at once, each checking one thing: everything from the holder
+# (JSON, text, --exact-stacks), --older (nothing is an hour old; 1 s),
+# --kind vmalloc, a tiny allocs map that must report drops, -z, -Z, -s.
 start_tracer main -p $HPID --json -T 0 1
 start_tracer older -p $HPID --json -T 0 --older 3600 1
 start_tracer kind -p $HPID --json -T 0 --kind vmalloc 1

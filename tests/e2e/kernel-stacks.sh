@@ -8,39 +8,22 @@
 # stack refused when another one held its bucket) the first part lost
 # dozens of stacks every run.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../kernel_lib.sh"
 N=64
 # kernel_hold's distinct stacks fit in 128 slots on 6.18 (measured: no loss
 # at --max-stacks 128); 512 leaves room.  The old table, 512 buckets for the
 # same stacks, lost 136 (and 194 with --exact-stacks) allocations here.
 ROOM=512
 
-# count_direct FILE KIND FUNCTION: rows where FUNCTION called the allocator.
-count_direct() {
-	jq_get "$1" "[.stacks[] | select(.kind == \"$2\") |
-		select([.frames[].function // \"?\" | select(test(\"^_*(kmalloc|kmem_cache_alloc|kvmalloc)\") | not)][0]
-			== \"$3\") | .count] | add // 0"
-}
-# count_cache FILE CACHE FUNCTION: kmem_cache rows of CACHE through FUNCTION.
-count_cache() {
-	jq_get "$1" "[.stacks[] | select(.kind == \"kmem_cache\" and .cache == \"$2\") |
-		select(any(.frames[]; .function == \"$3\")) | .count] | add // 0"
-}
-
 "$PROGS/kernel_hold" $N >"$TMP/hold" &
 HPID=$!
 on_exit "kill -9 $HPID"
 wait_line "$TMP/hold" '^waiting' || fail "holder did not start"
 
-start_tracer() { # name args...
-	local name=$1; shift
-	"$MEMLEAKBPF" kernel -p $HPID -T 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	eval "${name}_pid=$!"
-	on_exit "kill -9 $!"
-}
-start_tracer room --json --max-stacks $ROOM 1
-start_tracer roomx --json --max-stacks $ROOM --exact-stacks 1
-start_tracer tiny --json --max-stacks 16 1
-start_tracer tinytext --max-stacks 16 1
+start_tracer room -p $HPID -T 0 --json --max-stacks $ROOM 1
+start_tracer roomx -p $HPID -T 0 --json --max-stacks $ROOM --exact-stacks 1
+start_tracer tiny -p $HPID -T 0 --json --max-stacks 16 1
+start_tracer tinytext -p $HPID -T 0 --max-stacks 16 1
 all="room roomx tiny tinytext"
 for t in $all; do
 	wait_line "$TMP/$t.err" 'tracing kernel allocations' 20 ||
