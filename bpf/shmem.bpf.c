@@ -377,12 +377,14 @@ static __always_inline void add_pages(__u32 dev, __u64 ino, __u64 index, __u32 n
 	 * userspace recognises its own copy by the clock value. */
 	if (r->nr)
 		emit(SHMEM_EV_ADD, r->dev, r->ino, r->first, r->nr, r->wid, r->seq);
-	r->ino = ino;
-	r->first = index;
-	r->seq = now;
-	r->dev = dev;
-	r->wid = wid;
-	r->nr = nr;
+	/* Seen by a report half replaced, the slot would name pages of one
+	 * run in another's inode: gen is odd meanwhile (struct shmem_run). */
+	r->gen++;
+	barrier();
+	*r = (struct shmem_run){ .ino = ino, .first = index, .seq = now, .dev = dev, .nr = nr,
+				 .wid = wid, .gen = r->gen };
+	barrier();
+	r->gen++;
 }
 
 /* A delete: the clock moves first, then the record carries its value. */

@@ -15,10 +15,10 @@
 /* Writer id 0 means "writer not known" (a full writer table). */
 #define SHMEM_WID_UNKNOWN 0
 
-/* One change to the page cache of a shmem inode, in the order the kernel
- * made them (adds and deletes of one file happen under its i_pages lock,
- * where the events are reserved).  Userspace keeps the page table: a BPF
- * hash insert per page costs ~10x a ring buffer record.  Pages are keyed by
+/* One change to the page cache of a shmem inode.  Deletes are sent in
+ * the order the kernel made them; adds are sent in runs, later, and put in
+ * order by a clock (struct shmem_run).  Userspace keeps the page table: a
+ * BPF hash insert per page costs ~10x a ring buffer record.  Pages are keyed by
  * (dev, ino, index), so migration and folio splits, which keep the file
  * position, need no event at all. */
 enum shmem_event_type {
@@ -61,7 +61,9 @@ struct shmem_run {
 	__u32 dev;
 	__u32 nr;	/* 0: no run pending */
 	__u32 wid;
-	__u32 pad;
+	/* Odd while the BPF side replaces the run: userspace reads the slots
+	 * twice and keeps a CPU's run when both copies agree and gen is even. */
+	__u32 gen;
 };
 
 #define SHMEM_PF_SWAPPED 1u
@@ -88,7 +90,9 @@ struct shmem_writer_key {
 
 struct shmem_writer_val {
 	__u32 wid;
-	__u32 pad;
+	/* Odd while the BPF side replaces the run: userspace reads the slots
+	 * twice and keeps a CPU's run when both copies agree and gen is even. */
+	__u32 gen;
 };
 
 /* Counters, summed over CPUs by userspace; every drop is reported.  The

@@ -210,21 +210,47 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Each CPU's pending run (NULL when unreadable), *ncpus of them. */
+/* Same run in both reads, not being replaced (struct shmem_run): only nr
+ * may differ (the run grew), and either value is the run at some moment. */
+static bool same_run(const struct shmem_run *a, const struct shmem_run *b)
+{
+	return !(a->gen & 1) && a->gen == b->gen && a->ino == b->ino && a->first == b->first &&
+	       a->seq == b->seq && a->dev == b->dev && a->wid == b->wid;
+}
+
+/* Each CPU's pending run, *ncpus of them; NULL when unreadable or when
+ * the slots did not settle (callers then assume the worst: no pending
+ * pages in a report, no removed mark forgotten). */
 static struct shmem_run *read_runs(int runs_fd, int *ncpus)
 {
-	struct shmem_run *v;
-	int n = libbpf_num_possible_cpus();
+	struct shmem_run *v, *again;
+	int n = libbpf_num_possible_cpus(), c, tries;
+	bool settled = false;
 
 	*ncpus = 0;
-	if (n <= 0 || !(v = calloc(n, sizeof(*v))))
+	if (n <= 0)
 		return NULL;
-	if (bpf_map_lookup_elem(runs_fd, &(__u32){ 0 }, v)) {
-		free(v);
-		return NULL;
+	v = calloc(n, sizeof(*v));
+	again = calloc(n, sizeof(*again));
+	if (!v || !again || bpf_map_lookup_elem(runs_fd, &(__u32){ 0 }, v))
+		goto fail;
+	for (tries = 0; tries < 100 && !settled; tries++) {
+		if (bpf_map_lookup_elem(runs_fd, &(__u32){ 0 }, again))
+			goto fail;
+		settled = true;
+		for (c = 0; c < n; c++)
+			settled = settled && same_run(&v[c], &again[c]);
+		memcpy(v, again, n * sizeof(*v));
 	}
+	if (!settled)
+		goto fail;
+	free(again);
 	*ncpus = n;
 	return v;
+fail:
+	free(v);
+	free(again);
+	return NULL;
 }
 
 /* The pages of the runs still pending on each CPU (struct shmem_run):
