@@ -646,13 +646,19 @@ static int report(struct shmem_bpf *skel, bool final)
 static void forget_removed(struct shmem_bpf *skel)
 {
 	static __u64 limit; /* last pass's: keys at or under it */
+	/* The limit of the last scan: marks made since have greater keys,
+	 * so a scan is worth its time only once the limit has moved (a run
+	 * can stay pending for long on an idle CPU). */
+	static __u64 scanned;
 	struct shmem_run *runs;
 	__u64 low;
 	int ncpus, c;
 
-	if (limit && (table.nremoved >= 4096 + (table.n - table.nremoved) / 2 ||
-		      table.n >= table.max / 4 * 3))
+	if (limit > scanned && (table.nremoved >= 4096 + (table.n - table.nremoved) / 2 ||
+				table.n >= table.max / 4 * 3)) {
 		sh_table_forget_removed(&table, limit);
+		scanned = limit;
+	}
 	low = *(volatile __u64 *)&skel->bss->del_clock;
 	runs = read_runs(bpf_map__fd(skel->maps.runs), &ncpus);
 	for (c = 0; runs && c < ncpus; c++)
