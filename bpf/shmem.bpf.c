@@ -14,8 +14,10 @@
  *    folio->index are set); removal at filemap:mm_filemap_delete_from_page_cache
  *    (all BTF-typed tracepoints: nothing needs tracefs);
  *  - mm_lru_insertion as last resort (writers may be wrong).
- * Each add or delete goes out as one ring-buffer record per folio;
- * userspace keeps the page table (see include/shmem.h for why).
+ * Adds are coalesced per CPU into runs of consecutive pages (one
+ * ring-buffer record per run), deletes go out as one record per folio,
+ * ordered against the runs by a removal clock (include/shmem.h, struct
+ * shmem_run); userspace keeps the page table.
  *
  * Measured on 6.18 (tests/e2e/shmem-accounting.sh holds the cases):
  *  - filemap:mm_filemap_add_to_page_cache never fires for shmem, and LRU
@@ -46,6 +48,25 @@ const volatile bool want_stacks = false;
  * so the cost of the hooks themselves can be told from ours.  Read-only
  * data: the verifier drops the rest of each program as dead code. */
 const volatile bool empty_progs = false;
+/* Coalesce adds into per-CPU runs (MEMLEAKBPF_SHMEM_NO_COALESCE=1 turns
+ * it off, for benchmarks: one record per folio). */
+const volatile bool coalesce = true;
+
+/* The removal clock (include/shmem.h): incremented by every delete that
+ * is sent, read by every add.  Userspace reads it too (.bss is mmapped). */
+__u64 del_clock = 0;
+
+/* Each CPU's pending run of adds.  Only the add program of the hook set
+ * in use (tp_lruvec_state or fx_add_to_page_cache) touches it, and a
+ * program does not run twice at once on one CPU (the kernel's per-CPU
+ * recursion guard of each program), so no lock is needed.  Deletes never
+ * touch it: the clock orders them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shmem_run);
+} runs SEC(".maps");
 
 /* Sized from options by userspace before load. */
 struct {
@@ -144,7 +165,7 @@ static __always_inline void drop_add(__u32 dev, __u64 ino, __u32 nr)
 }
 
 static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, __u32 nr,
-				 __u32 wid)
+				 __u32 wid, __u64 seq)
 {
 	struct shmem_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -161,6 +182,7 @@ static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, 
 	e->index = index;
 	e->nr = nr;
 	e->wid = wid;
+	e->seq = seq;
 	/* Userspace drains on a timer: a wakeup per page would cost more
 	 * than the record itself.  A new writer is worth one: its mappings
 	 * must be copied before it exits. */
@@ -212,7 +234,7 @@ static __always_inline __u32 writer_id(void *ctx)
 		/* Once per writer: lets userspace copy the writer's mappings
 		 * while it lives, to symbolize its stacks after it exits. */
 		if (want_stacks)
-			emit(SHMEM_EV_WRITER, 0, k.tgid, 0, 0, nv.wid);
+			emit(SHMEM_EV_WRITER, 0, k.tgid, 0, 0, nv.wid, 0);
 		return nv.wid;
 	}
 	/* Not used: a full table must not run the sequence into a wrap. */
@@ -321,9 +343,59 @@ static __always_inline __u32 folio_pages(struct folio *folio)
 	return 1u << folio_order_large(folio);
 }
 
+/* The clock as an add reads it: one plain load. */
+static __always_inline __u64 clock_now(void)
+{
+	return *(volatile __u64 *)&del_clock;
+}
+
+/* An add of nr pages from index, its device already in the devs table.
+ * It extends this CPU's pending run when it is the run's next page, from
+ * the same writer, and no delete was sent since the run began (the clock
+ * did not move: every page of a run has the same clock value, which is
+ * what lets userspace order deletes against it).  Anything else sends the
+ * pending run and starts a new one.  A run that cannot be sent counts as
+ * dropped adds of its inode, page for page, as a single add would. */
+static __always_inline void add_pages(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+{
+	__u64 now = clock_now();
+	struct shmem_run *r;
+	__u32 zero = 0;
+
+	r = coalesce ? bpf_map_lookup_elem(&runs, &zero) : NULL;
+	if (!r) {
+		emit(SHMEM_EV_ADD, dev, ino, index, nr, wid, now);
+		return;
+	}
+	if (r->nr && r->seq == now && r->ino == ino && r->dev == dev && r->wid == wid &&
+	    r->first + r->nr == index && r->nr <= SHMEM_MAX_RUN_PAGES - nr) {
+		r->nr += nr;
+		return;
+	}
+	/* Sent before the slot is reused: a report reading the slots may
+	 * see the run twice (in the slot and in the ring), never zero times;
+	 * userspace recognises its own copy by the clock value. */
+	if (r->nr)
+		emit(SHMEM_EV_ADD, r->dev, r->ino, r->first, r->nr, r->wid, r->seq);
+	/* Seen by a report half replaced, the slot would name pages of one
+	 * run in another's inode: gen is odd meanwhile (struct shmem_run). */
+	r->gen++;
+	barrier();
+	*r = (struct shmem_run){ .ino = ino, .first = index, .seq = now, .dev = dev, .nr = nr,
+				 .wid = wid, .gen = r->gen };
+	barrier();
+	r->gen++;
+}
+
+/* A delete: the clock moves first, then the record carries its value. */
+static __always_inline void emit_del(__u32 dev, __u64 ino, __u64 index, __u32 nr)
+{
+	emit(SHMEM_EV_DEL, dev, ino, index, nr, 0, __sync_add_and_fetch(&del_clock, 1));
+}
+
 /* False when the device could not be recorded (the add is then dropped:
  * its deletes would be filtered out and the pages never leave). */
-static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+static __always_inline bool record_dev(__u32 dev, __u64 ino, __u32 nr)
 {
 	__u8 one = 1;
 
@@ -333,8 +405,23 @@ static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr
 		drop_add(dev, ino, nr);
 		return false;
 	}
-	emit(SHMEM_EV_ADD, dev, ino, index, nr, wid);
 	return true;
+}
+
+static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+{
+	if (!record_dev(dev, ino, nr))
+		return false;
+	add_pages(dev, ino, index, nr, wid);
+	return true;
+}
+
+/* The LRU fallback's add: never coalesced (its program is not the one
+ * that owns the runs). */
+static __always_inline void emit_lru_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+{
+	if (record_dev(dev, ino, nr))
+		emit(SHMEM_EV_ADD, dev, ino, index, nr, wid, clock_now());
 }
 
 /* ---- tracepoint design ---- */
@@ -405,7 +492,7 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 	/* The devs lookup is skipped while a thread keeps adding to the
 	 * device it added to last. */
 	if (s->last_dev == dev && dev)
-		emit(SHMEM_EV_ADD, dev, ino, index, val, cached_writer_id(ctx, s));
+		add_pages(dev, ino, index, val, cached_writer_id(ctx, s));
 	else if (emit_add(dev, ino, index, val, cached_writer_id(ctx, s)))
 		s->last_dev = dev;
 	return 0;
@@ -435,7 +522,7 @@ int BPF_PROG(tp_delete, struct folio *folio)
 	dev = sb->s_dev;
 	if (!bpf_map_lookup_elem(&devs, &dev))
 		return 0;
-	emit(SHMEM_EV_DEL, dev, host->i_ino, folio->index, folio_pages(folio), 0);
+	emit_del(dev, host->i_ino, folio->index, folio_pages(folio));
 	return 0;
 }
 
@@ -455,7 +542,7 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	count(SHC_LRU_ADDED, 1);
-	emit_add(dev, ino, index, folio_pages(folio), writer_id(ctx));
+	emit_lru_add(dev, ino, index, folio_pages(folio), writer_id(ctx));
 	return 0;
 }
 
@@ -510,7 +597,7 @@ int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
 	}
 	wid = cached_writer_id(ctx, s);
 	if (s->last_dev == dev && dev)
-		emit(SHMEM_EV_ADD, dev, ino, idx, folio_pages(folio), wid);
+		add_pages(dev, ino, idx, folio_pages(folio), wid);
 	else if (emit_add(dev, ino, idx, folio_pages(folio), wid))
 		s->last_dev = dev;
 	return 0;
@@ -527,7 +614,7 @@ int BPF_PROG(fe_remove_folio, struct folio *folio)
 		return 0;
 	if (!cached_folio_id(folio, &dev, &ino, &index))
 		return 0;
-	emit(SHMEM_EV_DEL, dev, ino, index, folio_pages(folio), 0);
+	emit_del(dev, ino, index, folio_pages(folio));
 	return 0;
 }
 
@@ -548,7 +635,7 @@ int BPF_PROG(fe_writeout, struct folio *folio)
 	if (!shmem_folio_id(folio, &dev, &ino, &index))
 		return 0;
 	count(SHC_SWAPPED, nr);
-	emit(SHMEM_EV_SWAP_OUT, dev, ino, index, nr, 0);
+	emit(SHMEM_EV_SWAP_OUT, dev, ino, index, nr, 0, 0);
 	return 0;
 }
 
@@ -568,6 +655,6 @@ int BPF_PROG(fx_swapin_folio)
 		return 0;
 	if (!shmem_folio_id(folio, &dev, &ino, &idx))
 		return 0;
-	emit(SHMEM_EV_SWAP_IN, dev, ino, idx, folio_pages(folio), 0);
+	emit(SHMEM_EV_SWAP_IN, dev, ino, idx, folio_pages(folio), 0, 0);
 	return 0;
 }

@@ -9,13 +9,16 @@
 /* A PMD-sized folio on x86-64: the largest folio one add or delete
  * touches page by page. */
 #define SHMEM_MAX_FOLIO_PAGES 512
+/* The most pages one ADD event carries: a run of pages coalesced by the
+ * BPF side (see struct shmem_run), of at most this many. */
+#define SHMEM_MAX_RUN_PAGES 65536
 /* Writer id 0 means "writer not known" (a full writer table). */
 #define SHMEM_WID_UNKNOWN 0
 
-/* One change to the page cache of a shmem inode, in the order the kernel
- * made them (adds and deletes of one file happen under its i_pages lock,
- * where the events are reserved).  Userspace keeps the page table: a BPF
- * hash insert per page costs ~10x a ring buffer record.  Pages are keyed by
+/* One change to the page cache of a shmem inode.  Deletes are sent in
+ * the order the kernel made them; adds are sent in runs, later, and put in
+ * order by a clock (struct shmem_run).  Userspace keeps the page table: a
+ * BPF hash insert per page costs ~10x a ring buffer record.  Pages are keyed by
  * (dev, ino, index), so migration and folio splits, which keep the file
  * position, need no event at all. */
 enum shmem_event_type {
@@ -33,6 +36,34 @@ struct shmem_event {
 	__u32 wid;
 	__u32 nr;
 	__u32 type;
+	/* The removal clock (see struct shmem_run): an ADD carries the value
+	 * its pages read, a DEL the value it made.  0 for the other types. */
+	__u64 seq;
+};
+
+/* Adds are coalesced: each CPU holds one pending run of pages (consecutive
+ * indexes of one inode, one writer) and sends it as one ADD event when a
+ * page does not extend it.  Removals are sent at once, so one can reach
+ * userspace before the add of the page it removes.  The order is restored
+ * with a removal clock: every DEL increments a global counter (atomic
+ * fetch-add) and carries its new value c; every page of a run read the
+ * same value s when it was added (a run is closed when the clock moves).
+ * A removal and the add of the same page are ordered by the page's lock
+ * (the folio lock, and the i_pages lock on the tracepoint path), so:
+ *   the DEL removes this add's page       <=> c > s
+ *   the DEL removed an earlier incarnation <=> c <= s.
+ * Userspace keeps, per page, the event with the greatest key (2s+1 for an
+ * ADD, 2c for a DEL) and reads the pending runs at report time. */
+struct shmem_run {
+	__u64 ino;
+	__u64 first;	/* index of the first page */
+	__u64 seq;	/* the clock every page of the run read */
+	__u32 dev;
+	__u32 nr;	/* 0: no run pending */
+	__u32 wid;
+	/* Odd while the BPF side replaces the run: userspace reads the slots
+	 * twice and keeps a CPU's run when both copies agree and gen is even. */
+	__u32 gen;
 };
 
 #define SHMEM_PF_SWAPPED 1u
@@ -59,7 +90,9 @@ struct shmem_writer_key {
 
 struct shmem_writer_val {
 	__u32 wid;
-	__u32 pad;
+	/* Odd while the BPF side replaces the run: userspace reads the slots
+	 * twice and keeps a CPU's run when both copies agree and gen is even. */
+	__u32 gen;
 };
 
 /* Counters, summed over CPUs by userspace; every drop is reported.  The
@@ -77,6 +110,8 @@ enum shmem_counter {
 	SHC_LRU_ADDED,		/* BPF: pages added by the LRU fallback */
 	SHC_SWAPPED,		/* BPF: pages seen leaving for swap (fentry only) */
 	SHC_MOVED,		/* BPF: pages moved between zones/memcgs, kept */
+	SHC_EARLY_DELETES,	/* userspace: pages whose delete came before the
+				 * run holding their add (struct shmem_run) */
 	SHC_NR,
 };
 

@@ -166,23 +166,40 @@ static int handle_event(void *ctx, void *data, size_t len)
 		sh_stacks_note_writer((pid_t)e->ino);
 		return 0;
 	}
-	nr = e->nr > SHMEM_MAX_FOLIO_PAGES ? SHMEM_MAX_FOLIO_PAGES : e->nr;
+	/* A run of adds (struct shmem_run) or one folio. */
+	nr = e->type == SHMEM_EV_ADD ? SHMEM_MAX_RUN_PAGES : SHMEM_MAX_FOLIO_PAGES;
+	nr = e->nr > nr ? nr : e->nr;
 	for (i = 0; i < nr; i++) {
 		switch (e->type) {
 		case SHMEM_EV_ADD:
-			err = sh_table_add(&table, e->dev, e->ino, e->index + i, e->wid);
-			if (err > 0)
+			err = sh_table_apply_add(&table, e->dev, e->ino, e->index + i, e->wid,
+						 SH_KEY_ADD(e->seq));
+			if (err == SH_APPLIED) {
 				ucounters[SHC_ADDED_PAGES]++;
-			else if (err < 0)
+			} else if (err == SH_CANCELLED) {
+				/* added, then removed before the run was sent */
+				ucounters[SHC_ADDED_PAGES]++;
+				ucounters[SHC_REMOVED_PAGES]++;
+				ucounters[SHC_EARLY_DELETES]++;
+			} else if (err < 0) {
 				ucounters[SHC_DROP_PAGES]++;
+			}
 			break;
 		case SHMEM_EV_DEL:
-			if (sh_table_del(&table, e->dev, e->ino, e->index + i))
+			err = sh_table_apply_del(&table, e->dev, e->ino, e->index + i,
+						 SH_KEY_DEL(e->seq));
+			if (err == SH_APPLIED)
 				ucounters[SHC_REMOVED_PAGES]++;
+			else if (err < 0)
+				/* no room for the removed mark: an older add of
+				 * this page still pending would count it again */
+				ucounters[SHC_DROP_PAGES]++;
 			break;
 		case SHMEM_EV_SWAP_OUT:
 		case SHMEM_EV_SWAP_IN:
 			p = sh_table_find(&table, e->dev, e->ino, e->index + i);
+			if (p && p->removed)
+				p = NULL;
 			if (p && e->type == SHMEM_EV_SWAP_OUT)
 				p->flags |= SHMEM_PF_SWAPPED;
 			else if (p)
@@ -193,23 +210,114 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int read_pages(struct page_rec **out, size_t *n)
+/* Same run in both reads, not being replaced (struct shmem_run): only nr
+ * may differ (the run grew), and either value is the run at some moment. */
+static bool same_run(const struct shmem_run *a, const struct shmem_run *b)
+{
+	return !(a->gen & 1) && a->gen == b->gen && a->ino == b->ino && a->first == b->first &&
+	       a->seq == b->seq && a->dev == b->dev && a->wid == b->wid;
+}
+
+/* Each CPU's pending run, *ncpus of them; NULL when unreadable or when
+ * the slots did not settle (callers then assume the worst: no pending
+ * pages in a report, no removed mark forgotten). */
+static struct shmem_run *read_runs(int runs_fd, int *ncpus)
+{
+	struct shmem_run *v, *again;
+	int n = libbpf_num_possible_cpus(), c, tries;
+	bool settled = false;
+
+	*ncpus = 0;
+	if (n <= 0)
+		return NULL;
+	v = calloc(n, sizeof(*v));
+	again = calloc(n, sizeof(*again));
+	if (!v || !again || bpf_map_lookup_elem(runs_fd, &(__u32){ 0 }, v))
+		goto fail;
+	for (tries = 0; tries < 100 && !settled; tries++) {
+		if (bpf_map_lookup_elem(runs_fd, &(__u32){ 0 }, again))
+			goto fail;
+		settled = true;
+		for (c = 0; c < n; c++)
+			settled = settled && same_run(&v[c], &again[c]);
+		memcpy(v, again, n * sizeof(*v));
+	}
+	if (!settled)
+		goto fail;
+	free(again);
+	*ncpus = n;
+	return v;
+fail:
+	free(v);
+	free(again);
+	return NULL;
+}
+
+/* The pages of the runs still pending on each CPU (struct shmem_run):
+ * counted as the events will count them, without applying them.  A run
+ * already sent and applied is recognised by its key and not counted
+ * twice. */
+static int add_pending_runs(int runs_fd, struct page_rec **recs, size_t *cnt)
+{
+	size_t room = table.max > table.n - table.nremoved ? table.max - (table.n - table.nremoved) : 0;
+	struct shmem_run *runs;
+	int ncpus, c;
+	__u32 i;
+
+	runs = read_runs(runs_fd, &ncpus);
+	if (!runs)
+		return 0; /* no runs (coalescing off) or unreadable */
+	for (c = 0; c < ncpus; c++) {
+		const struct shmem_run *r = &runs[c];
+		__u32 nr = r->nr > SHMEM_MAX_RUN_PAGES ? SHMEM_MAX_RUN_PAGES : r->nr;
+		struct page_rec *v;
+
+		/* within --max-pages, as the table will be when it arrives */
+		if (nr > room)
+			nr = room;
+		if (!nr)
+			continue;
+		v = realloc(*recs, (*cnt + nr) * sizeof(*v));
+		if (!v) {
+			free(runs);
+			return -ENOMEM;
+		}
+		*recs = v;
+		for (i = 0; i < nr; i++)
+			if (sh_table_would_add(&table, r->dev, r->ino, r->first + i,
+					       SH_KEY_ADD(r->seq))) {
+				v[(*cnt)++] = (struct page_rec){ sh_dev_from_kernel(r->dev), r->ino,
+								 r->wid, 0 };
+				room--;
+			}
+	}
+	free(runs);
+	return 0;
+}
+
+static int read_pages(struct page_rec **out, size_t *n, int runs_fd)
 {
 	struct page_rec *recs = calloc(table.n ? table.n : 1, sizeof(*recs));
 	size_t i, cnt = 0;
+	int err;
 
 	if (!recs)
 		return -ENOMEM;
-	for (i = 0; i < table.cap && cnt < table.n; i++) {
+	for (i = 0; i < table.cap; i++) {
 		const struct sh_page *p = &table.slots[i];
 
-		if (!p->used)
+		if (!p->used || p->removed)
 			continue;
 		recs[cnt].dev = sh_dev_from_kernel(p->dev);
 		recs[cnt].ino = p->ino;
 		recs[cnt].wid = p->wid;
 		recs[cnt].flags = p->flags;
 		cnt++;
+	}
+	err = add_pending_runs(runs_fd, &recs, &cnt);
+	if (err) {
+		free(recs);
+		return err;
 	}
 	sort(recs, cnt, sizeof(*recs), cmp_page_rec);
 	*out = recs;
@@ -331,7 +439,7 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	r->swap_known = swap_known;
 	r->swap_active = swap_active();
 
-	err = read_pages(&recs, &nrecs);
+	err = read_pages(&recs, &nrecs, bpf_map__fd(skel->maps.runs));
 	if (err)
 		return err;
 	/* Lost adds per inode: their pages were written after tracing began. */
@@ -529,6 +637,38 @@ static int report(struct shmem_bpf *skel, bool final)
 }
 
 
+/* Removed marks (struct sh_page) are needed while an add older than the
+ * delete may still arrive: one from a run pending on some CPU, or sent
+ * but not yet read.  Each pass reads the clock and then every CPU's run:
+ * any add sent later has a clock value at least the smaller of the two.
+ * The marks below that are forgotten one pass later, once the ring
+ * buffer has been drained past every run sent before the reading. */
+static void forget_removed(struct shmem_bpf *skel)
+{
+	static __u64 limit; /* last pass's: keys at or under it */
+	/* The limit of the last scan: marks made since have greater keys,
+	 * so a scan is worth its time only once the limit has moved (a run
+	 * can stay pending for long on an idle CPU). */
+	static __u64 scanned;
+	struct shmem_run *runs;
+	__u64 low;
+	int ncpus, c;
+
+	if (limit > scanned && (table.nremoved >= 4096 + (table.n - table.nremoved) / 2 ||
+				table.n >= table.max / 4 * 3)) {
+		sh_table_forget_removed(&table, limit);
+		scanned = limit;
+	}
+	low = *(volatile __u64 *)&skel->bss->del_clock;
+	runs = read_runs(bpf_map__fd(skel->maps.runs), &ncpus);
+	for (c = 0; runs && c < ncpus; c++)
+		if (runs[c].nr && runs[c].seq < low)
+			low = runs[c].seq;
+	/* no pending run could be read: keep every mark */
+	limit = runs ? SH_KEY_DEL(low) : 0;
+	free(runs);
+}
+
 int cmd_shmem(int argc, char **argv)
 {
 	struct shmem_bpf *skel = NULL;
@@ -585,6 +725,7 @@ int cmd_shmem(int argc, char **argv)
 		}
 		err = 0;
 		ring_buffer__consume(rb);
+		forget_removed(skel);
 		if (env.interval <= 0 || now_ns() < next_ns)
 			continue;
 		err = report(skel, env.count && reports + 1 >= env.count);

@@ -188,6 +188,10 @@ static int start_set(const struct shmem_hooks_opts *o, struct shmem_bpf **out,
 	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
 				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
 				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
+	/* Benchmarks: one record per folio, as before runs existed. */
+	skel->rodata->coalesce = !getenv("MEMLEAKBPF_SHMEM_NO_COALESCE") ||
+				 !strcmp(getenv("MEMLEAKBPF_SHMEM_NO_COALESCE"), "") ||
+				 !strcmp(getenv("MEMLEAKBPF_SHMEM_NO_COALESCE"), "0");
 	if ((err = map_set_size(skel->maps.events, o->ring_size)) ||
 	    (err = map_set_size(skel->maps.writers, o->max_writers)) ||
 	    (err = map_set_size(skel->maps.stacks, o->stacks ? o->max_stacks : 1))) {

@@ -99,22 +99,50 @@ struct sh_report {
 	bool swap_active;	/* /proc/swaps lists a device */
 };
 
-/* shmem_table.c: pages currently in the page cache of shmem inodes */
+/* shmem_table.c: pages currently in the page cache of shmem inodes, and
+ * the pages removed recently ("removed" entries), kept for as long as an
+ * older add of the same page may still arrive (see struct shmem_run). */
 struct sh_page {
 	__u64 ino;
 	__u64 index;
+	__u64 key;	/* order of its last event: 2s+1 (add), 2c (delete) */
 	__u32 dev;	/* kernel encoding, as in the events */
 	__u32 wid;
 	__u8 flags;	/* SHMEM_PF_* */
 	__u8 used;
+	__u8 removed;	/* not in the page cache: a delete's mark */
 };
 
 struct sh_table {
 	struct sh_page *slots;
 	size_t cap;	/* power of two */
-	size_t n;
+	size_t n;	/* used slots, removed marks included */
+	size_t nremoved;
 	size_t max;	/* --max-pages */
 };
+
+/* Event order keys (include/shmem.h, struct shmem_run). */
+#define SH_KEY_ADD(s) (2 * (__u64)(s) + 1)
+#define SH_KEY_DEL(c) (2 * (__u64)(c))
+
+enum sh_apply {
+	SH_APPLIED = 1,		/* add: the page is now tracked; del: it was, now gone */
+	SH_IGNORED = 0,		/* add: tracked already (first writer kept); del: untracked */
+	SH_CANCELLED = 2,	/* add: a later delete of it came first */
+};
+
+/* An add or delete with its order key: the event with the greatest key
+ * decides whether the page is in the page cache.  An enum sh_apply, or
+ * -ENOSPC at max (-ENOMEM). */
+int sh_table_apply_add(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u32 wid,
+		       __u64 key);
+int sh_table_apply_del(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u64 key);
+/* Whether an add with KEY would be tracked now (a pending run, read at
+ * report time, not applied). */
+bool sh_table_would_add(const struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u64 key);
+/* Forget the removed marks with key <= MAX_KEY (no add they could cancel
+ * can arrive any more); returns how many. */
+size_t sh_table_forget_removed(struct sh_table *t, __u64 max_key);
 
 /* 1 added, 0 already tracked (first writer kept), -ENOSPC at max, -ENOMEM. */
 int sh_table_add(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u32 wid);

@@ -19,6 +19,7 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_LRU_ADDED] = "lru_added_pages",
 	[SHC_SWAPPED] = "swapped_pages",
 	[SHC_MOVED] = "moved_pages",
+	[SHC_EARLY_DELETES] = "early_deleted_pages",
 };
 
 const char *sh_kind_name(enum sh_kind k)
@@ -135,7 +136,7 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 
 		for (i = SHC_DROP_PAGES; i < SHC_NR; i++) {
 			if (i == SHC_LRU_ADDED || i == SHC_SWAPPED || i == SHC_MOVED ||
-			    !r->counters[i])
+			    i == SHC_EARLY_DELETES || !r->counters[i])
 				continue;
 			fprintf(out, "%s%s %llu", sep, counter_names[i], r->counters[i]);
 			sep = ", ";
@@ -189,7 +190,8 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 	json_key(&j, "dropped");
 	json_obj_begin(&j);
 	for (i = SHC_DROP_PAGES; i < SHC_NR; i++)
-		if (i != SHC_LRU_ADDED && i != SHC_SWAPPED && i != SHC_MOVED)
+		if (i != SHC_LRU_ADDED && i != SHC_SWAPPED && i != SHC_MOVED &&
+		    i != SHC_EARLY_DELETES)
 			json_ku64(&j, counter_names[i] + strlen("drop_"), r->counters[i]);
 	json_obj_end(&j);
 	json_kstr(&j, "time", wall_time(r->timestamp, tb, sizeof(tb)));

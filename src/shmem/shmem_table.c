@@ -108,6 +108,91 @@ bool sh_table_del(struct sh_table *t, __u32 dev, __u64 ino, __u64 index)
 	return true;
 }
 
+/* The order rules (include/shmem.h, struct shmem_run): per page, the event
+ * with the greatest key wins.  An add never replaces a tracked page, as
+ * before keys existed: the first writer keeps it (the LRU fallback sees a
+ * page again when it is put back on the LRU). */
+int sh_table_apply_add(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u32 wid,
+		       __u64 key)
+{
+	struct sh_page *p = sh_table_find(t, dev, ino, index);
+	int err;
+
+	if (p && !p->removed)
+		return SH_IGNORED;
+	if (p && p->key > key)
+		return SH_CANCELLED;
+	if (p) {
+		*p = (struct sh_page){ .ino = ino, .index = index, .key = key, .dev = dev,
+				       .wid = wid, .used = 1 };
+		t->nremoved--;
+		return SH_APPLIED;
+	}
+	err = sh_table_add(t, dev, ino, index, wid);
+	if (err < 0)
+		return err;
+	sh_table_find(t, dev, ino, index)->key = key;
+	return SH_APPLIED;
+}
+
+/* A delete leaves a removed mark, also where the page was never seen: an
+ * older add of it may still be in a pending run. */
+int sh_table_apply_del(struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u64 key)
+{
+	struct sh_page *p = sh_table_find(t, dev, ino, index);
+	int err;
+
+	if (p && p->removed) {
+		if (key > p->key)
+			p->key = key;
+		return SH_IGNORED;
+	}
+	if (p) {
+		p->removed = 1;
+		p->flags = 0;
+		p->key = key;
+		t->nremoved++;
+		return SH_APPLIED;
+	}
+	err = sh_table_add(t, dev, ino, index, 0);
+	if (err < 0)
+		return err;
+	p = sh_table_find(t, dev, ino, index);
+	p->removed = 1;
+	p->key = key;
+	t->nremoved++;
+	return SH_IGNORED;
+}
+
+bool sh_table_would_add(const struct sh_table *t, __u32 dev, __u64 ino, __u64 index, __u64 key)
+{
+	const struct sh_page *p = sh_table_find(t, dev, ino, index);
+
+	return !p || (p->removed && p->key < key);
+}
+
+size_t sh_table_forget_removed(struct sh_table *t, __u64 max_key)
+{
+	size_t i = 0, n = 0, seen = 0, cap = t->cap;
+
+	/* A delete pulls later slots back over the hole: look at the same
+	 * slot again.  Whatever wraps around past the end is left for the
+	 * next call. */
+	while (i < cap && seen < 2 * cap) {
+		struct sh_page *p = &t->slots[i];
+
+		seen++;
+		if (p->used && p->removed && p->key <= max_key &&
+		    sh_table_del(t, p->dev, p->ino, p->index)) {
+			t->nremoved--;
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return n;
+}
+
 void sh_table_free(struct sh_table *t)
 {
 	free(t->slots);

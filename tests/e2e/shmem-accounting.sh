@@ -102,6 +102,15 @@ run shanon shanon 262144
 run sysv sysv "$KEY" 196608
 run compact write "$MNT/compact" 33554432
 run evil -n "$EVIL" write "$MNT/evil" 8192
+# Adds are sent in runs (one per CPU, pending until a page does not extend
+# it); deletes at once.  A delete that reaches the tracer before the run
+# holding its page's add must still win: truncate and punch on another CPU
+# right after the write (20 rounds), unlink on another CPU, and writes that
+# alternate between two files so that no run grows.
+run race race "$MNT/race" 1048576 20
+run runl race_unlink "$MNT/runl" 1048576
+run ilv interleave "$MNT/ilv1" "$MNT/ilv2" 524288
+ilv2_ino=$(stat -c %i "$MNT/ilv2")
 
 # snapshot: wait for a report that started after this call, keep it.
 snapshot() {
@@ -146,6 +155,12 @@ check_all() {
 		"$(blocks "$HUGE/split")" "$hsplit_pid"
 	check_file "compaction target ($when)" "$MDEV" "$compact_ino" "$(blocks "$MNT/compact")" "$compact_pid"
 	check_file "/dev/shm ($when)" "$SDEV" "$devshm_ino" "$(blocks "$DEVSHM")" "$devshm_pid"
+	check_file "deletes on another CPU before the run was sent ($when)" "$MDEV" "$race_ino" \
+		"$(blocks "$MNT/race")" "$race_pid"
+	check_eq "unlink on another CPU before the run was sent ($when)" "" \
+		"$(ino_q "$MDEV" "$runl_ino" .bytes | grep -v null)"
+	check_file "interleaved writes, first file ($when)" "$MDEV" "$ilv_ino" "$(blocks "$MNT/ilv1")" "$ilv_pid"
+	check_file "interleaved writes, second file ($when)" "$MDEV" "$ilv2_ino" "$(blocks "$MNT/ilv2")" "$ilv_pid"
 	check_eq "overwrite ($when): bytes == ground truth" "$(blocks "$MNT/over")" \
 		"$(ino_q "$MDEV" "$first_ino" .bytes)"
 	check_eq "overwrite ($when): first writer keeps its pages" "$first_pid 262144" \
@@ -175,6 +190,8 @@ check_eq "huge=always really used huge pages" 6291456 "$(blocks "$HUGE/h")"
 check_eq "PUNCH_HOLE really punched" 786432 "$(blocks "$MNT/punch")"
 check_eq "fallocate KEEP_SIZE kept size 0" 0 "$(stat -c %s "$MNT/fkeep")"
 check_all "after the writers exited"
+check_ge "a delete overtook the run of its add (the case is staged)" 1 \
+	"$(jq -r .counters.early_deleted_pages "$TMP/snap.json")"
 
 # Compaction moves pages only from where it scans: retry until some of the
 # file's pages really moved, so the check after it means something.
@@ -229,9 +246,10 @@ check_eq "unlink of a closed file frees it" "" "$(ino_q "$MDEV" "$write_ino" .by
 check_file "huge=always, whole huge folios truncated away" "$HDEV" "$huge_ino" \
 	"$(blocks "$HUGE/h")" "$huge_pid"
 
-# The 4 KiB ring (about 100 events): 64 MiB written at once (16384 adds)
+# The 4 KiB ring (about 100 events): 64 MiB written at once, alternating
+# between two files so that every page is a run of its own (16384 adds),
 # cannot all fit between two drains, however fast or slow the machine.
-run drops write "$MNT/drops" 67108864
+run drops interleave "$MNT/drops" "$MNT/drops2" 33554432
 n=$(wc -l <"$TMP/d.json")
 for _ in $(seq 600); do [ "$(wc -l <"$TMP/d.json")" -ge $((n + 2)) ] && break; sleep 0.1; done
 drops_q() { jq_get "$TMP/d.json" "[.inodes[] | select(.dev == \"$MDEV\" and .ino == $drops_ino)][0] | $1"; }
@@ -242,7 +260,7 @@ check_eq "small ring: tracked + dropped == ground truth" "$(blocks "$MNT/drops")
 check_eq "small ring: bytes == ground truth" "$(blocks "$MNT/drops")" "$(drops_q .bytes)"
 check_ge "small ring: the mount says how much was dropped" 1 \
 	"$(jq_get "$TMP/d.json" "[.mounts[] | select(.mountpoint == \"$MNT\")][0].bytes_dropped")"
-rm -f "$MNT/drops"
+rm -f "$MNT/drops" "$MNT/drops2"
 
 kill -INT "$A"
 kill -TERM "$B"

@@ -15,9 +15,18 @@
  *   memfd NAME BYTES            memfd_create + write, child holds the fd
  *   shanon BYTES                MAP_SHARED|MAP_ANONYMOUS, child holds it
  *   sysv KEY BYTES              shmget+shmat, store, detach, leave it
+ *   interleave PATH PATH2 BYTES 4 KiB writes to the two files in turn (no
+ *                               two consecutive adds extend one run)
+ *   race PATH BYTES ROUNDS      per round: write BYTES on one CPU, then on
+ *                               the next CPU truncate to BYTES/4, punch two
+ *                               pages at BYTES/8, pwrite three at BYTES/2
+ *                               (deletes of pages whose adds are still in
+ *                               the first CPU's pending run)
+ *   race_unlink PATH BYTES      write on one CPU, unlink on the next
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/falloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +90,33 @@ static void write_all(int fd, long long bytes)
 			die("write");
 		bytes -= n;
 	}
+}
+
+/* Run on CPU n (modulo the CPUs we may use): the shmem tracer keeps one
+ * pending run per CPU. */
+static void pin(int n)
+{
+	cpu_set_t all, one;
+	int cpu, k = 0, cnt;
+
+	if (sched_getaffinity(0, sizeof(all), &all))
+		die("sched_getaffinity");
+	cnt = CPU_COUNT(&all);
+	n %= cnt;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &all) && k++ == n)
+			break;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		die("sched_setaffinity");
+}
+
+static void pwrite_pages(int fd, long long off, int pages)
+{
+	for (; pages > 0; pages--, off += 4096)
+		if (pwrite(fd, buf, 4096, off) != 4096)
+			die("pwrite");
 }
 
 int main(int argc, char **argv)
@@ -243,6 +279,54 @@ int main(int argc, char **argv)
 			p[i] = 1;
 		shmdt(p);
 		printf("pid=%d shmid=%d\n", getpid(), id);
+	} else if (strcmp(op, "interleave") == 0 && argc == 5) {
+		long long left = atoll(argv[4]), off;
+		struct stat st;
+		int fd2;
+
+		fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		fd2 = open(argv[3], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || fd2 < 0)
+			die("open");
+		for (off = 0; off < left; off += 4096) {
+			pwrite_pages(fd, off, 1);
+			pwrite_pages(fd2, off, 1);
+		}
+		if (fstat(fd2, &st))
+			die("fstat");
+		printf("ino2=%llu\n", (unsigned long long)st.st_ino);
+		report(fd);
+	} else if (strcmp(op, "race") == 0 && argc == 5) {
+		long long bytes = atoll(argv[3]);
+		int r, rounds = atoi(argv[4]);
+
+		fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			die("open");
+		for (r = 0; r < rounds; r++) {
+			pin(r);
+			if (lseek(fd, 0, SEEK_SET))
+				die("lseek");
+			write_all(fd, bytes);
+			pin(r + 1);
+			if (ftruncate(fd, bytes / 4) ||
+			    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      bytes / 8 / 4096 * 4096, 8192))
+				die("truncate/punch");
+			pwrite_pages(fd, bytes / 2 / 4096 * 4096, 3);
+		}
+		report(fd);
+	} else if (strcmp(op, "race_unlink") == 0 && argc == 4) {
+		pin(0);
+		fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			die("open");
+		write_all(fd, atoll(argv[3]));
+		report(fd);
+		close(fd);
+		pin(1);
+		if (unlink(argv[2]))
+			die("unlink");
 	} else {
 		fprintf(stderr, "unknown operation or arguments\n");
 		return 2;
