@@ -67,12 +67,14 @@ bool serve_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
 	unsigned long long port;
+	bool bracketed;
 	size_t hl;
 
 	if (!colon || colon == s || !parse_u64(colon + 1, &port) || port < 1 || port > 65535)
 		return false;
 	hl = colon - s;
-	if (s[0] == '[') {	/* [v6]:port */
+	bracketed = s[0] == '[';
+	if (bracketed) {	/* [v6]:port */
 		if (hl < 3 || s[hl - 1] != ']')
 			return false;
 		s++;
@@ -82,6 +84,9 @@ bool serve_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 		return false;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
+	/* "::1:80" is ambiguous: IPv6 takes brackets */
+	if (!bracketed && strchr(host, ':'))
+		return false;
 	if (getaddrinfo(host, colon + 1, &hints, &res) || !res)
 		return false;
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
