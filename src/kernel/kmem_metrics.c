@@ -41,4 +41,10 @@ void kmem_metrics(const struct kmem_report *r, unsigned int top, struct metrics 
 	metrics_family(m, "memleakbpf_kernel_stack_lost_bytes", METRIC_GAUGE, "bytes",
 		       "of the outstanding bytes, those whose stack could not be kept");
 	metrics_add(m, r->lost_bytes, NULL);
+	/* Not in the bytes above: a full table, a missed free. */
+	metrics_family(m, "memleakbpf_kernel_dropped", METRIC_COUNTER, NULL,
+		       "kernel allocations not tracked, per reason");
+	metrics_add(m, r->stats[KMEM_ST_ALLOCS_FULL], "reason", "allocs_map_full", NULL);
+	metrics_add(m, r->stats[KMEM_ST_AGG_FULL], "reason", "stacks_map_full", NULL);
+	metrics_add(m, r->stats[KMEM_ST_STALE], "reason", "missed_free", NULL);
 }

@@ -80,6 +80,7 @@ UNIT_SUITE(metrics_kernel)
 	kmem_report_add(&r, &c, 64, 1);
 	kmem_report_add(&r, &d, 30, 1);
 	kmem_report_finish(&r);
+	r.stats[KMEM_ST_ALLOCS_FULL] = 7;
 	for (i = 0; i < r.n; i++)
 		if (r.rows[i].key.kind == KMEM_CACHE)
 			strcpy(r.rows[i].cache_name, r.rows[i].key.cache == 1 ? "filp" : "dentry");
@@ -96,6 +97,8 @@ UNIT_SUITE(metrics_kernel)
 	      has(t, "memleakbpf_kernel_cache_outstanding_bytes{cache=\"filp\"} 500\n") &&
 	      has(t, "memleakbpf_kernel_cache_outstanding_bytes{cache=\"dentry\"} 64\n"));
 	CHECK("kernel metrics: lost-stack bytes", has(t, "memleakbpf_kernel_stack_lost_bytes 30\n"));
+	CHECK("kernel metrics: drops per reason",
+	      has(t, "memleakbpf_kernel_dropped_total{reason=\"allocs_map_full\"} 7\n"));
 	free(t);
 	kmem_report_free(&r);
 }
