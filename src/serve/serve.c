@@ -192,9 +192,9 @@ static void *mode_thread(void *arg)
 		warn_msg("%s mode is not running (exit status %d): exported as "
 			 "memleakbpf_mode_up{mode=\"%s\"} 0", serve_mode_name(sl->mode), rc,
 			 serve_mode_name(sl->mode));
-	else if (!exiting)
-		vlog(0, "%s mode ended (pid %d exited?): its last report stays exported",
-		     serve_mode_name(sl->mode), sl->sv->env.pid);
+	else if (!exiting && sl->mode == SERVE_USER)
+		vlog(0, "pid %d exited: its last user-mode report stays exported",
+		     sl->sv->env.pid);
 	write_textfile(sl->sv);
 	return NULL;
 }

@@ -145,7 +145,7 @@ SHM=$!
 "$MEMLEAKBPF" -p $HEAP --json 1 >"$TMP/user.json" 2>"$TMP/user.err" &
 USR=$!
 on_exit "kill -KILL $USR"
-"$MEMLEAKBPF" oom -n 1 -d 120 -m "$CG_PATH" --json >"$TMP/oom.json" 2>"$TMP/oom.err" &
+"$MEMLEAKBPF" oom -n 1 -d 60 -m "$CG_PATH" --json >"$TMP/oom.json" 2>"$TMP/oom.err" &
 OOMT=$!
 on_exit "kill -KILL $OOMT"
 
