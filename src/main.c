@@ -15,6 +15,7 @@ static const struct mode {
 	{ "kernel", cmd_kernel },
 	{ "oom", cmd_oom },
 	{ "why", cmd_why },
+	{ "serve", cmd_serve },
 };
 
 int main(int argc, char **argv)
@@ -26,7 +27,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[1], modes[i].name) == 0)
 				return finish_output(modes[i].run(argc - 1, argv + 1));
 		/* "memleakbpf 1234" is a common slip for "-p 1234". */
-		err_msg("unknown mode '%s' (modes: user, shmem, kernel, oom, why; "
+		err_msg("unknown mode '%s' (modes: user, shmem, kernel, oom, why, serve; "
 			"see 'memleakbpf --help')", argv[1]);
 		return EXIT_USAGE;
 	}

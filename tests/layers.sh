@@ -6,6 +6,9 @@
 #   probe    lib, probe
 #   a mode (user shmem kernel oom why) the layers above and its own folder,
 #            never another mode's folder
+#   serve    (a driver of modes) the layers above, its own folder and
+#            modes.h: it runs the modes through their run_X entry points,
+#            never including a mode's folder
 #   main.c   modes.h (each mode's entry point) and lib
 # Plain ABI headers (include/*.h) may be included anywhere, BPF skeletons
 # (*.skel.h) only by a mode.  Prints PASS/FAIL lines (tests/run counts them).
@@ -60,7 +63,7 @@ done
 # A folder the rule above does not know is a new layer or mode: name it here.
 for d in src/*/; do
 	d=${d#src/}; d=${d%/}
-	case " lib procfs sym probe $modes " in *" $d "*) ;; *)
+	case " lib procfs sym probe serve $modes " in *" $d "*) ;; *)
 		echo "FAIL: layers: src/$d is neither a known layer nor a mode (tests/layers.sh)"
 		bad=$((bad + 1)) ;;
 	esac

@@ -58,6 +58,18 @@ start_holder() {
 	wait_for "$out" '^ready' 10
 }
 
+# provoke_oom NAME: a bystander (adj 100, 8 MiB) and a hog (adj 500) that
+# touches 256 MiB in $CG; the hog must die by SIGKILL (checked as "NAME: hog
+# killed by SIGKILL").  Sets BY (the bystander, left running) and HOG.
+provoke_oom() {
+	start_holder 100 8 || { fail "$1: bystander started"; return 1; }
+	BY=$HOLDER_PID
+	"$PROGS/oom_hog" 500 256 "$CG/cgroup.procs" > /dev/null &
+	HOG=$!
+	wait $HOG 2>/dev/null
+	check_eq "$1: hog killed by SIGKILL" 137 $?
+}
+
 panic_on_oom_is_off() {
 	[ "$(cat /proc/sys/vm/panic_on_oom)" = 0 ]
 }

@@ -11,6 +11,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/metrics.h"
 #include "kmem.h"
 #include "kmem.skel.h"
 #include "kernel/kernel_hooks.h"
@@ -215,6 +216,11 @@ static int collect(struct kmem_bpf *skel, const struct kernel_hook *hooks, int n
 
 int cmd_kernel(int argc, char **argv)
 {
+	return run_kernel(argc, argv, NULL);
+}
+
+int run_kernel(int argc, char **argv, struct mode_sink *sink)
+{
 	struct kmem_report rep = {};
 	struct kmem_bpf *skel = NULL;
 	struct ksyms *ks = NULL;
@@ -313,6 +319,8 @@ int cmd_kernel(int argc, char **argv)
 				 kmem_kind_name(i));
 	vlog(0, "tracing kernel allocations (%s)%s... Ctrl-C to end", kinds,
 	     env.pid ? " by the given PID" : "");
+	if (sink)
+		sink->up(sink);
 
 	while (!exiting) {
 		unsigned long long deadline = now_ns() + (unsigned long long)(env.interval * 1e9);
@@ -324,11 +332,19 @@ int cmd_kernel(int argc, char **argv)
 		rep.timestamp = time(NULL);
 		rep.final = exiting || (env.count && printed + 1 >= env.count);
 		err = collect(skel, hooks, nhooks, &rep);
-		if (!err)
+		/* Metrics name no stack: nothing to resolve for serve. */
+		if (!err && !sink)
 			err = kmem_report_resolve(&rep, bpf_map__fd(skel->maps.stacks), ks);
 		if (err) {
 			err_msg("cannot read the BPF maps: %s", strerror(-err));
 			goto cleanup;
+		}
+		if (sink) {
+			struct metrics m = {};
+
+			kmem_metrics(&rep, sink->top, &m);
+			sink->report(sink, &m);
+			continue;
 		}
 		if (env.json)
 			kmem_print_json(&rep, stdout);

@@ -123,5 +123,9 @@ void kmem_print_text(const struct kmem_report *r, FILE *out);
 int kmem_report_pprof(const struct kmem_report *r, const char *path);
 int kmem_report_svg(const struct kmem_report *r, const char *path);
 void kmem_print_json(const struct kmem_report *r, FILE *out);
+/* `memleakbpf serve`: the report's metric families (kmem_metrics.c), the
+ * per-cache one bounded to `top` label sets. */
+struct metrics;
+void kmem_metrics(const struct kmem_report *r, unsigned int top, struct metrics *m);
 
 #endif

@@ -2,6 +2,7 @@
 #include "lib/cli.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +120,7 @@ static const struct cli_opt common_opts[] = {
 	{ .name = "version", .short_name = 'V' },
 };
 
-int cli_parse(const struct cli_mode *m, int argc, char **argv)
+static int parse(const struct cli_mode *m, int argc, char **argv)
 {
 	const struct cli_opt *table[MAX_OPTS];
 	struct option lopts[MAX_OPTS + 1];
@@ -205,7 +206,8 @@ int cli_parse(const struct cli_mode *m, int argc, char **argv)
 		if (ops->interval_given)
 			*ops->interval_given = true;
 		optind++;
-		if (optind < argc) {
+		/* count NULL: INTERVAL only (serve runs until stopped) */
+		if (optind < argc && ops->count) {
 			unsigned long long u;
 
 			if (!parse_u64(argv[optind], &u) || u == 0 || u > 1000000000)
@@ -218,4 +220,17 @@ int cli_parse(const struct cli_mode *m, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(m, "unexpected argument '%s'", argv[optind]);
 	return CLI_RUN;
+}
+
+/* getopt's state is global: `serve` starts several modes at once, each
+ * parsing its own command line in its thread. */
+int cli_parse(const struct cli_mode *m, int argc, char **argv)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&lock);
+	rc = parse(m, argc, argv);
+	pthread_mutex_unlock(&lock);
+	return rc;
 }

@@ -98,7 +98,7 @@ struct cli_operands {
 	double *interval;		/* seconds between reports */
 	double min_interval;
 	bool *interval_given;		/* may be NULL */
-	unsigned long long *count;	/* reports; 1 and up */
+	unsigned long long *count;	/* reports; 1 and up; NULL: no COUNT */
 };
 
 struct cli_mode {

@@ -160,9 +160,10 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 
 /* While a load is expected to fail (a hook set tried before a fallback),
  * libbpf's warnings are kept here instead of printed, to name the cause in
- * one line (libbpf_capture_end). */
-static char *capture_buf;
-static size_t capture_len;
+ * one line (libbpf_capture_end).  Per thread: `serve` loads several modes
+ * at once, and libbpf calls back in the loading thread. */
+static __thread char *capture_buf;
+static __thread size_t capture_len;
 #define CAPTURE_MAX (256 * 1024)
 
 static void capture(const char *fmt, va_list ap)

@@ -15,6 +15,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/metrics.h"
 #include "sym/ksyms.h"
 #include "modes.h"
 #include "oom.h"
@@ -34,6 +35,17 @@
 #define MAX_BADNESS 65536
 
 static struct oom_env env;
+/* serve: each kill is tallied and the tally sent as metrics, none printed */
+static struct mode_sink *sink;
+static struct oom_tally tally;
+
+static void send_tally(void)
+{
+	struct metrics m = {};
+
+	oom_metrics(&tally, sink->top, &m);
+	sink->report(sink, &m);
+}
 
 struct state {
 	struct oom_bpf *skel;
@@ -193,7 +205,12 @@ static void emit(struct state *st, struct oom_pending *p)
 	}
 	r.final = env.count && st->printed + 1 >= env.count;
 	r.dropped = st->skel->bss->drops;
-	if (env.json)
+	if (sink) {
+		if (oom_tally_add(&tally, &r))
+			st->err = -ENOMEM;
+		else
+			send_tally();
+	} else if (env.json)
 		oom_report_print_json(stdout, &r);
 	else
 		oom_report_print_text(stdout, &r);
@@ -460,8 +477,13 @@ static int trace(void)
 	}
 	if (!st.join.dump_tasks)
 		vlog(1, "vm.oom_dump_tasks=0: candidates will come from /proc");
-	/* stderr, so --json output stays pure; scripts wait for this line */
-	fprintf(stderr, "Tracing OOM kills... Ctrl-C to end.\n");
+	if (sink) {
+		sink->up(sink);
+		send_tally();	/* no kill yet: the families, empty */
+	} else {
+		/* stderr, so --json output stays pure; scripts wait for this line */
+		fprintf(stderr, "Tracing OOM kills... Ctrl-C to end.\n");
+	}
 	if (env.duration > 0)
 		deadline = now_ns() + (unsigned long long)(env.duration * 1e9);
 	while (!exiting && !st.err) {
@@ -504,16 +526,23 @@ cleanup:
 	kmsg_parser_free(&st.kmsg);
 	if (st.kmsg_fd >= 0)
 		close(st.kmsg_fd);
+	oom_tally_free(&tally);
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }
 
 int cmd_oom(int argc, char **argv)
 {
+	return run_oom(argc, argv, NULL);
+}
+
+int run_oom(int argc, char **argv, struct mode_sink *s)
+{
 	int rc = oom_parse_args(argc, argv, &env);
 
 	if (rc)
 		return cli_exit_code(rc);
-	if (env.rank)
+	sink = s;
+	if (env.rank && !sink)
 		return oom_rank_report(env.json, env.all);
 	return trace();
 }

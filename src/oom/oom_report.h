@@ -107,4 +107,25 @@ void oom_report_print_text(FILE *out, const struct oom_report *r);
 void oom_report_print_json(FILE *out, const struct oom_report *r);
 void oom_report_free(struct oom_report *r);
 
+/* `memleakbpf serve` (oom_metrics.c): kills counted per (victim comm,
+ * victim memcg), and the last one. */
+struct oom_tally_kill {
+	char victim[OOM_NAME_LEN];
+	char memcg[OOM_PATH_LEN];
+	unsigned long long kills;
+};
+
+struct oom_tally {
+	struct oom_tally_kill *v;
+	size_t n;
+	bool has_last;
+	struct oom_report last;	/* without its candidates */
+};
+
+int oom_tally_add(struct oom_tally *t, const struct oom_report *r);
+void oom_tally_free(struct oom_tally *t);
+struct metrics;
+/* The tally's families, the counter bounded to `top` label sets. */
+void oom_metrics(const struct oom_tally *t, unsigned int top, struct metrics *m);
+
 #endif

@@ -17,6 +17,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/metrics.h"
 #include "modes.h"
 #include "shmem.skel.h"
 #include "shmem/shmem_hooks.h"
@@ -24,6 +25,8 @@
 #include "shmem/shmem_options.h"
 
 static struct shmem_env env;
+/* serve: reports go to it as metrics, none printed */
+static struct mode_sink *sink;
 
 /* --mount names a directory: it must be on a tmpfs mount (a typo would
  * otherwise give an empty report that looks like news). */
@@ -620,6 +623,11 @@ static int report(struct shmem_bpf *skel, bool final)
 	r.final = final;
 	if (err) {
 		err_msg("cannot read the BPF maps: %s", strerror(-err));
+	} else if (sink) {
+		struct metrics m = {};
+
+		sh_metrics(&r, sink->top, &m);
+		sink->report(sink, &m);
 	} else {
 		if (env.json)
 			sh_print_json(stdout, &r);
@@ -671,12 +679,18 @@ static void forget_removed(struct shmem_bpf *skel)
 
 int cmd_shmem(int argc, char **argv)
 {
+	return run_shmem(argc, argv, NULL);
+}
+
+int run_shmem(int argc, char **argv, struct mode_sink *s)
+{
 	struct shmem_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	enum shmem_hookset hooks = SHMEM_HOOKS_NONE;
 	unsigned long long reports = 0, next_ns;
 	int err;
 
+	sink = s;
 	err = shmem_parse_args(argc, argv, &env);
 	if (err)
 		return cli_exit_code(err);
@@ -712,8 +726,11 @@ int cmd_shmem(int argc, char **argv)
 			 "they may be the wrong task");
 
 	install_signal_handlers();
-	fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)...%s\n",
-		env.interval > 0 ? "" : " Hit Ctrl-C to end.");
+	if (sink)
+		sink->up(sink);
+	else
+		fprintf(stderr, "Tracing shmem pages (tmpfs, memfd, SysV, shared anonymous)...%s\n",
+			env.interval > 0 ? "" : " Hit Ctrl-C to end.");
 	next_ns = now_ns() + (unsigned long long)(env.interval * 1e9);
 	while (!exiting) {
 		/* Page events are submitted without wakeups (cheaper for the

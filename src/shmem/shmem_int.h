@@ -184,6 +184,11 @@ void sh_print_text(FILE *out, const struct sh_report *r);
 void sh_print_json(FILE *out, const struct sh_report *r);
 const char *sh_kind_name(enum sh_kind k);
 
+/* shmem_metrics.c: `memleakbpf serve`'s families (lib/metrics.h), each
+ * bounded to `top` label sets. */
+struct metrics;
+void sh_metrics(const struct sh_report *r, unsigned int top, struct metrics *m);
+
 /* shmem_export.c: --svg, the shown writers' bytes per stack as a flame
  * graph, replacing `path` atomically.  0 or negative errno. */
 int sh_report_svg(const struct sh_report *r, const char *path);

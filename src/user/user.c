@@ -16,6 +16,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/metrics.h"
 #include "memleak.skel.h"
 #include "modes.h"
 #include "probe/probe.h"
@@ -28,6 +29,8 @@
 
 static struct user_env env;
 static bool export_failed; /* a --pprof or --svg file could not be written */
+/* serve: each report goes to it as metrics, none printed */
+static struct mode_sink *sink;
 
 /* ---- hooks ---------------------------------------------------------------- */
 
@@ -168,6 +171,14 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 	}
 	r.stacks_pruned = stack_prune.pruned;
 	r.drops[ML_DROP_PRUNE_RACE] += stack_prune.races;
+	if (sink) {
+		struct metrics m = {};
+
+		user_metrics(&r, &o, &m);
+		sink->report(sink, &m);
+		user_report_free(&r);
+		return 0;
+	}
 	user_report_print(&r, &o, stdout);
 	/* A file that cannot be written ends the run like an unreadable
 	 * stdout (exit 1): the user asked for it and would find nothing. */
@@ -185,6 +196,11 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 
 int cmd_user(int argc, char **argv)
 {
+	return run_user(argc, argv, NULL);
+}
+
+int run_user(int argc, char **argv, struct mode_sink *s)
+{
 	struct memleak_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct symcache *cache = NULL;
@@ -199,6 +215,7 @@ int cmd_user(int argc, char **argv)
 	err = user_parse_args(argc, argv, &env);
 	if (err)
 		return cli_exit_code(err);
+	sink = s;
 	setup_libbpf_logging();
 	if (!check_bpf_prereqs())
 		return EXIT_RUNTIME;
@@ -308,7 +325,9 @@ int cmd_user(int argc, char **argv)
 		goto cleanup;
 	target_running = true;
 	vlog(1, "tracing started in %.0f ms", (now_ns() - start) / 1e6);
-	if (env.format == FORMAT_TEXT && !env.command)
+	if (sink)
+		sink->up(sink);
+	else if (env.format == FORMAT_TEXT && !env.command)
 		fprintf(stderr, "Tracing pid %d (%s)... Hit Ctrl-C to end.\n", t.pid, t.comm);
 
 	next_report = now_ns() + env.interval * 1e9;

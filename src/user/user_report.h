@@ -82,6 +82,9 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 		      struct symcache *cache, const struct report_opts *o);
 void user_report_print(const struct user_report *r, const struct report_opts *o, FILE *out);
 void user_report_free(struct user_report *r);
+/* `memleakbpf serve -p PID`: the report's metric families (user_metrics.c). */
+struct metrics;
+void user_metrics(const struct user_report *r, const struct report_opts *o, struct metrics *m);
 const char *kind_name(unsigned int kind);
 /* A frame as one flame-graph box or folded-stack word: its function, else
  * module+0xaddress; sanitized, ';' replaced (folded's separator). */

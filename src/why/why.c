@@ -8,11 +8,14 @@
 
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/metrics.h"
 #include "modes.h"
 #include "why/why.h"
 #include "why/why_options.h"
 
 static struct why_env env;
+/* serve: each report goes to it as metrics, none printed */
+static struct mode_sink *sink;
 
 /* One sample: collect, tree, growth against `first`, findings. */
 static int sample(struct why_report *r, const struct why_report *first,
@@ -40,7 +43,12 @@ static int sample(struct why_report *r, const struct why_report *first,
 
 static void print(const struct why_report *r)
 {
-	if (env.json)
+	if (sink) {
+		struct metrics m = {};
+
+		why_metrics(r, &m);
+		sink->report(sink, &m);
+	} else if (env.json)
 		why_print_json(r, &env.o, stdout);
 	else
 		why_print_text(r, &env.o, stdout);
@@ -57,6 +65,11 @@ static void sleep_interruptible(double s)
 
 int cmd_why(int argc, char **argv)
 {
+	return run_why(argc, argv, NULL);
+}
+
+int run_why(int argc, char **argv, struct mode_sink *s)
+{
 	struct why_report first = {}, prev = {}, cur = {};
 	bool have_prev = false;
 	unsigned long long t0;
@@ -67,6 +80,7 @@ int cmd_why(int argc, char **argv)
 	err = why_parse_args(argc, argv, &env);
 	if (err)
 		return cli_exit_code(err);
+	sink = s;
 	install_signal_handlers();
 	t0 = now_ns();
 	if (sample(&first, NULL, NULL, 0)) {
@@ -81,12 +95,16 @@ int cmd_why(int argc, char **argv)
 			fprintf(stderr, "%s %s", i ? "," : "", first.unreadable[i].what);
 		fprintf(stderr, " (see the report)\n");
 	}
+	if (sink)
+		sink->up(sink);
 	if (!env.watch) {
 		first.final = true;
 		print(&first);
 		goto cleanup;
 	}
-	if (!env.json)
+	if (sink)
+		print(&first);	/* serve: a snapshot from the start */
+	else if (!env.json)
 		fprintf(stderr, "memleakbpf: watching every %g s, Ctrl-C to stop\n", env.watch);
 	while (!exiting) {
 		sleep_interruptible(env.watch);

@@ -165,5 +165,8 @@ int why_growth(struct why_report *r, const struct why_report *first,
 /* why_report.c */
 void why_print_text(const struct why_report *r, const struct why_opts *o, FILE *out);
 void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *out);
+/* why_metrics.c: `memleakbpf serve`'s families (lib/metrics.h). */
+struct metrics;
+void why_metrics(const struct why_report *r, struct metrics *m);
 
 #endif

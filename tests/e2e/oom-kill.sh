@@ -59,12 +59,7 @@ run_kill() {
 		fail "$name: tracer started" "$(cat "$TMP/$name.err")"
 		return 1
 	fi
-	start_holder 100 8 || { fail "$name: bystander started"; return 1; }
-	BY=$HOLDER_PID
-	"$PROGS/oom_hog" 500 256 "$CG/cgroup.procs" > /dev/null &
-	HOG=$!
-	wait $HOG 2>/dev/null
-	check_eq "$name: hog killed by SIGKILL" 137 $?
+	provoke_oom "$name" || return 1
 	wait $tracer
 	check_eq "$name: tracer exit status" 0 $?
 	kill -9 "$BY" 2>/dev/null; wait "$BY" 2>/dev/null
