@@ -128,6 +128,76 @@ static void percpu_suite(void)
 	free(per);
 }
 
+/* map_prune's idle test, with the BPF side played by its side effects: an
+ * update between the walk's read and the delete (flip), and an entry
+ * re-created between the delete and the put-back (recreate). */
+struct prune_ctx {
+	int fd;
+	__u64 flip, recreate;
+};
+
+static bool val_idle(const void *key, const void *value, void *ctx)
+{
+	const struct val *v = value;
+	struct prune_ctx *c = ctx;
+	__u64 k = *(const __u64 *)key;
+	struct val busy = { 9, 0 }, again = { 77, 0 };
+
+	if (c && (k == c->flip || k == c->recreate) && v->a == 0)
+		bpf_map_update_elem(c->fd, &k, &busy, BPF_EXIST); /* after our read */
+	else if (c && k == c->recreate && v->a == 9)
+		bpf_map_update_elem(c->fd, &k, &again, BPF_NOEXIST); /* after the delete */
+	return v->a == 0 && v->b == 0;
+}
+
+static long long value_of(int fd, __u64 k)
+{
+	struct val v;
+
+	return bpf_map_lookup_elem(fd, &k, &v) ? -1 : (long long)v.a;
+}
+
+static void prune_suite(void)
+{
+	struct map_prune p = {};
+	struct prune_ctx c;
+	struct val idle = { 0, 0 }, busy = { 1, 0 };
+	__u64 k;
+	size_t n = 0;
+	void *keys, *vals;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "ut_prune", sizeof(__u64), sizeof(struct val), 64, NULL);
+	if (fd < 0) {
+		printf("skip: unit: bpf_util: cannot create a hash map: needs root or CAP_BPF\n");
+		return;
+	}
+	for (k = 1; k <= 10; k++)
+		bpf_map_update_elem(fd, &k, k <= 8 ? &idle : &busy, BPF_ANY);
+	CHECK("map_prune: a first idle sighting removes nothing",
+	      map_prune(fd, sizeof(k), sizeof(struct val), &p, val_idle, NULL) == 0 && p.pruned == 0 &&
+	      p.nidle == 8 && value_of(fd, 1) == 0);
+	k = 3;
+	bpf_map_update_elem(fd, &k, &busy, BPF_ANY);
+	c = (struct prune_ctx){ .fd = fd, .flip = 7, .recreate = 8 };
+	CHECK("map_prune: the second removes what stayed idle",
+	      map_prune(fd, sizeof(k), sizeof(struct val), &p, val_idle, &c) == 0 && p.pruned == 5 &&
+	      value_of(fd, 1) == -1 && value_of(fd, 2) == -1 && value_of(fd, 4) == -1 &&
+	      value_of(fd, 5) == -1 && value_of(fd, 6) == -1);
+	CHECK("map_prune: an entry used again in between is kept", value_of(fd, 3) == 1);
+	CHECK("map_prune: updated between the read and the delete: put back, updated",
+	      value_of(fd, 7) == 9);
+	CHECK("map_prune: re-created before the put-back: the new entry stays, a race is counted",
+	      value_of(fd, 8) == 77 && p.races == 1);
+	CHECK("map_prune: busy entries untouched", value_of(fd, 9) == 1 && value_of(fd, 10) == 1);
+	CHECK("map_prune: 5 entries left",
+	      map_dump(fd, sizeof(k), sizeof(struct val), &keys, &vals, &n) == 0 && n == 5);
+	free(keys);
+	free(vals);
+	map_prune_free(&p);
+	close(fd);
+}
+
 /* map_set_size's error line is expected here: it goes to /dev/null, where
  * it cannot land inside a buffered PASS line of this output. */
 static int refused_size(struct bpf_map *map, unsigned long long entries)
@@ -169,4 +239,5 @@ UNIT_SUITE(bpf_util)
 	size_suite();
 	hash_suite();
 	percpu_suite();
+	prune_suite();
 }
