@@ -115,9 +115,10 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* (No row yet: ids is NULL, which qsort and bsearch must never see.) */
 static bool stack_referenced(const struct stack_refs *refs, __u64 id)
 {
-	return bsearch(&id, refs->ids, refs->n, sizeof(id), cmp_u64) != NULL;
+	return refs->n && bsearch(&id, refs->ids, refs->n, sizeof(id), cmp_u64);
 }
 
 static bool agg_idle(const void *key, const void *value, void *ctx)
@@ -151,7 +152,8 @@ static void prune(struct kmem_bpf *skel, struct kmem_report *r)
 		  agg_idle, NULL);
 	if (map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(struct kmem_agg_val), add_ref,
 			 &refs) == 0) {
-		qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u64);
+		if (refs.n)
+			qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u64);
 		map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u64), sizeof(struct kmem_stack),
 			  &stack_prune, stack_idle, &refs);
 		map_prune(bpf_map__fd(skel->maps.fp_cache), sizeof(struct kmem_fp_key),
