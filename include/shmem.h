@@ -112,6 +112,8 @@ enum shmem_counter {
 	SHC_MOVED,		/* BPF: pages moved between zones/memcgs, kept */
 	SHC_EARLY_DELETES,	/* userspace: pages whose delete came before the
 				 * run holding their add (struct shmem_run) */
+	SHC_WRITERS_PRUNED,	/* userspace: writers of exited processes that
+				 * own no page, removed from the writer table */
 	SHC_NR,
 };
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -422,6 +423,62 @@ static int add_dropped(const void *key, const void *value, void *ctx)
 	return 0;
 }
 
+/* The writer table would fill in a run of weeks with short-lived writers
+ * (a shell loop writing to /dev/shm starts a process per write): a writer
+ * whose process has exited and that owns no page, at two reports in a
+ * row, leaves it (map_prune).  Its id can then never come back: the BPF
+ * side caches ids per task, and the task is gone.  A live process keeps
+ * its entry, pages or not. */
+static struct wid_set {
+	__u32 *ids; /* sorted once filled */
+	size_t n, cap;
+} owning;
+static struct map_prune writer_prune;
+
+static int wid_set_add(struct wid_set *s, __u32 wid)
+{
+	__u32 *ids;
+
+	if (s->n && s->ids[s->n - 1] == wid)
+		return 0; /* the page records come sorted by inode, then writer */
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		ids = realloc(s->ids, s->cap * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		s->ids = ids;
+	}
+	s->ids[s->n++] = wid;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool writer_idle(const void *key, const void *value, void *ctx)
+{
+	const struct shmem_writer_key *k = key;
+	const struct shmem_writer_val *v = value;
+	const struct wid_set *s = ctx;
+
+	if (bsearch(&v->wid, s->ids, s->n, sizeof(v->wid), cmp_u32))
+		return false;
+	return kill((pid_t)k->tgid, 0) != 0 && errno == ESRCH;
+}
+
+static void prune_writers(struct shmem_bpf *skel)
+{
+	qsort(owning.ids, owning.n, sizeof(*owning.ids), cmp_u32);
+	/* Unreadable, the table is left as it is: the report still stands. */
+	map_prune(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
+		  sizeof(struct shmem_writer_val), &writer_prune, writer_idle, &owning);
+	ucounters[SHC_WRITERS_PRUNED] = writer_prune.pruned;
+}
+
 static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_writer *w,
 			size_t nw)
 {
@@ -487,6 +544,13 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 			in->nwriters++;
 		}
 	}
+	/* Writers that own a page (pending runs included), for pruning. */
+	owning.n = 0;
+	for (i = 0; i < nrecs; i++)
+		if (wid_set_add(&owning, recs[i].wid)) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 	free(recs);
 	recs = NULL;
 
@@ -618,6 +682,9 @@ static int report(struct shmem_bpf *skel, bool final)
 	err = read_writers(bpf_map__fd(skel->maps.writers), &w, &nw);
 	if (!err)
 		err = build_report(skel, &r, w, nw);
+	/* After the report, which still names the writers it read. */
+	if (!err)
+		prune_writers(skel);
 	if (!err)
 		err = resolve_stacks(&r, bpf_map__fd(skel->maps.stacks));
 	r.final = final;
@@ -758,6 +825,9 @@ cleanup:
 	ring_buffer__free(rb);
 	shmem_bpf__destroy(skel);
 	sh_table_free(&table);
+	map_prune_free(&writer_prune);
+	free(owning.ids);
+	owning = (struct wid_set){ 0 };
 	sh_stacks_free();
 	cgroup_cache_free();
 	return err ? EXIT_RUNTIME : EXIT_OK;

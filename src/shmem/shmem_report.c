@@ -20,6 +20,7 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_SWAPPED] = "swapped_pages",
 	[SHC_MOVED] = "moved_pages",
 	[SHC_EARLY_DELETES] = "early_deleted_pages",
+	[SHC_WRITERS_PRUNED] = "writers_pruned",
 };
 
 const char *sh_kind_name(enum sh_kind k)

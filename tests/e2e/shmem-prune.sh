@@ -1,0 +1,47 @@
+# shmem on a long run: a writer whose process has exited and whose pages
+# are all gone leaves the writer table, so short-lived writers (a process
+# per write, as a shell loop makes) do not fill --max-writers in a run of
+# weeks.  31 dd processes write through a table with room for 16: without
+# pruning, 15 of them would find it full (drop_writer_table_full) and the
+# last one's pages would be unattributed.
+source tests/lib.sh
+MNT=$TMP/mnt
+mkdir -p "$MNT"
+mount -t tmpfs -o size=16m tmpfs "$MNT" || { fail "mount a tmpfs"; exit 0; }
+on_exit "umount -l $MNT"
+
+"$MEMLEAKBPF" shmem --json --mount "$MNT" --max-writers 16 0.5 >"$TMP/s.json" 2>"$TMP/s.err" &
+tracer=$!
+on_exit "kill -9 $tracer"
+wait_line "$TMP/s.json" '"mode"' 20 || fail "first report" "$(cat "$TMP/s.err")"
+
+# pruned SINCE: the writers pruned so far, once past SINCE (20 reports at most)
+pruned_past() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		[ "$(jq_get "$TMP/s.json" .counters.writers_pruned)" -ge "$1" ] && break
+		wait_reports "$TMP/s.json" 1
+	done
+	jq_get "$TMP/s.json" .counters.writers_pruned
+}
+for batch in 1 2 3; do
+	for i in $(seq 1 10); do
+		dd if=/dev/zero of="$MNT/f$i" bs=4k count=4 status=none
+		rm -f "$MNT/f$i"
+	done
+	check_ge "batch $batch: its 10 exited writers without pages are pruned" $((batch * 10)) \
+		"$(pruned_past $((batch * 10)))"
+done
+dd if=/dev/zero of="$MNT/keep" bs=4k count=8 status=none
+wait_reports "$TMP/s.json" 2
+check_eq "no writer found the table full" 0 "$(jq_get "$TMP/s.json" .counters.drop_writer_table_full)"
+check_eq "the last writer's file: 32768 bytes, all by dd" "32768 dd 32768" \
+	"$(jq_get "$TMP/s.json" '.inodes[] | select(.path | endswith("/keep")) | "\(.bytes) \(.writers[0].comm) \(.writers[0].bytes)"')"
+# the last writer owns a page: it stays whatever its process does
+n=$(jq_get "$TMP/s.json" .counters.writers_pruned)
+wait_reports "$TMP/s.json" 3
+check_eq "a writer that owns pages is never pruned" "$n" "$(jq_get "$TMP/s.json" .counters.writers_pruned)"
+check_eq "... and still named" "dd" "$(jq_get "$TMP/s.json" '.inodes[] | select(.path | endswith("/keep")) | .writers[0].comm')"
+kill -INT $tracer
+wait $tracer
+check_eq "exit status" 0 $?
