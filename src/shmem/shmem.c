@@ -465,14 +465,15 @@ static bool writer_idle(const void *key, const void *value, void *ctx)
 	const struct shmem_writer_val *v = value;
 	const struct wid_set *s = ctx;
 
-	if (bsearch(&v->wid, s->ids, s->n, sizeof(v->wid), cmp_u32))
+	if (s->n && bsearch(&v->wid, s->ids, s->n, sizeof(v->wid), cmp_u32))
 		return false;
 	return kill((pid_t)k->tgid, 0) != 0 && errno == ESRCH;
 }
 
 static void prune_writers(struct shmem_bpf *skel)
 {
-	qsort(owning.ids, owning.n, sizeof(*owning.ids), cmp_u32);
+	if (owning.n) /* ids is NULL until a page was seen */
+		qsort(owning.ids, owning.n, sizeof(*owning.ids), cmp_u32);
 	/* Unreadable, the table is left as it is: the report still stands. */
 	map_prune(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
 		  sizeof(struct shmem_writer_val), &writer_prune, writer_idle, &owning);
