@@ -114,6 +114,8 @@ enum shmem_counter {
 				 * run holding their add (struct shmem_run) */
 	SHC_WRITERS_PRUNED,	/* userspace: writers of exited processes that
 				 * own no page, removed from the writer table */
+	SHC_STACKS_PRUNED,	/* userspace: --stacks stacks no writer refers to
+				 * any more, removed from the stack map */
 	SHC_NR,
 };
 

@@ -470,6 +470,42 @@ static bool writer_idle(const void *key, const void *value, void *ctx)
 	return kill((pid_t)k->tgid, 0) != 0 && errno == ESRCH;
 }
 
+/* --stacks: the stack ids the writers left refer to. */
+struct stack_ids {
+	__u32 *ids;
+	size_t n, cap;
+};
+
+static int add_stack_ref(const void *key, const void *value, void *ctx)
+{
+	const struct shmem_writer_key *k = key;
+	struct stack_ids *s = ctx;
+	__u32 *ids;
+
+	(void)value;
+	if (k->stack_id < 0)
+		return 0;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		ids = realloc(s->ids, s->cap * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		s->ids = ids;
+	}
+	s->ids[s->n++] = (__u32)k->stack_id;
+	return 0;
+}
+
+static bool stack_unreferenced(const void *key, const void *value, void *ctx)
+{
+	const struct stack_ids *s = ctx;
+
+	(void)value;
+	return !s->n || !bsearch(key, s->ids, s->n, sizeof(__u32), cmp_u32);
+}
+
+static struct map_prune stack_prune;
+
 static void prune_writers(struct shmem_bpf *skel)
 {
 	if (owning.n) /* ids is NULL until a page was seen */
@@ -478,6 +514,24 @@ static void prune_writers(struct shmem_bpf *skel)
 	map_prune(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
 		  sizeof(struct shmem_writer_val), &writer_prune, writer_idle, &owning);
 	ucounters[SHC_WRITERS_PRUNED] = writer_prune.pruned;
+	/* Then the stacks no writer refers to any more, on their second
+	 * sighting too: a writer interned between the two reads of the
+	 * writer table and the delete would lose its frames (shown without
+	 * a stack, never under another one's). */
+	if (env.stacks) {
+		struct stack_ids refs = {};
+
+		if (map_for_each(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
+				 sizeof(struct shmem_writer_val), add_stack_ref, &refs) == 0) {
+			if (refs.n)
+				qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u32);
+			map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u32),
+				  SHMEM_STACK_DEPTH * sizeof(__u64), &stack_prune, stack_unreferenced,
+				  &refs);
+			ucounters[SHC_STACKS_PRUNED] = stack_prune.pruned;
+		}
+		free(refs.ids);
+	}
 }
 
 static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_writer *w,
@@ -827,6 +881,7 @@ cleanup:
 	shmem_bpf__destroy(skel);
 	sh_table_free(&table);
 	map_prune_free(&writer_prune);
+	map_prune_free(&stack_prune);
 	free(owning.ids);
 	owning = (struct wid_set){ 0 };
 	sh_stacks_free();

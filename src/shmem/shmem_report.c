@@ -21,6 +21,7 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_MOVED] = "moved_pages",
 	[SHC_EARLY_DELETES] = "early_deleted_pages",
 	[SHC_WRITERS_PRUNED] = "writers_pruned",
+	[SHC_STACKS_PRUNED] = "stacks_pruned",
 };
 
 const char *sh_kind_name(enum sh_kind k)

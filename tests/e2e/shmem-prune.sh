@@ -13,7 +13,12 @@ on_exit "umount -l $MNT"
 "$MEMLEAKBPF" shmem --json --mount "$MNT" --max-writers 16 0.5 >"$TMP/s.json" 2>"$TMP/s.err" &
 tracer=$!
 on_exit "kill -9 $tracer"
+# with --stacks, each dd's stack (its own addresses: ASLR) goes with it
+"$MEMLEAKBPF" shmem --json --stacks --mount "$MNT" --max-writers 16 0.5 >"$TMP/st.json" 2>"$TMP/st.err" &
+stracer=$!
+on_exit "kill -9 $stracer"
 wait_line "$TMP/s.json" '"mode"' 20 || fail "first report" "$(cat "$TMP/s.err")"
+wait_line "$TMP/st.json" '"mode"' 20 || fail "--stacks: first report" "$(cat "$TMP/st.err")"
 
 # pruned SINCE: the writers pruned so far, once past SINCE (20 reports at most)
 pruned_past() {
@@ -42,6 +47,11 @@ n=$(jq_get "$TMP/s.json" .counters.writers_pruned)
 wait_reports "$TMP/s.json" 3
 check_eq "a writer that owns pages is never pruned" "$n" "$(jq_get "$TMP/s.json" .counters.writers_pruned)"
 check_eq "... and still named" "dd" "$(jq_get "$TMP/s.json" '.inodes[] | select(.path | endswith("/keep")) | .writers[0].comm')"
-kill -INT $tracer
+check_ge "--stacks: the pruned writers' stacks are pruned" 20 "$(jq_get "$TMP/st.json" .counters.stacks_pruned)"
+check_eq "--stacks: no writer found the table full" 0 "$(jq_get "$TMP/st.json" .counters.drop_writer_table_full)"
+# (dd has no frame pointers: its stack is the write in libc)
+check_eq "--stacks: the last writer keeps its stack" true \
+	"$(jq_get "$TMP/st.json" '[.inodes[] | select(.path | endswith("/keep")) | .writers[0].stack[] | test("write")] | any')"
+kill -INT $tracer $stracer
 wait $tracer
 check_eq "exit status" 0 $?
