@@ -429,10 +429,12 @@ static int add_dropped(const void *key, const void *value, void *ctx)
  * row, leaves it (map_prune).  Its id can then never come back: the BPF
  * side caches ids per task, and the task is gone.  A live process keeps
  * its entry, pages or not. */
-static struct wid_set {
-	__u32 *ids; /* sorted once filled */
+/* A set of 32-bit ids (writer ids, stack ids), sorted once filled. */
+struct wid_set {
+	__u32 *ids;
 	size_t n, cap;
-} owning;
+};
+static struct wid_set owning;
 static struct map_prune writer_prune;
 
 static int wid_set_add(struct wid_set *s, __u32 wid)
@@ -440,7 +442,7 @@ static int wid_set_add(struct wid_set *s, __u32 wid)
 	__u32 *ids;
 
 	if (s->n && s->ids[s->n - 1] == wid)
-		return 0; /* the page records come sorted by inode, then writer */
+		return 0; /* runs of one id (page records: by inode, then writer) */
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 256;
 		ids = realloc(s->ids, s->cap * sizeof(*ids));
@@ -471,34 +473,17 @@ static bool writer_idle(const void *key, const void *value, void *ctx)
 }
 
 /* --stacks: the stack ids the writers left refer to. */
-struct stack_ids {
-	__u32 *ids;
-	size_t n, cap;
-};
-
 static int add_stack_ref(const void *key, const void *value, void *ctx)
 {
 	const struct shmem_writer_key *k = key;
-	struct stack_ids *s = ctx;
-	__u32 *ids;
 
 	(void)value;
-	if (k->stack_id < 0)
-		return 0;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		ids = realloc(s->ids, s->cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		s->ids = ids;
-	}
-	s->ids[s->n++] = (__u32)k->stack_id;
-	return 0;
+	return k->stack_id < 0 ? 0 : wid_set_add(ctx, (__u32)k->stack_id);
 }
 
 static bool stack_unreferenced(const void *key, const void *value, void *ctx)
 {
-	const struct stack_ids *s = ctx;
+	const struct wid_set *s = ctx;
 
 	(void)value;
 	return !s->n || !bsearch(key, s->ids, s->n, sizeof(__u32), cmp_u32);
@@ -519,7 +504,7 @@ static void prune_writers(struct shmem_bpf *skel)
 	 * writer table and the delete would lose its frames (shown without
 	 * a stack, never under another one's). */
 	if (env.stacks) {
-		struct stack_ids refs = {};
+		struct wid_set refs = {};
 
 		if (map_for_each(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
 				 sizeof(struct shmem_writer_val), add_stack_ref, &refs) == 0) {
