@@ -224,8 +224,15 @@ int map_prune(int fd, size_t ksize, size_t vsize, struct map_prune *p,
 	for (i = 0; i < pp.doomed.n; i++) {
 		const char *key = pp.doomed.keys + i * ksize;
 
-		if (bpf_map_lookup_and_delete_elem(fd, key, val))
-			continue; /* gone already, or the kernel cannot (< 5.14) */
+		if (bpf_map_lookup_and_delete_elem(fd, key, val)) {
+			if (errno == ENOENT)
+				continue; /* gone already */
+			/* Hash maps have it since 5.14; other types (a stack
+			 * trace map before 6.x) only a plain delete: their
+			 * values are not counters an update could move. */
+			if (bpf_map_lookup_elem(fd, key, val) || bpf_map_delete_elem(fd, key))
+				continue;
+		}
 		if (idle(key, val, ctx))
 			p->pruned++;
 		/* Updated between the read and the delete: put it back. */

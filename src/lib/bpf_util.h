@@ -41,7 +41,9 @@ int map_percpu_sums(int fd, unsigned long long *sums, __u32 n);
  * one struct per map, zeroed, across reports.
  *
  * The BPF side may look an entry up just before it is deleted and update
- * it just after.  The delete is bpf_map_lookup_and_delete_elem: a value
+ * it just after.  The delete is bpf_map_lookup_and_delete_elem (where the
+ * map type has none, e.g. a stack trace map before 6.x, a lookup and a
+ * delete: such values are not counters an update moves): a value
  * that is no longer idle when it is taken out (an update came between the
  * read and the delete) is put back (BPF_NOEXIST); if the program has
  * re-created the entry first, the pass counts a race.  An update that
