@@ -11,6 +11,11 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# A file stopped by tests/run's timeout (SIGTERM) or ^C must clean up too:
+# without these, bash dies of the signal and skips the EXIT trap, leaving
+# its mounts and processes behind.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 on_exit() { CLEANUP_CMDS+=("$*"); }
 
 pass() { echo "PASS: $TEST_NAME: $1"; }
