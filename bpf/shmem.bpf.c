@@ -74,6 +74,14 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* --stacks: new writers only, read by a thread of their own, so that a
+ * writer's mappings are copied while it lives even when the main loop is
+ * busy with a report (a dd lives about a millisecond). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} writer_events SEC(".maps");
+
 /* Devices that have had shmem pages added: deletes on other filesystems
  * are dropped here instead of crossing to userspace. */
 struct {
@@ -184,9 +192,25 @@ static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, 
 	e->wid = wid;
 	e->seq = seq;
 	/* Userspace drains on a timer: a wakeup per page would cost more
-	 * than the record itself.  A new writer is worth one: its mappings
-	 * must be copied before it exits. */
-	bpf_ringbuf_submit(e, type == SHMEM_EV_WRITER ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	 * than the record itself. */
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* A new writer, with a wakeup: its mappings must be copied before it
+ * exits.  Lost (ring full), its frames stay addresses: counted. */
+static __always_inline void emit_writer(__u32 tgid, __u32 wid)
+{
+	struct shmem_event *e = bpf_ringbuf_reserve(&writer_events, sizeof(*e), 0);
+
+	if (!e) {
+		count(SHC_DROP_WRITER_EVENTS, 1);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = SHMEM_EV_WRITER;
+	e->ino = tgid;
+	e->wid = wid;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 static __always_inline __u64 memcg_v1_ino(void)
@@ -234,7 +258,7 @@ static __always_inline __u32 writer_id(void *ctx)
 		/* Once per writer: lets userspace copy the writer's mappings
 		 * while it lives, to symbolize its stacks after it exits. */
 		if (want_stacks)
-			emit(SHMEM_EV_WRITER, 0, k.tgid, 0, 0, nv.wid, 0);
+			emit_writer(k.tgid, nv.wid);
 		return nv.wid;
 	}
 	/* Not used: a full table must not run the sequence into a wrap. */

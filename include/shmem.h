@@ -116,6 +116,10 @@ enum shmem_counter {
 				 * own no page, removed from the writer table */
 	SHC_STACKS_PRUNED,	/* userspace: --stacks stacks no writer refers to
 				 * any more, removed from the stack map */
+	SHC_DROP_WRITER_EVENTS,	/* BPF: --stacks: writer ring full, a new
+				 * writer's frames stay addresses */
+	SHC_DROP_WRITER_MAPS,	/* userspace: --stacks: the writer exited before
+				 * its mappings were copied: frames stay addresses */
 	SHC_NR,
 };
 

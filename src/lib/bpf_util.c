@@ -207,7 +207,7 @@ int map_prune(int fd, size_t ksize, size_t vsize, struct map_prune *p,
 {
 	struct prune_pass pp = { .p = p, .idle = idle, .ctx = ctx };
 	char *val = malloc(vsize);
-	size_t i;
+	size_t i, kept, ngone = 0;
 	int err = -ENOMEM;
 
 	pp.now = (struct dump){ .ksize = ksize, .vsize = vsize, .cap = 64 };
@@ -233,16 +233,34 @@ int map_prune(int fd, size_t ksize, size_t vsize, struct map_prune *p,
 			if (bpf_map_lookup_elem(fd, key, val) || bpf_map_delete_elem(fd, key))
 				continue;
 		}
-		if (idle(key, val, ctx))
+		if (idle(key, val, ctx)) {
 			p->pruned++;
+			/* Kept in doomed.keys[0..ngone): dropped from the
+			 * candidates below. */
+			memmove(pp.doomed.keys + ngone++ * ksize, key, ksize);
+		}
 		/* Updated between the read and the delete: put it back. */
 		else if (bpf_map_update_elem(fd, key, val, BPF_NOEXIST))
 			p->races++;
 	}
-	/* The keys idle now are the candidates of the next pass; those just
-	 * removed cannot come back idle but as new entries. */
+	/* The keys idle now are the candidates of the next pass, but for
+	 * those just removed: a key can come back as a new entry (a stack
+	 * trace map's id is its hash bucket, which the next stack to hash
+	 * there takes), and a new entry is not on its second sighting. */
 	cmp_ksize = ksize;
-	qsort(pp.now.keys, pp.now.n, ksize, cmp_key);
+	if (ngone) {
+		qsort(pp.doomed.keys, ngone, ksize, cmp_key);
+		for (i = 0, kept = 0; i < pp.now.n; i++) {
+			const char *key = pp.now.keys + i * ksize;
+
+			if (bsearch(key, pp.doomed.keys, ngone, ksize, cmp_key))
+				continue;
+			memmove(pp.now.keys + kept++ * ksize, key, ksize);
+		}
+		pp.now.n = kept;
+	}
+	if (pp.now.n)
+		qsort(pp.now.keys, pp.now.n, ksize, cmp_key);
 	free(p->idle_keys);
 	p->idle_keys = pp.now.keys;
 	p->nidle = pp.now.n;

@@ -166,10 +166,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
-	if (e->type == SHMEM_EV_WRITER) {
-		sh_stacks_note_writer((pid_t)e->ino);
-		return 0;
-	}
+	if (e->type == SHMEM_EV_WRITER)
+		return 0; /* they come on writer_events (sh_stacks_watch_start) */
 	/* A run of adds (struct shmem_run) or one folio. */
 	nr = e->type == SHMEM_EV_ADD ? SHMEM_MAX_RUN_PAGES : SHMEM_MAX_FOLIO_PAGES;
 	nr = e->nr > nr ? nr : e->nr;
@@ -531,9 +529,11 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 	map_percpu_sums(bpf_map__fd(skel->maps.counters), r->counters, SHC_NR);
 	for (i = 0; i < SHC_NR; i++)
 		r->counters[i] += ucounters[i];
-	r->dropped = r->counters[SHC_DROP_PAGES] + r->counters[SHC_DROP_EVENTS] +
-		     r->counters[SHC_DROP_WRITERS] + r->counters[SHC_DROP_STACKS] +
-		     r->counters[SHC_NO_ALLOC] + r->counters[SHC_MISMATCH];
+	r->counters[SHC_DROP_WRITER_MAPS] = sh_stacks_missed();
+	r->dropped = 0;
+	for (i = 0; i < SHC_NR; i++)
+		if (sh_counter_is_drop(i))
+			r->dropped += r->counters[i];
 	r->timestamp = time(NULL);
 	r->show_stacks = env.stacks;
 	r->swap_known = swap_known;
@@ -828,6 +828,10 @@ int run_shmem(int argc, char **argv, struct mode_sink *s)
 		err_msg("cannot set up the event ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (env.stacks && (err = sh_stacks_watch_start(bpf_map__fd(skel->maps.writer_events)))) {
+		err_msg("cannot read the new writers' ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
 	if (hooks == SHMEM_HOOKS_LRU)
 		warn_msg("writers are taken at LRU insertion (no NR_SHMEM tracepoint): "
 			 "they may be the wrong task");
@@ -863,6 +867,7 @@ int run_shmem(int argc, char **argv, struct mode_sink *s)
 	err = report(skel, true);
 cleanup:
 	ring_buffer__free(rb);
+	sh_stacks_watch_stop(); /* before its ring goes */
 	shmem_bpf__destroy(skel);
 	sh_table_free(&table);
 	map_prune_free(&writer_prune);

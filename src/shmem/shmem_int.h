@@ -174,6 +174,13 @@ void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh);
 /* shmem_stacks.c (--stacks) */
 /* Copy a new writer's executable mappings while it still lives. */
 void sh_stacks_note_writer(pid_t tgid);
+/* A thread that notes each writer of the ring behind ring_fd (records of
+ * struct shmem_event, SHMEM_EV_WRITER) as it comes; stopped by
+ * sh_stacks_watch_stop or sh_stacks_free.  0 or a negative errno. */
+int sh_stacks_watch_start(int ring_fd);
+void sh_stacks_watch_stop(void);
+/* Writers gone before their mappings could be copied, so far. */
+unsigned long long sh_stacks_missed(void);
 /* "function (file:line) [module]", or what is known of frame `ip`. */
 void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
 			 size_t len);
@@ -183,6 +190,9 @@ void sh_stacks_free(void);
 void sh_print_text(FILE *out, const struct sh_report *r);
 void sh_print_json(FILE *out, const struct sh_report *r);
 const char *sh_kind_name(enum sh_kind k);
+/* True for the counters that lose something ("drop_..."): their sum is
+ * the report's "dropped". */
+bool sh_counter_is_drop(int i);
 
 /* shmem_metrics.c: `memleakbpf serve`'s families (lib/metrics.h), each
  * bounded to `top` label sets. */

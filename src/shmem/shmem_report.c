@@ -22,7 +22,15 @@ static const char *const counter_names[SHC_NR] = {
 	[SHC_EARLY_DELETES] = "early_deleted_pages",
 	[SHC_WRITERS_PRUNED] = "writers_pruned",
 	[SHC_STACKS_PRUNED] = "stacks_pruned",
+	[SHC_DROP_WRITER_EVENTS] = "drop_writer_events",
+	[SHC_DROP_WRITER_MAPS] = "drop_writer_maps",
 };
+
+/* The counters that lose something: their names start with "drop_". */
+bool sh_counter_is_drop(int i)
+{
+	return !strncmp(counter_names[i], "drop_", 5);
+}
 
 const char *sh_kind_name(enum sh_kind k)
 {
@@ -136,9 +144,8 @@ void sh_print_text(FILE *out, const struct sh_report *r)
 	if (r->dropped) {
 		const char *sep = " (";
 
-		for (i = SHC_DROP_PAGES; i < SHC_NR; i++) {
-			if (i == SHC_LRU_ADDED || i == SHC_SWAPPED || i == SHC_MOVED ||
-			    i == SHC_EARLY_DELETES || !r->counters[i])
+		for (i = 0; i < SHC_NR; i++) {
+			if (!sh_counter_is_drop(i) || !r->counters[i])
 				continue;
 			fprintf(out, "%s%s %llu", sep, counter_names[i], r->counters[i]);
 			sep = ", ";
@@ -191,9 +198,8 @@ void sh_print_json(FILE *out, const struct sh_report *r)
 	 * "counters"); the text report gives their sum. */
 	json_key(&j, "dropped");
 	json_obj_begin(&j);
-	for (i = SHC_DROP_PAGES; i < SHC_NR; i++)
-		if (i != SHC_LRU_ADDED && i != SHC_SWAPPED && i != SHC_MOVED &&
-		    i != SHC_EARLY_DELETES)
+	for (i = 0; i < SHC_NR; i++)
+		if (sh_counter_is_drop(i))
 			json_ku64(&j, counter_names[i] + strlen("drop_"), r->counters[i]);
 	json_obj_end(&j);
 	json_kstr(&j, "time", wall_time(r->timestamp, tb, sizeof(tb)));

@@ -194,6 +194,16 @@ static void prune_suite(void)
 	      map_dump(fd, sizeof(k), sizeof(struct val), &keys, &vals, &n) == 0 && n == 5);
 	free(keys);
 	free(vals);
+	/* A removed key that comes back (a stack id is a hash bucket) is a
+	 * new entry: its first idle sighting again. */
+	k = 1;
+	bpf_map_update_elem(fd, &k, &idle, BPF_NOEXIST);
+	CHECK("map_prune: a removed key re-created idle is kept at its first sighting",
+	      map_prune(fd, sizeof(k), sizeof(struct val), &p, val_idle, NULL) == 0 &&
+	      p.pruned == 5 && value_of(fd, 1) == 0);
+	CHECK("map_prune: ... and removed at its second",
+	      map_prune(fd, sizeof(k), sizeof(struct val), &p, val_idle, NULL) == 0 &&
+	      p.pruned == 6 && value_of(fd, 1) == -1);
 	map_prune_free(&p);
 	close(fd);
 }
