@@ -52,6 +52,8 @@ check_eq "--stacks: no writer found the table full" 0 "$(jq_get "$TMP/st.json" .
 # (dd has no frame pointers: its stack is the write in libc)
 check_eq "--stacks: the last writer keeps its stack" true \
 	"$(jq_get "$TMP/st.json" '[.inodes[] | select(.path | endswith("/keep")) | .writers[0].stack[] | test("write")] | any')"
+check_eq "\"dropped\" lists drops only, not the pruned counts" "" \
+	"$(jq_get "$TMP/st.json" '[.dropped | keys[] | select(test("pruned"))] | join(",")')"
 kill -INT $tracer $stracer
 wait $tracer
 check_eq "exit status" 0 $?
