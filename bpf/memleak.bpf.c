@@ -16,11 +16,16 @@
 #define PROT_EXEC 0x4
 #define MREMAP_FIXED 2
 #define MREMAP_DONTUNMAP 4
+#define MADV_DONTNEED 4
+#define MADV_REMOVE 9
+#define MADV_DONTNEED_LOCKED 24
+#define X86_PF_PROT 1
+#define X86_PF_WRITE 2
 #define VM_EXEC 0x4
 #define MAX_ERRNO 4095
 
 /* The syscall a thread is inside, between sys_enter and sys_exit. */
-enum { SYS_NONE, SYS_MMAP, SYS_MUNMAP, SYS_MREMAP, SYS_BRK };
+enum { SYS_NONE, SYS_MMAP, SYS_MUNMAP, SYS_MREMAP, SYS_BRK, SYS_MADVISE };
 
 const volatile __u32 target_tgid = 0;
 const volatile __u64 min_size = 0;
@@ -31,6 +36,9 @@ const volatile bool trace_mmap = true;
 const volatile __u32 max_depth = MAX_FRAMES;
 /* --older needs each allocation's time; without it the clock is not read */
 const volatile bool record_time = false;
+/* memleakbpf growth: no allocator probes; the allocs map holds pages, keyed
+ * by address, attributed to the stack of the fault that first wrote them. */
+const volatile bool growth = false;
 
 /* Written by userspace through the mmapped .bss. */
 __u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
@@ -79,6 +87,7 @@ struct thread_state {
 	__u64 ip, sp, bp, hash;
 	__u8 used_fp;
 	__u8 absolute; /* a frame recorded as an absolute address */
+	__u8 exact_first; /* the first ip faulted: it is no return address */
 	struct vma_cache_entry cache[VMA_CACHE];
 	/* Rows found for recent return addresses: a loop calling malloc
 	 * from the same places skips the binary searches. */
@@ -509,7 +518,12 @@ static long unwind_step(__u32 i, struct unwind_ctx *c)
 
 	/* Every recorded ip is a return address (or follows a syscall):
 	 * the rules of the call instruction are at ip - 1. */
-	if (e && e->state == ML_MODULE_READY && off) {
+	if (e && e->state == ML_MODULE_READY && off && !n && ts->exact_first) {
+		/* A faulting instruction: its own rules (it may be the first
+		 * of a function, a push growing the stack), not the cached
+		 * ones of a return address that happens to equal it. */
+		row = find_row(e->row_start, e->row_count, (__u32)off);
+	} else if (e && e->state == ML_MODULE_READY && off) {
 		slot = (frame ^ (frame >> 17)) & (ROW_CACHE - 1);
 		if (ts->rowcache[slot].frame == frame) {
 			row = &ts->rowcache[slot].row;
@@ -579,6 +593,7 @@ static __always_inline __u64 unwind(struct thread_state *ts, struct task_struct 
 	ts->n = 0;
 	ts->used_fp = 0;
 	ts->absolute = 0;
+	ts->exact_first = kind == ML_KIND_FAULT;
 	ts->hash = 0xcbf29ce484222325ULL ^ kind;
 	bpf_loop(max_depth + 1, unwind_step, &c, 0);
 	if (ts->used_fp)
@@ -910,6 +925,203 @@ static __always_inline __u64 page_round(__u64 len)
 	return (len + page_size - 1) & ~(page_size - 1);
 }
 
+/* ---- growth mode: pages first written, until given back ------------------ */
+
+/* Pages tracked in allocs: a range walk is per page while the range holds
+ * fewer pages than this, per tracked page beyond (a munmap of a huge
+ * reservation must not loop over terabytes). */
+__u64 growth_pages;
+
+struct pages_ctx {
+	__u64 start, end;   /* the range given back or moved */
+	__s64 delta;        /* mremap: the pages' new address - old; 0: release */
+	__u32 moved, lost;
+};
+
+static __always_inline void page_release_at(__u64 page)
+{
+	struct ml_alloc *a = bpf_map_lookup_elem(&allocs, &page);
+	__u64 hash;
+
+	if (!a)
+		return;
+	hash = a->stack_hash;
+	if (bpf_map_delete_elem(&allocs, &page) == 0) {
+		stack_sub(hash, page_size, 1);
+		__sync_fetch_and_add(&growth_pages, -1);
+	}
+}
+
+/* mremap: the page keeps its stack at its new address. */
+static __always_inline void page_move_at(__u64 page, struct pages_ctx *c)
+{
+	struct ml_alloc *a = bpf_map_lookup_elem(&allocs, &page), copy;
+	__u64 to = page + c->delta;
+
+	if (!a)
+		return;
+	copy = *a;
+	if (bpf_map_delete_elem(&allocs, &page))
+		return;
+	if (bpf_map_update_elem(&allocs, &to, &copy, BPF_ANY)) {
+		stack_sub(copy.stack_hash, page_size, 1);
+		__sync_fetch_and_add(&growth_pages, -1);
+		c->lost++;
+		return;
+	}
+	c->moved++;
+}
+
+static long pages_step(__u32 i, struct pages_ctx *c)
+{
+	__u64 page = c->start + (__u64)i * page_size;
+
+	if (page >= c->end)
+		return 1;
+	if (c->delta)
+		page_move_at(page, c);
+	else
+		page_release_at(page);
+	return 0;
+}
+
+static long pages_scan(struct bpf_map *map, __u64 *key, struct ml_alloc *a, struct pages_ctx *c)
+{
+	if (*key >= c->start && *key < c->end)
+		page_release_at(*key);
+	return 0;
+}
+
+/* The pages of [start, start + len) are gone (munmap, MADV_DONTNEED, a
+ * shrinking brk, a MAP_FIXED mapping over them, exec). */
+static __always_inline void pages_release(__u64 start, __u64 len)
+{
+	struct pages_ctx c = { .start = start & ~(page_size - 1) };
+	__u64 n;
+
+	c.end = start + len < start ? ~0ULL : start + len;
+	n = (c.end - c.start) / page_size;
+	if (n <= growth_pages && n < (1U << 23))
+		bpf_loop((__u32)n, pages_step, &c, 0);
+	else
+		bpf_for_each_map_elem(&allocs, pages_scan, &c, 0);
+}
+
+/* mremap moved [old, old + len) to new (the kernel never moves onto an
+ * overlapping range).  Page by page: moving entries while walking the
+ * map could meet a moved one again.  Past 8M pages (32 GiB) the pages are
+ * released instead, counted as a drop. */
+static __always_inline void pages_move(__u64 old, __u64 len, __u64 new)
+{
+	struct pages_ctx c = { .start = old, .end = old + len, .delta = (__s64)(new - old) };
+	__u64 n = len / page_size;
+
+	if (new == old || !len)
+		return;
+	if (n > (1U << 23)) {
+		pages_release(old, len);
+		drop(ML_DROP_ALLOCS_FULL);
+		return;
+	}
+	bpf_loop((__u32)n, pages_step, &c, 0);
+	if (c.lost)
+		drop(ML_DROP_ALLOCS_FULL);
+}
+
+/* x86: exceptions:page_fault_user, before the fault is handled. */
+struct page_fault_args {
+	__u64 common;
+	__u64 address;
+	__u64 ip;
+	__u64 error_code;
+};
+
+/* A write to a page of the target not yet seen: the page becomes resident
+ * (or, on a present page, a private copy: the zero page's first write,
+ * copy-on-write after fork).  Read faults map the zero page or page
+ * cache: no private memory.  A page already tracked keeps its first
+ * writer; one the fault fails to provide is given back by the munmap or
+ * exit that follows. */
+SEC("tracepoint/exceptions/page_fault_user")
+int page_fault(struct page_fault_args *ctx)
+{
+	struct ml_alloc a = { .size = page_size }, *old;
+	struct task_struct *task;
+	struct thread_state *ts;
+	struct pt_regs *regs;
+	struct ml_stack *s;
+	__u64 page;
+	int err;
+
+	if (!growth || !is_target() || !armed || !(ctx->error_code & X86_PF_WRITE))
+		return 0;
+	page = ctx->address & ~(page_size - 1);
+	old = bpf_map_lookup_elem(&allocs, &page);
+	if (old)
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	a.stack_hash = unwind(ts, task, ML_KIND_FAULT, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+			      BPF_CORE_READ(regs, bp));
+	if (record_time)
+		a.ts_ns = bpf_ktime_get_ns();
+	s = stack_of(ts, a.stack_hash);
+	if (!s)
+		return 0;
+	err = bpf_map_update_elem(&allocs, &page, &a, BPF_NOEXIST);
+	if (err) {
+		if (err != -17) /* EEXIST: another thread's fault on it won */
+			drop(ML_DROP_ALLOCS_FULL);
+		return 0;
+	}
+	__sync_fetch_and_add(&growth_pages, 1);
+	__sync_fetch_and_add(&s->bytes, page_size);
+	__sync_fetch_and_add(&s->count, 1);
+	if (bpf_map_lookup_elem(&stacks, &a.stack_hash) != s)
+		drop(ML_DROP_PRUNE_RACE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int sys_enter_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	struct thread_state *ts;
+	__u64 advice = ctx->args[2];
+
+	/* MADV_FREE is not a release: the pages stay resident, and a write
+	 * reuses them without a fault until reclaim takes them. */
+	if (!growth || !is_target() || !armed ||
+	    (advice != MADV_DONTNEED && advice != MADV_REMOVE && advice != MADV_DONTNEED_LOCKED))
+		return 0;
+	ts = thread_state(true);
+	if (!ts)
+		return 0;
+	ts->sys_pending = 1;
+	ts->sys_kind = SYS_MADVISE;
+	ts->sys_args[0] = ctx->args[0];
+	ts->sys_args[1] = ctx->args[1];
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_madvise")
+int sys_exit_madvise(struct trace_event_raw_sys_exit *ctx)
+{
+	struct thread_state *ts;
+
+	if (!growth || !is_target())
+		return 0;
+	ts = thread_state(false);
+	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MADVISE)
+		return 0;
+	ts->sys_pending = 0;
+	/* DONTNEED may have dropped part of the range before an error */
+	pages_release(ts->sys_args[0], page_round(ts->sys_args[1]));
+	return 0;
+}
+
 /* Syscalls made by the allocator itself are already accounted as heap. */
 static __always_inline struct thread_state *syscall_state(void)
 {
@@ -939,6 +1151,15 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	ts->sys_pending = 0;
 	ts->exec_map = !(ctx->args[3] & MAP_ANONYMOUS) && (ctx->args[2] & PROT_EXEC);
+	if (growth) {
+		/* New mappings grow by their faults; a fixed one replaces the
+		 * pages under it, file-backed or not. */
+		ts->sys_args[0] = ctx->args[1];
+		ts->sys_args[1] = ctx->args[3];
+		ts->sys_pending = !!(ctx->args[3] & MAP_FIXED);
+		ts->sys_kind = SYS_MMAP;
+		return 0;
+	}
 	if (!(ctx->args[3] & MAP_ANONYMOUS)) {
 		ts->sys_args[0] = ctx->args[1]; /* len, for the exec_map event */
 		return 0;
@@ -970,6 +1191,10 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	if (addr >= (__u64)-MAX_ERRNO)
 		return 0;
 	len = page_round(ts->sys_args[0]);
+	if (growth) {
+		pages_release(addr, len);
+		return 0;
+	}
 	if (ts->sys_args[1] & MAP_FIXED)
 		region_unmap(addr, len, &c);
 	region_add(ts, bpf_get_current_task_btf(), addr, len, ML_KIND_MMAP, 0);
@@ -1006,7 +1231,9 @@ int sys_exit_munmap(struct trace_event_raw_sys_exit *ctx)
 	if (!ts || !ts->sys_pending || ts->sys_kind != SYS_MUNMAP)
 		return 0;
 	ts->sys_pending = 0;
-	if (ctx->ret == 0)
+	if (ctx->ret == 0 && growth)
+		pages_release(ts->sys_args[0], page_round(ts->sys_args[1]));
+	else if (ctx->ret == 0)
 		region_unmap(ts->sys_args[0], page_round(ts->sys_args[1]), &c);
 	return 0;
 }
@@ -1048,6 +1275,14 @@ int sys_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 	old = ts->sys_args[0];
 	old_len = page_round(ts->sys_args[1]);
 	new_len = page_round(ts->sys_args[2]);
+	if (growth) {
+		/* A shrink unmaps the tail; the rest keeps its pages, moved
+		 * or not (MREMAP_DONTUNMAP too: the old range is left empty). */
+		if (new_len < old_len)
+			pages_release(old + new_len, old_len - new_len);
+		pages_move(old, new_len < old_len ? new_len : old_len, addr);
+		return 0;
+	}
 	if (!(ts->sys_args[3] & MREMAP_DONTUNMAP))
 		region_unmap(old, old_len, &c);
 	if (c.moved_hash)
@@ -1086,6 +1321,12 @@ int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	ts->sys_pending = 0;
 	old = ts->sys_args[0];
+	if (growth) {
+		/* the pages past the new break, whole pages only */
+		if (now < old)
+			pages_release(page_round(now), page_round(old) - page_round(now));
+		return 0;
+	}
 	if (now > old)
 		region_add(ts, bpf_get_current_task_btf(), old, now - old, ML_KIND_BRK, 0);
 	else if (now < old)
@@ -1101,6 +1342,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (!is_target())
 		return 0;
 	__sync_fetch_and_add(&maps_gen, 1);
+	/* The old image's address space is gone with its pages. */
+	if (growth && armed)
+		pages_release(0, ~0ULL);
 	armed = 1;
 	request_capture(0, 0); /* the new executable and its interpreter */
 	return 0;

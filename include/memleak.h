@@ -36,6 +36,7 @@ enum ml_kind {
 	ML_KIND_MMAP,
 	ML_KIND_MREMAP,
 	ML_KIND_BRK,
+	ML_KIND_FAULT, /* growth mode: a page first written (page fault) */
 	ML_KIND_MAX,
 };
 

@@ -11,6 +11,7 @@ static const struct mode {
 	int (*run)(int argc, char **argv);
 } modes[] = {
 	{ "user", cmd_user },
+	{ "growth", cmd_growth },
 	{ "shmem", cmd_shmem },
 	{ "kernel", cmd_kernel },
 	{ "oom", cmd_oom },
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[1], modes[i].name) == 0)
 				return finish_output(modes[i].run(argc - 1, argv + 1));
 		/* "memleakbpf 1234" is a common slip for "-p 1234". */
-		err_msg("unknown mode '%s' (modes: user, shmem, kernel, oom, why, serve; "
+		err_msg("unknown mode '%s' (modes: user, growth, shmem, kernel, oom, why, serve; "
 			"see 'memleakbpf --help')", argv[1]);
 		return EXIT_USAGE;
 	}

@@ -4,6 +4,7 @@
 #define MEMLEAKBPF_MODES_H
 
 int cmd_user(int argc, char **argv);   /* memleakbpf [-p PID | -c CMD] */
+int cmd_growth(int argc, char **argv); /* memleakbpf growth */
 int cmd_shmem(int argc, char **argv);  /* memleakbpf shmem */
 int cmd_kernel(int argc, char **argv); /* memleakbpf kernel */
 int cmd_oom(int argc, char **argv);    /* memleakbpf oom */
@@ -26,6 +27,10 @@ struct mode_sink {
 };
 
 int run_user(int argc, char **argv, struct mode_sink *sink);
+int run_growth(int argc, char **argv, struct mode_sink *sink);
+/* user mode's loop on parsed options (growth shares it) */
+struct user_env;
+int user_run(const struct user_env *env, struct mode_sink *sink);
 int run_shmem(int argc, char **argv, struct mode_sink *sink);
 int run_kernel(int argc, char **argv, struct mode_sink *sink);
 int run_oom(int argc, char **argv, struct mode_sink *sink);

@@ -386,10 +386,7 @@ static void json_delta(struct json *j, const char *key, const struct kmem_report
 	bool ok;
 	long long d = meminfo_delta(r, f, &ok);
 
-	if (ok)
-		json_ki64(j, key, d);
-	else
-		json_knull(j, key);
+	json_kopt_i64(j, key, ok, d);
 }
 
 void kmem_print_json(const struct kmem_report *r, FILE *out)

@@ -119,6 +119,22 @@ void json_ku64(struct json *j, const char *key, unsigned long long v) { json_key
 void json_ki64(struct json *j, const char *key, long long v) { json_key(j, key); json_i64(j, v); }
 void json_knull(struct json *j, const char *key) { json_key(j, key); json_null(j); }
 
+void json_kopt_u64(struct json *j, const char *key, bool ok, unsigned long long v)
+{
+	if (ok)
+		json_ku64(j, key, v);
+	else
+		json_knull(j, key);
+}
+
+void json_kopt_i64(struct json *j, const char *key, bool ok, long long v)
+{
+	if (ok)
+		json_ki64(j, key, v);
+	else
+		json_knull(j, key);
+}
+
 void json_report_begin(struct json *j, FILE *out, const char *mode, long long timestamp,
 		       bool final)
 {

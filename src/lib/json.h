@@ -35,6 +35,9 @@ void json_kstr(struct json *j, const char *key, const char *s);
 void json_ku64(struct json *j, const char *key, unsigned long long v);
 void json_ki64(struct json *j, const char *key, long long v);
 void json_knull(struct json *j, const char *key);
+/* The value when ok, else null: a missing value is null, never absent. */
+void json_kopt_u64(struct json *j, const char *key, bool ok, unsigned long long v);
+void json_kopt_i64(struct json *j, const char *key, bool ok, long long v);
 
 /* The envelope every mode's report starts with, so one consumer reads all
  * five alike:  {"mode": MODE, "timestamp": epoch seconds, "final": no report

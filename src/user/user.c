@@ -1,5 +1,7 @@
 /* memleakbpf user mode: outstanding allocations of one process per call
- * stack, from malloc-family uprobes and mmap/munmap/mremap/brk tracepoints. */
+ * stack, from malloc-family uprobes and mmap/munmap/mremap/brk tracepoints.
+ * Growth mode (src/growth/) runs the same loop with no allocator probe:
+ * pages first written, per stack, from page faults (user_run). */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "modes.h"
 #include "probe/probe.h"
 #include "probe/uprobe_multi.h"
+#include "procfs/procfs.h"
 #include "user/user_hooks.h"
 #include "user/user_modules.h"
 #include "user/user_options.h"
@@ -81,6 +84,30 @@ static int attach_tracepoints(struct memleak_bpf *skel, struct user_links *links
 	size_t i;
 	int err;
 
+	if (env.growth) {
+		struct bpf_program *g[] = {
+			skel->progs.page_fault, skel->progs.sys_enter_madvise, skel->progs.sys_exit_madvise,
+		};
+
+		if (!ensure_tracefs()) {
+			err_msg("tracefs is not available and cannot be mounted: growth mode's tracepoints "
+				"need it");
+			return -ENOENT;
+		}
+		for (i = 0; i < ARRAY_SIZE(g); i++) {
+			err = user_links_keep(links, bpf_program__attach(g[i]));
+			if (err) {
+				err_msg("cannot attach tracepoint %s: %s%s", bpf_program__section_name(g[i]),
+					strerror(-err),
+					g[i] == skel->progs.page_fault
+						? " (exceptions:page_fault_user exists on x86 only)"
+						: "");
+				return err;
+			}
+			probe_report(bpf_program__section_name(g[i]) + strlen("tracepoint/"), "tracepoint",
+				     NULL);
+		}
+	}
 	err = user_links_keep(links, bpf_program__attach(skel->progs.on_exec));
 	if (err) {
 		err_msg("cannot attach tp_btf/sched_process_exec: %s", strerror(-err));
@@ -133,6 +160,26 @@ static bool stack_idle(const void *key, const void *value, void *ctx)
 	return s->bytes == 0 && s->count == 0;
 }
 
+/* Growth mode's resident set: at the start, at the last report, now. */
+static struct rss_seen {
+	long long start, prev;
+} rss_seen = { -1, -1 };
+
+static void rss_sample(pid_t pid, struct report_opts *o)
+{
+	struct proc_record rec;
+
+	o->rss = -1;
+	o->rss_prev = rss_seen.prev;
+	o->rss_start = rss_seen.start;
+	if (procfs_read_proc_record("/proc", pid, &rec) || !rec.has_mm)
+		return; /* gone: the report says so, the pages are its totals */
+	o->rss = (long long)rec.rss;
+	if (rss_seen.start < 0)
+		rss_seen.start = o->rss_start = o->rss;
+	rss_seen.prev = o->rss;
+}
+
 /* final: no report follows; exited: the target is gone; status: the -c
  * target's wait status once it has exited, else -1. */
 static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache *cache,
@@ -152,9 +199,13 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		.timestamp = time(NULL),
 		.final = final,
 		.target_exited = exited,
+		.growth = env.growth,
 	};
 	struct user_report r;
 	int err;
+
+	if (env.growth)
+		rss_sample(t->pid, &o);
 
 	/* Collect: the module registry up to date with the target's mappings
 	 * (absolute frames are keyed by it), while the target may still live. */
@@ -201,6 +252,16 @@ int cmd_user(int argc, char **argv)
 
 int run_user(int argc, char **argv, struct mode_sink *s)
 {
+	struct user_env e;
+	int err = user_parse_args(argc, argv, &e);
+
+	if (err)
+		return cli_exit_code(err);
+	return user_run(&e, s);
+}
+
+int user_run(const struct user_env *e, struct mode_sink *s)
+{
 	struct memleak_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct symcache *cache = NULL;
@@ -212,10 +273,10 @@ int run_user(int argc, char **argv, struct mode_sink *s)
 	unsigned long long reports = 0;
 	int err, status = 0, i, nmods = 0;
 
-	err = user_parse_args(argc, argv, &env);
-	if (err)
-		return cli_exit_code(err);
+	env = *e;
 	sink = s;
+	rss_seen = (struct rss_seen){ -1, -1 };
+	t.no_allocators = env.growth;
 	setup_libbpf_logging();
 	if (!check_bpf_prereqs())
 		return EXIT_RUNTIME;
@@ -230,7 +291,7 @@ int run_user(int argc, char **argv, struct mode_sink *s)
 	     t.nallocators, t.nallocators == 1 ? "" : "s");
 	for (i = 0; i < t.nallocators; i++)
 		vlog(1, "allocator module %s", t.allocators[i]);
-	err = locate_allocators(&t, &nmods);
+	err = env.growth ? 0 : locate_allocators(&t, &nmods);
 	if (err)
 		goto cleanup;
 	/* -o: after the fork, so a -c child keeps the caller's stdout and its
@@ -262,6 +323,7 @@ int run_user(int argc, char **argv, struct mode_sink *s)
 	skel->rodata->trace_mmap = env.trace_mmap;
 	skel->rodata->max_depth = env.max_depth;
 	skel->rodata->record_time = env.older > 0;
+	skel->rodata->growth = env.growth;
 	if ((err = map_set_size(skel->maps.allocs, env.max_allocs)) ||
 	    (err = map_set_size(skel->maps.stacks, env.max_stacks)) ||
 	    (err = map_set_size(skel->maps.regions, env.max_regions)) ||
@@ -274,11 +336,18 @@ int run_user(int argc, char **argv, struct mode_sink *s)
 			if (strncmp(bpf_program__section_name(p), "tracepoint/syscalls/", 20) == 0)
 				bpf_program__set_autoload(p, false);
 	}
+	/* Each mode's own hooks: growth has no allocator probe, user mode
+	 * no fault or madvise program. */
+	bpf_program__set_autoload(skel->progs.alloc_enter_any, !env.growth);
+	bpf_program__set_autoload(skel->progs.alloc_exit, !env.growth);
+	bpf_program__set_autoload(skel->progs.page_fault, env.growth);
+	bpf_program__set_autoload(skel->progs.sys_enter_madvise, env.growth);
+	bpf_program__set_autoload(skel->progs.sys_exit_madvise, env.growth);
 	/* Without the task_vma iterator (before 5.12) modules are keyed as
 	 * /proc shows them: right except for overlay layers. */
 	if (!probe_btf_struct("bpf_iter__task_vma"))
 		bpf_program__set_autoload(skel->progs.exec_vmas, false);
-	multi = probe_uprobe_multi();
+	multi = !env.growth && probe_uprobe_multi();
 	if (multi) {
 		bpf_program__set_expected_attach_type(skel->progs.alloc_enter_any, ML_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.alloc_exit, ML_BPF_TRACE_UPROBE_MULTI);
@@ -312,23 +381,30 @@ int run_user(int argc, char **argv, struct mode_sink *s)
 		err_msg("cannot create the event buffer");
 		goto cleanup;
 	}
-	err = user_hooks_attach(skel, mods, nmods, t.pid, multi, &links);
+	err = env.growth ? 0 : user_hooks_attach(skel, mods, nmods, t.pid, multi, &links);
 	if (!err)
 		err = attach_tracepoints(skel, &links);
 	if (err)
 		goto cleanup;
-	umodules_allocators_probed(&ms, t.allocators, t.nallocators, env.symbol_prefix);
+	if (!env.growth)
+		umodules_allocators_probed(&ms, t.allocators, t.nallocators, env.symbol_prefix);
 	if (!t.spawned)
 		skel->bss->armed = 1; /* -c arms at the child's exec */
 	err = target_release(&t);
 	if (err)
 		goto cleanup;
 	target_running = true;
+	if (env.growth) { /* the RSS growth is counted from here */
+		struct report_opts o;
+
+		rss_sample(t.pid, &o);
+	}
 	vlog(1, "tracing started in %.0f ms", (now_ns() - start) / 1e6);
 	if (sink)
 		sink->up(sink);
 	else if (env.format == FORMAT_TEXT && !env.command)
-		fprintf(stderr, "Tracing pid %d (%s)... Hit Ctrl-C to end.\n", t.pid, t.comm);
+		fprintf(stderr, "Tracing %spid %d (%s)... Hit Ctrl-C to end.\n",
+			env.growth ? "the resident growth of " : "", t.pid, t.comm);
 
 	next_report = now_ns() + env.interval * 1e9;
 	while (!exiting) {

@@ -10,7 +10,7 @@
 #include "memleak.h"
 #include "user/user_target.h"
 
-static const struct user_env defaults = {
+const struct user_env user_env_defaults = {
 	.interval = 5,
 	.top = 10,
 	.max_size = ~0ULL,
@@ -26,7 +26,8 @@ static const struct user_env defaults = {
 
 static const char usage[] =
 "Usage: memleakbpf [-p PID | -c \"CMD ARGS\"] [OPTIONS] [INTERVAL [COUNT]]\n"
-"       memleakbpf shmem|kernel|oom|why [OPTIONS]   (see memleakbpf MODE --help)\n"
+"       memleakbpf growth|shmem|kernel|oom|why|serve [OPTIONS]\n"
+"                                      (see memleakbpf MODE --help)\n"
 "\n"
 "Trace the outstanding (allocated, not yet freed) memory of a process per call\n"
 "stack: malloc, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,\n"
@@ -85,7 +86,7 @@ static const char usage[] =
 
 /* -c: split here, so that a bad command line is a usage error (2), not a
  * failure to trace (1). */
-static int opt_command(const struct cli_mode *m, const char *arg, void *dest)
+int user_opt_command(const struct cli_mode *m, const char *arg, void *dest)
 {
 	char **words = split_command(arg);
 
@@ -96,7 +97,7 @@ static int opt_command(const struct cli_mode *m, const char *arg, void *dest)
 	return 0;
 }
 
-static int opt_output(const struct cli_mode *m, const char *arg, void *dest)
+int user_opt_output(const struct cli_mode *m, const char *arg, void *dest)
 {
 	if (!*arg)
 		return cli_usage_error(m, "-o: empty file name");
@@ -112,12 +113,12 @@ static int opt_format(const struct cli_mode *m, enum report_format *dest, enum r
 	return 0;
 }
 
-static int opt_json(const struct cli_mode *m, const char *arg, void *dest)
+int user_opt_json(const struct cli_mode *m, const char *arg, void *dest)
 {
 	return opt_format(m, dest, FORMAT_JSON);
 }
 
-static int opt_folded(const struct cli_mode *m, const char *arg, void *dest)
+int user_opt_folded(const struct cli_mode *m, const char *arg, void *dest)
 {
 	return opt_format(m, dest, FORMAT_FOLDED);
 }
@@ -135,15 +136,15 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 {
 	const struct cli_opt opts[] = {
 		CLI_PID(e->pid),
-		CLI_CALL("command", 'c', opt_command, &e->command),
+		CLI_CALL("command", 'c', user_opt_command, &e->command),
 		CLI_NUM("top", 'T', e->top, 0, 1000000, "0..1000000, 0 = all"),
 		CLI_SIZE("min-size", 'z', e->min_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
 		CLI_SIZE("max-size", 'Z', e->max_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
 		CLI_SECONDS("older", 0, e->older, 0, 1e9, "seconds, >= 0"),
 		CLI_NUM("sample", 's', e->sample, 1, 1000000000, "1 in N, N >= 1"),
-		CLI_CALL0("json", 'j', opt_json, &e->format),
-		CLI_CALL0("folded", 0, opt_folded, &e->format),
-		CLI_CALL("output", 'o', opt_output, &e->output),
+		CLI_CALL0("json", 'j', user_opt_json, &e->format),
+		CLI_CALL0("folded", 0, user_opt_folded, &e->format),
+		CLI_CALL("output", 'o', user_opt_output, &e->output),
 		CLI_REPLACED_FILE("pprof", e->pprof),
 		CLI_REPLACED_FILE("svg", e->svg),
 		CLI_STRING("lib", 0, e->lib),
@@ -163,7 +164,7 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 	const struct cli_mode mode = { "", usage, opts, &ops };
 	int rc;
 
-	*e = defaults;
+	*e = user_env_defaults;
 	rc = cli_parse(&mode, argc, argv);
 	if (rc)
 		return rc;

@@ -26,10 +26,21 @@ struct user_env {
 	bool trace_mmap;
 	unsigned long long max_allocs, max_stacks, max_regions, unwind_rows;
 	unsigned int max_depth;
+	/* memleakbpf growth: no allocator probes; pages first written,
+	 * per stack (max_allocs then counts pages) */
+	bool growth;
 };
 
 /* Parses argv into *env (reset to defaults first).  The return rule of
  * lib/cli.h: CLI_RUN, CLI_HELP or EXIT_USAGE. */
 int user_parse_args(int argc, char **argv, struct user_env *env);
+/* Option handlers growth mode's parser shares (lib/cli.h CLI_CALL). */
+struct cli_mode;
+int user_opt_command(const struct cli_mode *m, const char *arg, void *dest);
+int user_opt_output(const struct cli_mode *m, const char *arg, void *dest);
+int user_opt_json(const struct cli_mode *m, const char *arg, void *dest);
+int user_opt_folded(const struct cli_mode *m, const char *arg, void *dest);
+/* The defaults of every option, for another mode's parser (growth). */
+extern const struct user_env user_env_defaults;
 
 #endif

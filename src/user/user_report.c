@@ -29,6 +29,7 @@ static const char *const kind_names[ML_KIND_MAX] = {
 	[ML_KIND_MMAP] = "mmap",
 	[ML_KIND_MREMAP] = "mremap",
 	[ML_KIND_BRK] = "brk",
+	[ML_KIND_FAULT] = "fault",
 };
 
 /* JSON keys of the drop counters. */
@@ -413,44 +414,28 @@ static const char *base(const char *path)
 	return s ? s + 1 : path;
 }
 
-static void print_text(const struct user_report *r, const struct report_opts *o, FILE *out)
+/* The frames of one stack, then the drops and notes: both modes. */
+static void print_stack_text(const struct report_stack *s, FILE *out)
 {
-	char tbuf[16], comm[64], fn[512];
-	size_t i, k;
+	char fn[512];
 	int j;
+
+	for (j = 0; j < s->nframes; j++) {
+		const struct report_frame *f = &s->frames[j];
+
+		sanitize_text(fn, sizeof(fn), f->function ? f->function : "??");
+		fprintf(out, "\t\t%s0x%llx %s", f->inlined ? "(inlined) " : "", f->address, fn);
+		if (f->file)
+			fprintf(out, " at %s:%d", base(f->file), f->line);
+		fprintf(out, " [%s]\n", f->module ? f->module : "?");
+	}
+}
+
+static void print_notes_text(const struct user_report *r, FILE *out)
+{
+	size_t i, k;
 	bool any = false;
 
-	sanitize_text(comm, sizeof(comm), o->comm ? o->comm : "?");
-	fprintf(out, "[%s] pid %d (%s)%s", wall_time(o->timestamp, tbuf, sizeof(tbuf)), o->pid, comm,
-		o->target_exited ? " at exit" : "");
-	if (o->exited && o->exit_signal)
-		fprintf(out, " (killed by signal %d, %s)", o->exit_signal, strsignal(o->exit_signal));
-	else if (o->exited)
-		fprintf(out, " (status %d)", o->exit_code);
-	fprintf(out, ": %lld bytes in %lld allocations outstanding from %zu stacks",
-		r->total_bytes, r->total_count, r->nstacks);
-	if (o->older_ns)
-		fprintf(out, ", older than %.1f s", o->older_ns / 1e9);
-	if (o->sample_every > 1)
-		fprintf(out, ", sampling 1 in %u", o->sample_every);
-	if (r->nshown < r->nstacks)
-		fprintf(out, " (top %zu shown)", r->nshown);
-	fputc('\n', out);
-	for (i = 0; i < r->nshown; i++) {
-		const struct report_stack *s = &r->stacks[i];
-
-		fprintf(out, "\t%lld bytes in %lld allocations from %s at:\n", s->bytes, s->count,
-			kind_name(s->kind));
-		for (j = 0; j < s->nframes; j++) {
-			const struct report_frame *f = &s->frames[j];
-
-			sanitize_text(fn, sizeof(fn), f->function ? f->function : "??");
-			fprintf(out, "\t\t%s0x%llx %s", f->inlined ? "(inlined) " : "", f->address, fn);
-			if (f->file)
-				fprintf(out, " at %s:%d", base(f->file), f->line);
-			fprintf(out, " [%s]\n", f->module ? f->module : "?");
-		}
-	}
 	for (k = 0; k < ML_DROP_MAX; k++) {
 		if (!r->drops[k] || k == ML_DROP_UNWIND_FP)
 			continue;
@@ -475,6 +460,74 @@ static void print_text(const struct user_report *r, const struct report_opts *o,
 			r->nodebug[i].build_id[0] ? r->nodebug[i].build_id : "none");
 	if (r->unnamed_frames)
 		fprintf(out, "\tnote: %zu frames shown without a function name\n", r->unnamed_frames);
+}
+
+static void print_bytes_delta(FILE *out, const char *what, long long now, long long then)
+{
+	if (now >= 0 && then >= 0)
+		fprintf(out, ", %+lld bytes %s", now - then, what);
+}
+
+/* growth: the RSS and its growth, then the stacks of pages first written. */
+static void print_growth_text(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	size_t i;
+
+	if (o->rss >= 0)
+		fprintf(out, ": RSS %lld bytes", o->rss);
+	else
+		fputs(": RSS unknown (gone)", out);
+	print_bytes_delta(out, "since the last report", o->rss, o->rss_prev);
+	print_bytes_delta(out, "since tracing began", o->rss, o->rss_start);
+	fprintf(out, "; %lld bytes in %lld pages first written since tracing began and still mapped, "
+		"from %zu stacks", r->total_bytes, r->total_count, r->nstacks);
+	if (r->nshown < r->nstacks)
+		fprintf(out, " (top %zu shown)", r->nshown);
+	fputc('\n', out);
+	for (i = 0; i < r->nshown; i++) {
+		fprintf(out, "\t%lld bytes in %lld pages first written at:\n", r->stacks[i].bytes,
+			r->stacks[i].count);
+		print_stack_text(&r->stacks[i], out);
+	}
+	print_notes_text(r, out);
+	fputs("\tnote: growth mode shows the code that first wrote pages still resident, not "
+	      "outstanding malloc blocks; 'memleakbpf -p PID' counts those exactly\n", out);
+	report_flush(out);
+}
+
+static void print_text(const struct user_report *r, const struct report_opts *o, FILE *out)
+{
+	char tbuf[16], comm[64];
+	size_t i;
+
+	sanitize_text(comm, sizeof(comm), o->comm ? o->comm : "?");
+	fprintf(out, "[%s] pid %d (%s)%s", wall_time(o->timestamp, tbuf, sizeof(tbuf)), o->pid, comm,
+		o->target_exited ? " at exit" : "");
+	if (o->growth) {
+		print_growth_text(r, o, out);
+		return;
+	}
+	if (o->exited && o->exit_signal)
+		fprintf(out, " (killed by signal %d, %s)", o->exit_signal, strsignal(o->exit_signal));
+	else if (o->exited)
+		fprintf(out, " (status %d)", o->exit_code);
+	fprintf(out, ": %lld bytes in %lld allocations outstanding from %zu stacks",
+		r->total_bytes, r->total_count, r->nstacks);
+	if (o->older_ns)
+		fprintf(out, ", older than %.1f s", o->older_ns / 1e9);
+	if (o->sample_every > 1)
+		fprintf(out, ", sampling 1 in %u", o->sample_every);
+	if (r->nshown < r->nstacks)
+		fprintf(out, " (top %zu shown)", r->nshown);
+	fputc('\n', out);
+	for (i = 0; i < r->nshown; i++) {
+		const struct report_stack *s = &r->stacks[i];
+
+		fprintf(out, "\t%lld bytes in %lld allocations from %s at:\n", s->bytes, s->count,
+			kind_name(s->kind));
+		print_stack_text(s, out);
+	}
+	print_notes_text(r, out);
 	report_flush(out);
 }
 
@@ -485,7 +538,7 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	size_t i, k;
 	int n;
 
-	json_report_begin(&j, out, "user", o->timestamp, o->final);
+	json_report_begin(&j, out, o->growth ? "growth" : "user", o->timestamp, o->final);
 	json_key(&j, "dropped");
 	json_obj_begin(&j);
 	for (k = 0; k < ML_DROP_MAX; k++)
@@ -516,6 +569,18 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 	}
 	json_ki64(&j, "total_bytes", r->total_bytes);
 	json_ki64(&j, "total_count", r->total_count);
+	/* growth: the RSS (null once the target is gone) and its growth */
+	if (o->growth) {
+		json_key(&j, "growth");
+		json_obj_begin(&j);
+		json_kopt_i64(&j, "rss_bytes", o->rss >= 0, o->rss);
+		json_kopt_i64(&j, "rss_growth_interval", o->rss >= 0 && o->rss_prev >= 0,
+			      o->rss - o->rss_prev);
+		json_kopt_i64(&j, "rss_growth_total", o->rss >= 0 && o->rss_start >= 0,
+			      o->rss - o->rss_start);
+		json_ki64(&j, "attributed_bytes", r->total_bytes);
+		json_obj_end(&j);
+	}
 	json_ku64(&j, "stacks_total", r->nstacks);
 	json_ku64(&j, "stacks_pruned", r->stacks_pruned);
 	json_ku64(&j, "sample_every", o->sample_every ? o->sample_every : 1);

@@ -26,6 +26,11 @@ struct report_opts {
 	bool exited;             /* -c: the command's outcome is known */
 	int exit_code;           /* its exit status, -1 when it died on a signal */
 	int exit_signal;         /* the signal that ended it, 0 if none */
+	/* growth mode: stacks hold pages first written, not blocks; the
+	 * target's RSS in bytes now, at the last report and at the first
+	 * (-1: unknown, e.g. it has exited) */
+	bool growth;
+	long long rss, rss_prev, rss_start;
 };
 
 struct report_frame {

@@ -66,6 +66,8 @@ static int pick_allocators(struct target *t, const char *lib, const char *prefix
 {
 	int i;
 
+	if (t->no_allocators)
+		return 0; /* growth: no allocator probe (a static Go binary is fine) */
 	if (lib) {
 		if (access(lib, R_OK) != 0) {
 			err_msg("--lib %s: %s", lib, strerror(errno));

@@ -14,6 +14,7 @@
 struct target {
 	pid_t pid;
 	bool spawned;          /* -c: our child */
+	bool no_allocators;    /* set before attaching: allocators not looked for */
 	int release_fd;        /* -c: write end the held child waits on */
 	int exec_err_fd;       /* -c: read end reporting exec failure */
 	int pidfd;             /* -p: readable when the process exits */

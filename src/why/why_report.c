@@ -282,14 +282,6 @@ static void json_tree_node(struct json *j, const struct why_tree *t, int i)
 	json_obj_end(j);
 }
 
-static void json_opt_u64(struct json *j, const char *key, bool ok, unsigned long long v)
-{
-	if (ok)
-		json_ku64(j, key, v);
-	else
-		json_knull(j, key);
-}
-
 static void json_files(struct json *j, const struct why_report *r, bool memfd)
 {
 	size_t i, k;
@@ -330,13 +322,13 @@ static void json_procs(struct json *j, const struct why_report *r, const struct 
 		json_ki64(j, "pid", p->proc.pid);
 		json_kstr(j, "comm", p->proc.comm);
 		json_ki64(j, "uid", p->proc.uid);
-		json_opt_u64(j, "private_anon", p->proc.has_rss_split, p->proc.rss_anon);
-		json_opt_u64(j, "shared_anon", p->proc.has_rss_split, p->proc.rss_shmem);
-		json_opt_u64(j, "private_file", p->smaps_ok, p->private_file);
-		json_opt_u64(j, "shared_file", p->smaps_ok, p->shared_file);
+		json_kopt_u64(j, "private_anon", p->proc.has_rss_split, p->proc.rss_anon);
+		json_kopt_u64(j, "shared_anon", p->proc.has_rss_split, p->proc.rss_shmem);
+		json_kopt_u64(j, "private_file", p->smaps_ok, p->private_file);
+		json_kopt_u64(j, "shared_file", p->smaps_ok, p->shared_file);
 		json_ku64(j, "swap", p->proc.swap);
 		json_ku64(j, "rss", p->proc.rss);
-		json_opt_u64(j, "pss", p->smaps_ok, p->pss);
+		json_kopt_u64(j, "pss", p->smaps_ok, p->pss);
 		json_ku64(j, "vm_size", p->proc.vm_size);
 		json_key(j, "growth");
 		if (p->has_growth) {
@@ -434,7 +426,7 @@ void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *
 		json_obj_begin(&j);
 		json_kstr(&j, "mountpoint", m->mountpoint);
 		json_kstr(&j, "fstype", m->fstype);
-		json_opt_u64(&j, "size", m->size_known, m->size);
+		json_kopt_u64(&j, "size", m->size_known, m->size);
 		json_ku64(&j, "used", m->used);
 		json_ku64(&j, "files_seen", m->files_seen);
 		json_key(&j, "top_files");
@@ -460,8 +452,8 @@ void why_print_json(const struct why_report *r, const struct why_opts *o, FILE *
 			json_ki64(&j, "key", s->key);
 			json_ki64(&j, "shmid", s->shmid);
 			json_ku64(&j, "size", s->size);
-			json_opt_u64(&j, "rss", s->has_rss, s->rss);
-			json_opt_u64(&j, "nattch", s->has_nattch, s->nattch);
+			json_kopt_u64(&j, "rss", s->has_rss, s->rss);
+			json_kopt_u64(&j, "nattch", s->has_nattch, s->nattch);
 			json_ki64(&j, "creator_pid", s->cpid);
 			json_ki64(&j, "last_pid", s->lpid);
 			json_obj_end(&j);
