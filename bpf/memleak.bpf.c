@@ -39,6 +39,9 @@ const volatile bool record_time = false;
 /* memleakbpf growth: no allocator probes; the allocs map holds pages, keyed
  * by address, attributed to the stack of the fault that first wrote them. */
 const volatile bool growth = false;
+/* scripts/bench-growth's floor: the programs attached, each returning at
+ * its first test (MEMLEAKBPF_EMPTY_PROGS=1) */
+const volatile bool empty_progs = false;
 
 /* Written by userspace through the mmapped .bss. */
 __u64 armed;          /* 0 until the target runs its own program (-c: after exec) */
@@ -232,9 +235,10 @@ static __always_inline __u64 mul_or(__u64 nmemb, __u64 size, __u64 overflow)
 	return (nmemb && total / nmemb != size) ? overflow : total;
 }
 
+/* Every program asks first: with empty_progs, all return here. */
 static __always_inline bool is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return !empty_progs && (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
 /* ---- unwinding ---------------------------------------------------------- */

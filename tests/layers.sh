@@ -6,6 +6,8 @@
 #   probe    lib, probe
 #   a mode (user shmem kernel oom why) the layers above and its own folder,
 #            never another mode's folder
+#   growth   a mode on user mode's engine (user_run, its unwinder, report
+#            and outputs): the layers above, its own folder and user's
 #   serve    (a driver of modes) the layers above, its own folder and
 #            modes.h: it runs the modes through their run_X entry points,
 #            never including a mode's folder
@@ -14,13 +16,14 @@
 # (*.skel.h) only by a mode.  Prints PASS/FAIL lines (tests/run counts them).
 set -u
 cd "$(dirname "$0")/.."
-modes="user shmem kernel oom why"
+modes="user growth shmem kernel oom why"
 allowed() { # folder -> folders its files may include
 	case $1 in
 	lib) echo lib ;;
 	procfs) echo lib procfs ;;
 	sym) echo lib procfs sym ;;
 	probe) echo lib probe ;;
+	growth) echo lib procfs sym probe growth user ;;
 	*) echo lib procfs sym probe "$1" ;;
 	esac
 }

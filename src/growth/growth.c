@@ -54,6 +54,7 @@ static const char usage[] =
 "      --unwind-rows N     .eh_frame unwind rows for all modules (default 2097152)\n"
 "  -v, --verbose           hooks in use and decisions; twice: libbpf debug\n"
 "  -h, --help              this help\n"
+"  -V, --version           version, git commit, libbpf and elfutils versions\n"
 "\n"
 "Examples:\n"
 "  sudo memleakbpf growth -p 1234 60          a report a minute until Ctrl-C\n"

@@ -500,3 +500,10 @@ const char *fmt_bytes_signed(char *buf, size_t len, long long bytes, bool plus)
 	snprintf(buf, len, "%s%s", bytes < 0 ? "-" : plus ? "+" : "", tmp);
 	return buf;
 }
+
+bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0") != 0;
+}

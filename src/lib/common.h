@@ -26,6 +26,8 @@ void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 
 /* SIGINT/SIGTERM set `exiting`; a second signal kills (handler resets). */
 void install_signal_handlers(void);
+/* An environment switch (benchmarks' knobs): set, not "" and not "0". */
+bool env_flag(const char *name);
 /* Flush a report.  On a write error (reader gone: EPIPE; disk full) it
  * sets `exiting`, so the mode's loop ends and detaches its probes, and
  * remembers the error for finish_output(); false then. */

@@ -185,13 +185,9 @@ static int start_set(const struct shmem_hooks_opts *o, struct shmem_bpf **out,
 	}
 	skel->rodata->want_stacks = o->stacks;
 	/* Benchmark floor: the same hooks, each program returning at once. */
-	skel->rodata->empty_progs = getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "") &&
-				    strcmp(getenv("MEMLEAKBPF_SHMEM_EMPTY_PROGS"), "0");
+	skel->rodata->empty_progs = env_flag("MEMLEAKBPF_SHMEM_EMPTY_PROGS");
 	/* Benchmarks: one record per folio, as before runs existed. */
-	skel->rodata->coalesce = !getenv("MEMLEAKBPF_SHMEM_NO_COALESCE") ||
-				 !strcmp(getenv("MEMLEAKBPF_SHMEM_NO_COALESCE"), "") ||
-				 !strcmp(getenv("MEMLEAKBPF_SHMEM_NO_COALESCE"), "0");
+	skel->rodata->coalesce = !env_flag("MEMLEAKBPF_SHMEM_NO_COALESCE");
 	if ((err = map_set_size(skel->maps.events, o->ring_size)) ||
 	    (err = map_set_size(skel->maps.writers, o->max_writers)) ||
 	    (err = map_set_size(skel->maps.stacks, o->stacks ? o->max_stacks : 1))) {

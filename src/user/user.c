@@ -324,6 +324,8 @@ int user_run(const struct user_env *e, struct mode_sink *s)
 	skel->rodata->max_depth = env.max_depth;
 	skel->rodata->record_time = env.older > 0;
 	skel->rodata->growth = env.growth;
+	/* Benchmark floor (scripts/bench-growth): the same hooks, empty. */
+	skel->rodata->empty_progs = env_flag("MEMLEAKBPF_EMPTY_PROGS");
 	if ((err = map_set_size(skel->maps.allocs, env.max_allocs)) ||
 	    (err = map_set_size(skel->maps.stacks, env.max_stacks)) ||
 	    (err = map_set_size(skel->maps.regions, env.max_regions)) ||

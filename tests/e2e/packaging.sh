@@ -4,7 +4,7 @@
 # build takes minutes and is run by hand (README, "Install").
 source "$(dirname "$0")/../lib.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-MODES="user shmem kernel oom why serve"
+MODES="user growth shmem kernel oom why serve"
 
 # --- --version ------------------------------------------------------------
 out=$("$MEMLEAKBPF" --version 2>"$TMP/err"); rc=$?
