@@ -164,6 +164,7 @@ static bool stack_idle(const void *key, const void *value, void *ctx)
 static struct rss_seen {
 	long long start, prev;
 } rss_seen = { -1, -1 };
+static struct stack_hist hist; /* growth: stacks' bytes at the last report */
 
 static void rss_sample(pid_t pid, struct report_opts *o)
 {
@@ -200,6 +201,7 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		.final = final,
 		.target_exited = exited,
 		.growth = env.growth,
+		.hist = env.growth ? &hist : NULL,
 	};
 	struct user_report r;
 	int err;
@@ -457,6 +459,7 @@ cleanup:
 	ring_buffer__free(rb);
 	symcache_free(cache);
 	map_prune_free(&stack_prune);
+	stack_hist_free(&hist);
 	if (have_modules)
 		umodules_free(&ms);
 	memleak_bpf__destroy(skel);

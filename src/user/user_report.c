@@ -164,7 +164,49 @@ static const struct symentry *symbolize_frame(struct symcache *c, struct umodule
 struct raw_stack {
 	__u64 hash;
 	struct ml_stack s;
+	long long growth; /* growth mode: since the last report */
+	double per_s;
 };
+
+static int cmp_hist(const void *a, const void *b)
+{
+	const struct stack_hist_entry *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void stack_hist_free(struct stack_hist *h)
+{
+	free(h->v);
+	*h = (struct stack_hist){ 0 };
+}
+
+/* Each stack's growth since the report h holds; then h holds this one.
+ * A stack h lacks held nothing then (pruned stacks hold nothing). */
+static void stack_growth(struct stack_hist *h, struct raw_stack *st, size_t n)
+{
+	unsigned long long now = now_ns();
+	double dt = h->at_ns ? (now - h->at_ns) / 1e9 : 0;
+	struct stack_hist_entry key, *prev, *v = malloc((n + 1) * sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		key.id = st[i].hash;
+		prev = h->n ? bsearch(&key, h->v, h->n, sizeof(*h->v), cmp_hist) : NULL;
+		st[i].growth = st[i].s.bytes - (prev ? prev->bytes : 0);
+		st[i].per_s = dt > 0 ? st[i].growth / dt : 0;
+		if (v)
+			v[i] = (struct stack_hist_entry){ st[i].hash, st[i].s.bytes };
+	}
+	if (!v)
+		return; /* out of memory: the next growth is against an older report */
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_hist);
+	free(h->v);
+	h->v = v;
+	h->n = n;
+	h->at_ns = now;
+}
 
 static int cmp_bytes(const void *a, const void *b)
 {
@@ -325,6 +367,8 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 	}
 	kept = normalize(ms, st, kept);
 	r->nstacks = kept;
+	if (o->hist)
+		stack_growth(o->hist, st, kept);
 	qsort(st, kept, sizeof(*st), cmp_bytes);
 	r->nshown = o->top > 0 && (size_t)o->top < kept ? (size_t)o->top : kept;
 	r->stacks = calloc(r->nshown + 1, sizeof(*r->stacks));
@@ -338,6 +382,8 @@ int user_report_build(struct user_report *r, struct memleak_bpf *skel, struct um
 
 		rs->bytes = st[i].s.bytes;
 		rs->count = st[i].s.count;
+		rs->growth_bytes = st[i].growth;
+		rs->growth_per_s = st[i].per_s;
 		rs->kind = st[i].s.kind;
 		rs->frames = calloc(nf * SYM_MAX_INLINE + 1, sizeof(*rs->frames));
 		if (!rs->frames) {
@@ -485,8 +531,9 @@ static void print_growth_text(const struct user_report *r, const struct report_o
 		fprintf(out, " (top %zu shown)", r->nshown);
 	fputc('\n', out);
 	for (i = 0; i < r->nshown; i++) {
-		fprintf(out, "\t%lld bytes in %lld pages first written at:\n", r->stacks[i].bytes,
-			r->stacks[i].count);
+		fprintf(out, "\t%lld bytes in %lld pages first written (%+lld bytes since the last "
+			"report, %.0f bytes/s) at:\n", r->stacks[i].bytes, r->stacks[i].count,
+			r->stacks[i].growth_bytes, r->stacks[i].growth_per_s);
 		print_stack_text(&r->stacks[i], out);
 	}
 	print_notes_text(r, out);
@@ -615,6 +662,11 @@ static void print_json(const struct user_report *r, const struct report_opts *o,
 		json_ki64(&j, "bytes", s->bytes);
 		json_ki64(&j, "count", s->count);
 		json_kstr(&j, "kind", kind_name(s->kind));
+		if (o->growth) {
+			json_ki64(&j, "growth_bytes", s->growth_bytes);
+			json_key(&j, "growth_bytes_per_second");
+			json_double(&j, s->growth_per_s);
+		}
 		json_key(&j, "frames");
 		json_arr_begin(&j);
 		for (n = 0; n < s->nframes; n++) {

@@ -31,7 +31,21 @@ struct report_opts {
 	 * (-1: unknown, e.g. it has exited) */
 	bool growth;
 	long long rss, rss_prev, rss_start;
+	/* growth: each stack's bytes at the last report (the builder reads
+	 * it for every stack's growth, then keeps this report's in it) */
+	struct stack_hist *hist;
 };
+
+/* Bytes per stack id at one report, sorted by id. */
+struct stack_hist {
+	struct stack_hist_entry {
+		unsigned long long id;
+		long long bytes;
+	} *v;
+	size_t n;
+	unsigned long long at_ns; /* monotonic time of that report, 0: none yet */
+};
+void stack_hist_free(struct stack_hist *h);
 
 struct report_frame {
 	const char *function;
@@ -45,6 +59,10 @@ struct report_frame {
 struct report_stack {
 	long long bytes;
 	long long count;
+	/* growth: bytes gained since the last report (all of them at the
+	 * first), and per second over that interval (0 at the first) */
+	long long growth_bytes;
+	double growth_per_s;
 	unsigned int kind;
 	int nframes;
 	struct report_frame *frames;

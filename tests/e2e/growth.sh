@@ -72,6 +72,11 @@ check_eq "grow_mapped: 4 MiB at grow.c:$moved_line, moved by mremap" $((4 * MIB)
 	"$(at_line "$J" grow_mapped "$moved_line")"
 check_eq "1 GiB churned leaves at most 64 KiB" yes "$(in_range 0 "$(through "$J" churn)" 65536)"
 check_eq "no drops" 0 "$(jq_get "$J" '[.dropped[]] | add')"
+check_eq "idle since the last report: every stack's growth 0" 0 \
+	"$(jq_get "$J" '[.stacks[] | .growth_bytes | fabs] | add')"
+# each report's growth of grow_heap's store stack adds up to its bytes
+check_eq "growth per report adds up to the bytes held" "$(at_line "$J" grow_heap "$heap_line")" \
+	"$(jq -s "[.[] | .stacks[] | select(.frames[0].function == \"grow_heap\" and .frames[0].line == $heap_line) | .growth_bytes] | add" "$J")"
 check_eq "counted in pages" $(($(jq_get "$J" .total_bytes) / 4096)) "$(jq_get "$J" .total_count)"
 
 next_phase "$J" "$grow" "$TMP/g.out" freed
@@ -120,7 +125,7 @@ last=$(awk '/^\[/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "
 check "container: the header gives the RSS and its growth" \
 	grep -Eq "pid $pid \(grow\): RSS [0-9]+ bytes, \+?-?[0-9]+ bytes since the last report, \+[0-9]+ bytes since tracing began" <<<"$last"
 heap=$(grep -B1 -m1 "grow_heap at grow.c:$heap_line \[grow\]" <<<"$last" | head -n 1)
-check "container: grow_heap's store, named through the overlay" grep -q 'pages first written at' <<<"$heap"
+check "container: grow_heap's store, named through the overlay" grep -Eq 'pages first written \([+-][0-9]+ bytes since the last report, [0-9]+ bytes/s\) at:' <<<"$heap"
 check_eq "container: no unresolved modules" 0 "$(grep -c 'could not be found' <<<"$last")"
 check "container: the note says what growth mode is not" grep -q "not outstanding malloc blocks" <<<"$last"
 kill -USR1 "$pid"
