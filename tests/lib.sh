@@ -72,6 +72,17 @@ held_prog_ids() {
 }
 # loaded_prog_ids: ids of every BPF program loaded now, sorted.
 loaded_prog_ids() { bpftool prog show 2>/dev/null | awk -F: '/^[0-9]+:/ { print $1 }' | sort; }
+# progs_left ID...: how many of those programs are still loaded, once none
+# is or after 5 s (the kernel frees a program from deferred work)
+progs_left() {
+	local i n
+	for ((i = 0; i < 50 * SCALE; i++)); do
+		n=$(loaded_prog_ids | grep -cxF -f <(printf '%s\n' "$@") || true)
+		[ "$n" -eq 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
 
 # progs_settled REGEX N: the count of loaded programs matching REGEX once it
 # is back to N, or after 5 s whatever it is then.  The kernel frees a program

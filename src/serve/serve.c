@@ -180,7 +180,9 @@ static void sink_report(struct mode_sink *s, struct metrics *m)
 static void *mode_thread(void *arg)
 {
 	struct slot *sl = arg;
-	int rc = runners[sl->mode](sl->argc, sl->argv, &sl->sink);
+	/* -p --growth: the user slot runs growth mode, on the same engine */
+	int rc = (sl->mode == SERVE_USER && sl->sv->env.growth ? run_growth : runners[sl->mode])(
+		sl->argc, sl->argv, &sl->sink);
 
 	pthread_mutex_lock(&sl->sv->lock);
 	sl->up = false;
@@ -214,7 +216,7 @@ static void build_argv(struct serve *sv, struct slot *sl)
 	snprintf(sl->words[0], sizeof(sl->words[0]), "%g", e->interval);
 	snprintf(sl->words[1], sizeof(sl->words[1]), "%u", e->top);
 	snprintf(sl->words[2], sizeof(sl->words[2]), "%d", e->pid);
-	add_arg(sl, serve_mode_name(sl->mode));
+	add_arg(sl, sl->mode == SERVE_USER && e->growth ? "growth" : serve_mode_name(sl->mode));
 	for (int i = 0; i < verbosity && i < 2; i++)
 		add_arg(sl, "-v");
 	switch (sl->mode) {

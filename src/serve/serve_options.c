@@ -41,6 +41,8 @@ static const char usage[] =
 "  -m, --modes LIST        modes to run, comma-separated from shmem, kernel,\n"
 "                          oom, why (default all four)\n"
 "  -p, --pid PID           also trace PID's user-space allocations (user mode)\n"
+"      --growth            with -p: growth mode (a trap per page first\n"
+"                          written, no allocator probe) instead of exact mode\n"
 "  -T, --top N             label sets per metric family, the rest summed\n"
 "                          under the value \"other\" (default 10)\n"
 "      --textfile DIR      also write DIR/memleakbpf.prom at each report\n"
@@ -146,6 +148,7 @@ int serve_parse_args(int argc, char **argv, struct serve_env *e)
 		CLI_CALL("listen", 'l', opt_listen, e),
 		CLI_CALL("modes", 'm', opt_modes, e),
 		CLI_PID(e->pid),
+		CLI_FLAG("growth", 0, e->growth),
 		CLI_NUM("top", 'T', e->top, 1, 10000, "1..10000"),
 		CLI_CALL("textfile", 0, opt_dir, &e->textfile),
 		/* Not in --help: why mode's /proc (fixture trees in tests). */
@@ -164,6 +167,8 @@ int serve_parse_args(int argc, char **argv, struct serve_env *e)
 	rc = cli_parse(&mode, argc, argv);
 	if (rc)
 		return rc;
+	if (e->growth && !e->pid)
+		return cli_usage_error(&mode, "--growth needs -p PID");
 	if (e->pid)
 		e->modes |= 1U << SERVE_USER;
 	return CLI_RUN;

@@ -17,6 +17,7 @@ struct serve_env {
 	unsigned int top;		/* label sets per family */
 	unsigned int modes;		/* 1 << SERVE_*; -p adds user */
 	int pid;			/* -p: user mode's target */
+	bool growth;			/* --growth: -p in growth mode, not exact */
 	const char *textfile;		/* --textfile DIR */
 	const char *why_proc_root;	/* hidden: why mode's /proc (fixtures) */
 };

@@ -31,6 +31,9 @@
 #include "user/user_target.h"
 
 static struct user_env env;
+/* growth: fexit on do_huge_pmd_anonymous_page loads (a huge page's first
+ * write counts 2 MiB) */
+static bool huge_hook;
 static bool export_failed; /* a --pprof or --svg file could not be written */
 /* serve: each report goes to it as metrics, none printed */
 static struct mode_sink *sink;
@@ -73,6 +76,22 @@ static int locate_allocators(const struct target *t, int *n)
 	return 0;
 }
 
+/* Transparent huge pages for every anonymous mapping ("always"; with
+ * "madvise" only for regions madvised so)?  The sysfs file names the mode
+ * in brackets: "always [madvise] never". */
+static bool thp_always(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strstr(buf, "[always]") != NULL;
+}
+
 static int attach_tracepoints(struct memleak_bpf *skel, struct user_links *links)
 {
 	struct bpf_program *sys[] = {
@@ -106,6 +125,20 @@ static int attach_tracepoints(struct memleak_bpf *skel, struct user_links *links
 			}
 			probe_report(bpf_program__section_name(g[i]) + strlen("tracepoint/"), "tracepoint",
 				     NULL);
+		}
+		if (huge_hook) {
+			err = user_links_keep(links, bpf_program__attach(skel->progs.huge_fault_exit));
+			if (err) {
+				err_msg("cannot attach fexit/do_huge_pmd_anonymous_page: %s", strerror(-err));
+				return err;
+			}
+			probe_report("transparent huge pages", "fexit/do_huge_pmd_anonymous_page", NULL);
+		} else {
+			probe_report("transparent huge pages", "counted as 4 KiB",
+				     "fexit on do_huge_pmd_anonymous_page does not load here");
+			if (thp_always())
+				warn_msg("transparent huge pages are enabled and fexit does not load on "
+					 "this kernel: a huge page's first write counts 4 KiB, not 2 MiB");
 		}
 	}
 	err = user_links_keep(links, bpf_program__attach(skel->progs.on_exec));
@@ -347,6 +380,8 @@ int user_run(const struct user_env *e, struct mode_sink *s)
 	bpf_program__set_autoload(skel->progs.page_fault, env.growth);
 	bpf_program__set_autoload(skel->progs.sys_enter_madvise, env.growth);
 	bpf_program__set_autoload(skel->progs.sys_exit_madvise, env.growth);
+	huge_hook = env.growth && probe_fentry("do_huge_pmd_anonymous_page");
+	bpf_program__set_autoload(skel->progs.huge_fault_exit, huge_hook);
 	/* Without the task_vma iterator (before 5.12) modules are keyed as
 	 * /proc shows them: right except for overlay layers. */
 	if (!probe_btf_struct("bpf_iter__task_vma"))

@@ -348,3 +348,30 @@ check_eq "one warning line names it" 1 "$(grep -c 'warning: shmem mode is not ru
 kill -TERM $F
 wait $F
 check_eq "then SIGTERM: exit 0" 0 $?
+
+# -p --growth: the user slot runs growth mode.  grow (tests/progs/grow.c)
+# writes 16 MiB of heap blocks and 20 MiB of mappings once let on.
+check_fails "--growth without -p" "--growth needs -p PID" "$MEMLEAKBPF" serve --growth
+"$PROGS/grow" 16 16 >"$TMP/grow.out" &
+G=$!
+on_exit "kill -KILL $G"
+for ((i = 0; i < 100 * SCALE; i++)); do
+	read -r nr _ <"/proc/$G/syscall" 2>/dev/null; [ "$nr" = 128 ] && break; sleep 0.1
+done
+P=$(free_port)
+"$MEMLEAKBPF" serve -l "127.0.0.1:$P" --modes why --why-proc-root "$FX" --growth -p $G 0.5 \
+	>/dev/null 2>"$TMP/g.err" &
+GS=$!
+on_exit "kill -KILL $GS"
+wait_metric $P memleakbpf_mode_up mode=user 1 60 || fail "--growth: user slot up" "$(cat "$TMP/g.err")"
+kill -USR1 $G
+wait_line "$TMP/grow.out" '^grown$' 30
+check "--growth: 36 MiB attributed to pid $G" \
+	wait_metric $P memleakbpf_growth_attributed_bytes "comm=grow,pid=$G" $((36 << 20)) 30
+check "--growth: its RSS growth exported" \
+	wait_metric $P memleakbpf_growth_rss_growth_bytes "comm=grow,pid=$G" $((36 << 20)) 30
+check_eq "--growth: no exact-mode family" "" "$(value "$TMP/w.tsv" memleakbpf_user_outstanding_bytes "comm=grow,pid=$G")"
+check_eq "--growth: no uprobe held" 0 "$(bpftool -j perf list 2>/dev/null | jq "[.[] | select(.pid == $GS and (.fd_type | test(\"uprobe\")))] | length")"
+kill -TERM $GS
+wait $GS
+check_eq "--growth: SIGTERM: exit 0" 0 $?

@@ -64,11 +64,18 @@ __attribute__((noinline)) void churn(size_t mib)
 	}
 }
 
+/* len bytes read-write at a 2 MiB boundary, between PROT_NONE guards: a
+ * mapping of its own (never merged with its neighbour), whose transparent
+ * huge pages (THP "always": Debian's kernels) hold its own pages only. */
 static char *map_rw(size_t len)
 {
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const size_t huge = 2 << 20;
+	char *p = mmap(NULL, len + 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *a;
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((unsigned long)p + huge) & ~(huge - 1));
+	return mprotect(a, len, PROT_READ | PROT_WRITE) ? NULL : a;
 }
 
 __attribute__((noinline)) void grow_mapped(void)
