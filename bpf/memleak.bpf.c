@@ -1387,6 +1387,24 @@ int sys_exit_brk(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+static long forget_alloc(struct bpf_map *map, __u64 *key, struct ml_alloc *a, void *ctx)
+{
+	__u64 hash = a->stack_hash, size = a->size;
+
+	if (bpf_map_delete_elem(map, key) == 0)
+		stack_sub(hash, size, growth ? size / page_size : 1);
+	return 0;
+}
+
+static long forget_region(struct bpf_map *map, __u64 *key, struct ml_region *r, void *ctx)
+{
+	__u64 hash = r->stack_hash, len = r->end - *key;
+
+	if (bpf_map_delete_elem(map, key) == 0)
+		stack_sub(hash, len, 1);
+	return 0;
+}
+
 /* -c: the child is traced from its exec on; what it did before (our own
  * code in the forked child) is not its program's doing. */
 SEC("tp_btf/sched_process_exec")
@@ -1395,9 +1413,14 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (!is_target())
 		return 0;
 	__sync_fetch_and_add(&maps_gen, 1);
-	/* The old image's address space is gone with its pages. */
-	if (growth && armed)
-		pages_release(0, ~0ULL);
+	/* Exec freed the old image's whole address space: its blocks,
+	 * regions and pages are no leaks of the new one.  (-c arms here: its
+	 * first exec had nothing before it.) */
+	if (armed) {
+		bpf_for_each_map_elem(&allocs, forget_alloc, NULL, 0);
+		bpf_for_each_map_elem(&regions, forget_region, NULL, 0);
+		growth_pages = 0;
+	}
 	armed = 1;
 	request_capture(0, 0); /* the new executable and its interpreter */
 	return 0;
