@@ -31,6 +31,11 @@ int run_growth(int argc, char **argv, struct mode_sink *sink);
 /* user mode's loop on parsed options (growth shares it) */
 struct user_env;
 int user_run(const struct user_env *env, struct mode_sink *sink);
+/* several targets: a user_run process each (user/user_multi.c) */
+int user_run_many(const struct user_env *env, struct mode_sink *sink);
+/* user_multi.c: a file whose lock one report holds while printed (-1:
+ * a single tracer) */
+extern int user_out_lock;
 int run_shmem(int argc, char **argv, struct mode_sink *sink);
 int run_kernel(int argc, char **argv, struct mode_sink *sink);
 int run_oom(int argc, char **argv, struct mode_sink *sink);

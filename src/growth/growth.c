@@ -18,7 +18,8 @@
 #include "user/user_options.h"
 
 static const char usage[] =
-"Usage: memleakbpf growth [-p PID | -c \"CMD ARGS\"] [OPTIONS] [INTERVAL [COUNT]]\n"
+"Usage: memleakbpf growth [-p PID[,PID...] | -c \"CMD ARGS\" | --cgroup PATH] [OPTIONS]\n"
+"                         [INTERVAL [COUNT]]\n"
 "\n"
 "Attribute a process's resident memory growth to user call stacks, at the\n"
 "cost of a page fault's trap, with no probe on malloc or free.  Each page the\n"
@@ -38,8 +39,11 @@ static const char usage[] =
 "without a fault until reclaim takes them.\n"
 "\n"
 "Target:\n"
-"  -p, --pid PID           trace a running process (all its threads)\n"
+"  -p, --pid PID[,PID...]  trace running processes (all their threads; each\n"
+"                          process its own report section)\n"
 "  -c, --command \"CMD\"     run CMD, held until the hooks are attached\n"
+"      --cgroup PATH       trace every process of a cgroup and below (v2, or v1\n"
+"                          memory), each new one from when it is seen\n"
 "Report:\n"
 "  -T, --top N             stacks per report (default 10, 0 = all)\n"
 "  -j, --json              one JSON object per report, one per line\n"
@@ -68,8 +72,9 @@ static const char usage[] =
 static int growth_parse_args(int argc, char **argv, struct user_env *e)
 {
 	const struct cli_opt opts[] = {
-		CLI_PID(e->pid),
+		CLI_CALL("pid", 'p', user_opt_pids, e),
 		CLI_CALL("command", 'c', user_opt_command, &e->command),
+		CLI_CALL("cgroup", 0, user_opt_cgroup, e),
 		CLI_NUM("top", 'T', e->top, 0, 1000000, "0..1000000, 0 = all"),
 		CLI_CALL0("json", 'j', user_opt_json, &e->format),
 		CLI_CALL0("folded", 0, user_opt_folded, &e->format),
@@ -94,9 +99,7 @@ static int growth_parse_args(int argc, char **argv, struct user_env *e)
 	rc = cli_parse(&mode, argc, argv);
 	if (rc)
 		return rc;
-	if (!e->pid == !e->command)
-		return cli_usage_error(&mode, "give exactly one of -p PID or -c \"CMD ARGS\"");
-	return CLI_RUN;
+	return user_check_targets(&mode, e);
 }
 
 int run_growth(int argc, char **argv, struct mode_sink *s)

@@ -172,6 +172,111 @@ trim:
 	return 0;
 }
 
+int cgroup_dir(const char *arg, char *dir, size_t len)
+{
+	char rel[PATH_MAX];
+	struct stat st;
+	int i;
+
+	if (cgroup_normalize(arg, rel, sizeof(rel)))
+		return -ENOENT;
+	for (i = 0; i < CGROUP_NR_HIER; i++) {
+		if (!hiers[i].root[0])
+			continue;
+		if (snprintf(dir, len, "%s%s", hiers[i].root, strcmp(rel, "/") ? rel : "") >= (int)len)
+			continue;
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int cgroup_parse_procs(const char *buf, size_t len, int **pids, size_t *n)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	unsigned long long v;
+	char word[24];
+	int *grown;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end;
+		if ((size_t)(nl - p) >= sizeof(word))
+			continue;
+		memcpy(word, p, nl - p);
+		word[nl - p] = '\0';
+		if (!parse_u64(word, &v) || v == 0 || v > 2147483647)
+			continue;
+		grown = realloc(*pids, (*n + 1) * sizeof(**pids));
+		if (!grown)
+			return -ENOMEM;
+		*pids = grown;
+		(*pids)[(*n)++] = (int)v;
+	}
+	return 0;
+}
+
+/* nftw has no context argument: the walk under way. */
+static struct {
+	int **pids;
+	size_t *n;
+	int err;
+} procs_walk;
+
+static int procs_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char file[PATH_MAX + 16], *buf = NULL;
+	size_t len = 0;
+	bool truncated;
+	int err;
+
+	(void)st;
+	(void)ftw;
+	if (flag != FTW_D)
+		return 0;
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	/* a cgroup removed under the walk has no procs any more */
+	if (procfs_read_file(file, 1 << 24, &buf, &len, &truncated))
+		return 0;
+	err = cgroup_parse_procs(buf, len, procs_walk.pids, procs_walk.n);
+	free(buf);
+	if (err)
+		procs_walk.err = err;
+	return err ? 1 : 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+int cgroup_pids(const char *dir, int **pids, size_t *n)
+{
+	struct stat st;
+	size_t i, k;
+
+	*pids = NULL;
+	*n = 0;
+	if (stat(dir, &st) != 0)
+		return -errno;
+	procs_walk.pids = pids;
+	procs_walk.n = n;
+	procs_walk.err = 0;
+	nftw(dir, procs_one, 16, FTW_PHYS | FTW_MOUNT);
+	if (procs_walk.err)
+		return procs_walk.err;
+	if (*n)
+		qsort(*pids, *n, sizeof(**pids), cmp_int);
+	for (i = k = 0; i < *n; i++) /* a process moved under the walk: once */
+		if (!k || (*pids)[k - 1] != (*pids)[i])
+			(*pids)[k++] = (*pids)[i];
+	*n = k;
+	return 0;
+}
+
 bool cgroup_path_within(const char *path, const char *rel)
 {
 	size_t n = strlen(rel);

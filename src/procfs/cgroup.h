@@ -28,6 +28,18 @@ const char *cgroup_path(enum cgroup_hier h, unsigned long long id);
  * Returns 0, or -ENOENT when no mounted hierarchy has such a cgroup. */
 int cgroup_normalize(const char *arg, char *rel, size_t len);
 
+/* The directory of a user's --cgroup argument, as cgroup_normalize reads
+ * it (the first mounted hierarchy that has it).  0, or -ENOENT. */
+int cgroup_dir(const char *arg, char *dir, size_t len);
+
+/* A cgroup.procs file's pids (one decimal per line; others are skipped)
+ * appended to *pids (*n of them, grown with realloc).  0 or -ENOMEM. */
+int cgroup_parse_procs(const char *buf, size_t len, int **pids, size_t *n);
+
+/* The pids of cgroup directory `dir` and of every cgroup below it, sorted,
+ * each once.  0, or a negative errno when `dir` cannot be read. */
+int cgroup_pids(const char *dir, int **pids, size_t *n);
+
 /* True when root-relative path `path` is `rel` or lies below it. */
 bool cgroup_path_within(const char *path, const char *rel);
 

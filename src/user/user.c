@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,7 +266,11 @@ static int report(struct memleak_bpf *skel, struct umodules *ms, struct symcache
 		user_report_free(&r);
 		return 0;
 	}
+	if (user_out_lock >= 0) /* several tracers, one stdout: whole reports */
+		flock(user_out_lock, LOCK_EX);
 	user_report_print(&r, &o, stdout);
+	if (user_out_lock >= 0)
+		flock(user_out_lock, LOCK_UN);
 	/* A file that cannot be written ends the run like an unreadable
 	 * stdout (exit 1): the user asked for it and would find nothing. */
 	if (env.pprof && (err = user_report_pprof(&r, &o, env.pprof)))
@@ -308,6 +313,8 @@ int user_run(const struct user_env *e, struct mode_sink *s)
 	unsigned long long reports = 0;
 	int err, status = 0, i, nmods = 0;
 
+	if (e->npids > 1 || e->cgroup)
+		return user_run_many(e, s);
 	env = *e;
 	sink = s;
 	rss_seen = (struct rss_seen){ -1, -1 };

@@ -4,10 +4,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "memleak.h"
+#include "procfs/cgroup.h"
 #include "user/user_target.h"
 
 const struct user_env user_env_defaults = {
@@ -25,7 +27,8 @@ const struct user_env user_env_defaults = {
 };
 
 static const char usage[] =
-"Usage: memleakbpf [-p PID | -c \"CMD ARGS\"] [OPTIONS] [INTERVAL [COUNT]]\n"
+"Usage: memleakbpf [-p PID[,PID...] | -c \"CMD ARGS\" | --cgroup PATH] [OPTIONS]\n"
+"                  [INTERVAL [COUNT]]\n"
 "       memleakbpf growth|shmem|kernel|oom|why|serve [OPTIONS]\n"
 "                                      (see memleakbpf MODE --help)\n"
 "\n"
@@ -38,9 +41,13 @@ static const char usage[] =
 "exit prints a final report.\n"
 "\n"
 "Target:\n"
-"  -p, --pid PID           trace a running process (all its threads)\n"
+"  -p, --pid PID[,PID...]  trace running processes (all their threads; each\n"
+"                          process its own probes and report section)\n"
 "  -c, --command \"CMD\"     run CMD (PATH search, quotes allowed), held until\n"
 "                          every probe is attached; report when it exits\n"
+"      --cgroup PATH       trace every process of a cgroup and below (v2, or v1\n"
+"                          memory; absolute or relative to the hierarchy root),\n"
+"                          each new one from when it is seen (every 0.5 s)\n"
 "Report:\n"
 "  -T, --top N             stacks per report (default 10, 0 = all)\n"
 "  -z, --min-size SIZE     only allocations of at least SIZE bytes (4k, 1M ...)\n"
@@ -97,6 +104,53 @@ int user_opt_command(const struct cli_mode *m, const char *arg, void *dest)
 	return 0;
 }
 
+int user_opt_pids(const struct cli_mode *m, const char *arg, void *dest)
+{
+	struct user_env *e = dest;
+	char buf[1024], *save = NULL, *w;
+	int i, pid;
+
+	if (strlen(arg) >= sizeof(buf))
+		return cli_usage_error(m, "invalid pid list '%.40s...'", arg);
+	strcpy(buf, arg);
+	e->npids = 0;
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (cli_pid(m, w, &pid))
+			return EXIT_USAGE;
+		for (i = 0; i < e->npids; i++)
+			if (e->pids[i] == pid)
+				return cli_usage_error(m, "pid %d is listed twice", pid);
+		if (e->npids == USER_MAX_TARGETS)
+			return cli_usage_error(m, "more than %d pids", USER_MAX_TARGETS);
+		e->pids[e->npids++] = pid;
+	}
+	if (!e->npids)
+		return cli_usage_error(m, "invalid pid list '%s'", arg);
+	e->pid = e->pids[0];
+	return 0;
+}
+
+int user_opt_cgroup(const struct cli_mode *m, const char *arg, void *dest)
+{
+	struct user_env *e = dest;
+
+	if (cgroup_dir(arg, e->cgroup_dir, sizeof(e->cgroup_dir)))
+		return cli_usage_error(m, "no such cgroup '%s' under any mounted cgroup hierarchy "
+				       "(v2, or v1 memory)", arg);
+	e->cgroup = e->cgroup_dir;
+	return 0;
+}
+
+int user_check_targets(const struct cli_mode *m, const struct user_env *e)
+{
+	if ((e->npids > 0) + !!e->command + !!e->cgroup != 1)
+		return cli_usage_error(m, "give exactly one of -p PID[,PID...], -c \"CMD ARGS\" or "
+				       "--cgroup PATH");
+	if ((e->npids > 1 || e->cgroup) && (e->pprof || e->svg))
+		return cli_usage_error(m, "--pprof and --svg write one process's profile: give one pid");
+	return CLI_RUN;
+}
+
 int user_opt_output(const struct cli_mode *m, const char *arg, void *dest)
 {
 	if (!*arg)
@@ -135,8 +189,9 @@ static int opt_no_mmap(const struct cli_mode *m, const char *arg, void *dest)
 int user_parse_args(int argc, char **argv, struct user_env *e)
 {
 	const struct cli_opt opts[] = {
-		CLI_PID(e->pid),
+		CLI_CALL("pid", 'p', user_opt_pids, e),
 		CLI_CALL("command", 'c', user_opt_command, &e->command),
+		CLI_CALL("cgroup", 0, user_opt_cgroup, e),
 		CLI_NUM("top", 'T', e->top, 0, 1000000, "0..1000000, 0 = all"),
 		CLI_SIZE("min-size", 'z', e->min_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
 		CLI_SIZE("max-size", 'Z', e->max_size, 0, CLI_U64_MAX, "bytes: 64, 4k, 1M"),
@@ -168,8 +223,9 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 	rc = cli_parse(&mode, argc, argv);
 	if (rc)
 		return rc;
-	if (!e->pid == !e->command)
-		return cli_usage_error(&mode, "give exactly one of -p PID or -c \"CMD ARGS\"");
+	rc = user_check_targets(&mode, e);
+	if (rc != CLI_RUN)
+		return rc;
 	if (e->min_size > e->max_size)
 		return cli_usage_error(&mode, "--min-size is larger than --max-size");
 	return CLI_RUN;

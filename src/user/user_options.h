@@ -7,8 +7,16 @@
 
 #include "user/user_report.h"
 
+/* -p PID,PID... and --cgroup: at most this many targets at once */
+#define USER_MAX_TARGETS 64
+
 struct user_env {
-	pid_t pid;
+	pid_t pid;		/* the target (the first of -p's list) */
+	/* several targets: a tracer process each (user_multi.c) */
+	pid_t pids[USER_MAX_TARGETS];
+	int npids;
+	const char *cgroup;	/* --cgroup: its directory (cgroup_dir) */
+	char cgroup_dir[4096];
 	const char *command;
 	double interval;
 	bool interval_given;
@@ -37,6 +45,11 @@ int user_parse_args(int argc, char **argv, struct user_env *env);
 /* Option handlers growth mode's parser shares (lib/cli.h CLI_CALL). */
 struct cli_mode;
 int user_opt_command(const struct cli_mode *m, const char *arg, void *dest);
+int user_opt_pids(const struct cli_mode *m, const char *arg, void *dest);   /* dest: env */
+int user_opt_cgroup(const struct cli_mode *m, const char *arg, void *dest); /* dest: env */
+/* The target rules both modes share: exactly one of -p, -c, --cgroup, and
+ * --pprof/--svg with one process only.  CLI_RUN or EXIT_USAGE. */
+int user_check_targets(const struct cli_mode *m, const struct user_env *e);
 int user_opt_output(const struct cli_mode *m, const char *arg, void *dest);
 int user_opt_json(const struct cli_mode *m, const char *arg, void *dest);
 int user_opt_folded(const struct cli_mode *m, const char *arg, void *dest);

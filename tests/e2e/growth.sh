@@ -144,8 +144,8 @@ check "container: a final report at exit" grep -q "pid $pid (grow) at exit" "$T"
 wait "$ns"
 
 # ---- bad input ----
-check_fails "no target" "exactly one of -p PID or -c" "$MEMLEAKBPF" growth
-check_fails "both targets" "exactly one of -p PID or -c" "$MEMLEAKBPF" growth -p 1 -c true
+check_fails "no target" "exactly one of -p PID\[,PID...\], -c" "$MEMLEAKBPF" growth
+check_fails "both targets" "exactly one of -p PID\[,PID...\], -c" "$MEMLEAKBPF" growth -p 1 -c true
 check_fails "a dead pid" "999999" "$MEMLEAKBPF" growth -p 999999
 check_fails "an exact-mode option" "unrecognized|unknown|invalid" "$MEMLEAKBPF" growth -p 1 --lib /x
 "$MEMLEAKBPF" growth >/dev/null 2>&1

@@ -8,8 +8,8 @@ PROGS_BEFORE=$(progs_loaded "$USER_PROGS")
 check_fails "unknown pid" 'no process with pid 4000000' "$MEMLEAKBPF" -p 4000000
 check_fails "pid 0" 'invalid pid' "$MEMLEAKBPF" -p 0
 check_fails "pid not a number" "invalid pid 'abc'" "$MEMLEAKBPF" -p abc
-check_fails "neither -p nor -c" 'exactly one of -p PID or -c' "$MEMLEAKBPF"
-check_fails "both -p and -c" 'exactly one of -p PID or -c' "$MEMLEAKBPF" -p 1 -c true
+check_fails "neither -p nor -c" 'exactly one of -p PID\[,PID...\], -c' "$MEMLEAKBPF"
+check_fails "both -p and -c" 'exactly one of -p PID\[,PID...\], -c' "$MEMLEAKBPF" -p 1 -c true
 check_fails "bad --top" "invalid --top" "$MEMLEAKBPF" -p 1 -T x
 check_fails "bad --min-size" "invalid --min-size" "$MEMLEAKBPF" -p 1 -z 12q
 check_fails "negative --older" "invalid --older" "$MEMLEAKBPF" -p 1 --older -1

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs/cgroup.h"
 #include "procfs/procfs.h"
 #include "unit.h"
 
@@ -87,4 +88,22 @@ UNIT_SUITE(procfs_proc_record)
 	CHECK("pid of self, 0, 12a, -1, 2^31 is none",
 	      procfs_pid_of("self") < 0 && procfs_pid_of("0") < 0 && procfs_pid_of("12a") < 0 &&
 	      procfs_pid_of("-1") < 0 && procfs_pid_of("2147483648") < 0 && procfs_pid_of("") < 0);
+}
+
+UNIT_SUITE(procfs_cgroup_procs)
+{
+	static const char buf[] = "12\n7\nnot-a-pid\n0\n99999999999\n\n3";
+	int *pids = NULL;
+	size_t n = 0;
+
+	CHECK("cgroup.procs: the pids, junk and 0 skipped",
+	      cgroup_parse_procs(buf, sizeof(buf) - 1, &pids, &n) == 0 && n == 3 && pids[0] == 12 &&
+		      pids[1] == 7 && pids[2] == 3);
+	CHECK("cgroup.procs: appended to what is there",
+	      cgroup_parse_procs("5\n", 2, &pids, &n) == 0 && n == 4 && pids[3] == 5);
+	free(pids);
+	pids = NULL;
+	n = 0;
+	CHECK("cgroup.procs: empty", cgroup_parse_procs("", 0, &pids, &n) == 0 && n == 0);
+	CHECK("cgroup_pids: a missing directory", cgroup_pids("/nonexistent-cg-z", &pids, &n) < 0 && n == 0);
 }

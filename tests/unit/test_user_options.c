@@ -63,6 +63,16 @@ UNIT_SUITE(user_options)
 	CHECK("map size 0", parse(&e, (const char *[]){ "-p", "1", "--max-allocs", "0", NULL }) == EXIT_USAGE);
 	CHECK("map size too big", parse(&e, (const char *[]){ "-p", "1", "--max-stacks", "9999999999", NULL }) ==
 					  EXIT_USAGE);
+	CHECK("-p list", parse(&e, (const char *[]){ "-p", "3,1,2", NULL }) == 0 && e.npids == 3 &&
+			     e.pids[0] == 3 && e.pids[2] == 2 && e.pid == 3);
+	CHECK("-p list: empty item", parse(&e, (const char *[]){ "-p", "3,,x", NULL }) == EXIT_USAGE);
+	CHECK("-p list: twice", parse(&e, (const char *[]){ "-p", "3,3", NULL }) == EXIT_USAGE);
+	CHECK("-p list with --pprof", parse(&e, (const char *[]){ "-p", "3,4", "--pprof", "/tmp/x", NULL }) ==
+					  EXIT_USAGE);
+	CHECK("--cgroup /: the root", parse(&e, (const char *[]){ "--cgroup", "/", NULL }) == 0 && e.cgroup);
+	CHECK("--cgroup and -p", parse(&e, (const char *[]){ "--cgroup", "/", "-p", "1", NULL }) == EXIT_USAGE);
+	CHECK("no such --cgroup", parse(&e, (const char *[]){ "--cgroup", "/nonexistent-cg-y", NULL }) ==
+					 EXIT_USAGE);
 
 	fflush(stderr);
 	dup2(saved, 2);
