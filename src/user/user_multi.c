@@ -42,6 +42,21 @@ static bool seen(pid_t target)
 	return false;
 }
 
+/* A flock belongs to an open file description, which fork shares: each
+ * tracer opens the lock file anew, or they would all hold it at once. */
+static void reopen_lock(void)
+{
+	char path[64];
+	int fd;
+
+	if (user_out_lock < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", user_out_lock);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	close(user_out_lock);
+	user_out_lock = fd; /* -1: reports unlocked, never lost */
+}
+
 /* Starts target's tracer.  0, or -errno (fork failed). */
 static int start(const struct user_env *e, struct mode_sink *s, pid_t target)
 {
@@ -65,6 +80,7 @@ static int start(const struct user_env *e, struct mode_sink *s, pid_t target)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(EXIT_RUNTIME);
+		reopen_lock();
 		_exit(finish_output(user_run(&one, s)));
 	}
 	kids[nkids++] = (struct child){ .target = target, .tracer = pid };

@@ -85,6 +85,9 @@ run_family() { # MODE_ARGS...: traces family in a new cgroup into $TMP/f.json
 	kill -INT $t
 	wait $t
 	RC=$?
+	# four tracers, one stdout: each report a whole line, none torn
+	check_eq "$1 --cgroup: every line a whole report" "$(grep -c . "$TMP/f.json")" \
+		"$(jq -c .mode "$TMP/f.json" 2>/dev/null | grep -c .)"
 }
 
 run_family user
