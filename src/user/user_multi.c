@@ -33,13 +33,26 @@ struct child {
 
 static struct child kids[USER_MAX_TARGETS];
 static int nkids;
+static bool any_failed; /* a tracer ended with a failure (its slot may be reused) */
 
-static bool seen(pid_t target)
+/* A target already traced, or one of our own tracers: run inside the
+ * cgroup it follows, they are members too. */
+static bool seen(pid_t pid)
 {
 	for (int i = 0; i < nkids; i++)
-		if (kids[i].target == target)
+		if (!kids[i].ended && (kids[i].target == pid || kids[i].tracer == pid))
 			return true;
 	return false;
+}
+
+/* A slot for a new tracer: an ended one's (a cgroup's processes come and
+ * go; the limit is on those traced at once), else a new one. */
+static struct child *slot(void)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].ended)
+			return &kids[i];
+	return nkids < USER_MAX_TARGETS ? &kids[nkids++] : NULL;
 }
 
 /* A flock belongs to an open file description, which fork shares: each
@@ -61,7 +74,11 @@ static void reopen_lock(void)
 static int start(const struct user_env *e, struct mode_sink *s, pid_t target)
 {
 	struct user_env one = *e;
+	struct child *k = slot();
 	pid_t pid;
+
+	if (!k)
+		return -EAGAIN;
 
 	one.pid = target;
 	one.pids[0] = target;
@@ -83,7 +100,7 @@ static int start(const struct user_env *e, struct mode_sink *s, pid_t target)
 		reopen_lock();
 		_exit(finish_output(user_run(&one, s)));
 	}
-	kids[nkids++] = (struct child){ .target = target, .tracer = pid };
+	*k = (struct child){ .target = target, .tracer = pid };
 	vlog(1, "pid %d: traced by tracer process %d", (int)target, (int)pid);
 	return 0;
 }
@@ -91,7 +108,7 @@ static int start(const struct user_env *e, struct mode_sink *s, pid_t target)
 /* --cgroup: its processes not traced yet get a tracer. */
 static void follow(const struct user_env *e, struct mode_sink *s, unsigned long long *over)
 {
-	int *pids = NULL;
+	int *pids = NULL, err;
 	size_t n = 0, i;
 
 	if (cgroup_pids(e->cgroup, &pids, &n))
@@ -99,14 +116,14 @@ static void follow(const struct user_env *e, struct mode_sink *s, unsigned long 
 	for (i = 0; i < n; i++) {
 		if (seen(pids[i]) || pids[i] == getpid())
 			continue;
-		if (nkids == USER_MAX_TARGETS) {
+		err = start(e, s, pids[i]);
+		if (err == -EAGAIN) {
 			if (!(*over)++)
-				warn_msg("more than %d processes in %s: the others are not traced",
+				warn_msg("more than %d processes in %s at once: the others are not traced",
 					 USER_MAX_TARGETS, e->cgroup);
-			continue;
+		} else if (err) {
+			warn_msg("pid %d: cannot start its tracer: %s", pids[i], strerror(-err));
 		}
-		if (start(e, s, pids[i]))
-			warn_msg("pid %d: cannot start its tracer: %s", pids[i], strerror(errno));
 	}
 	free(pids);
 }
@@ -121,6 +138,7 @@ static int reap(bool block)
 		if (waitpid(kids[i].tracer, &status, block ? 0 : WNOHANG) == kids[i].tracer) {
 			kids[i].ended = true;
 			kids[i].rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
+			any_failed |= kids[i].rc != 0;
 		} else {
 			alive++;
 		}
@@ -169,11 +187,16 @@ int user_run_many(const struct user_env *e, struct mode_sink *s)
 		unlink(lockname);
 	install_signal_handlers();
 	nkids = 0;
-	for (i = 0; i < e->npids; i++)
-		if (start(e, s, e->pids[i])) {
-			err_msg("cannot start a tracer: %s", strerror(errno));
+	any_failed = false;
+	for (i = 0; i < e->npids && !exiting; i++) {
+		int err = start(e, s, e->pids[i]);
+
+		if (err) {
+			err_msg("cannot start a tracer for pid %d: %s", (int)e->pids[i], strerror(-err));
+			rc = EXIT_RUNTIME;
 			exiting = 1;
 		}
+	}
 	while (!exiting) {
 		if (e->cgroup && now_ns() >= next_scan) {
 			follow(e, s, &over);
@@ -189,9 +212,8 @@ int user_run_many(const struct user_env *e, struct mode_sink *s)
 		if (!kids[i].ended)
 			kill(kids[i].tracer, SIGINT); /* their final reports */
 	reap(true);
-	for (i = 0; i < nkids; i++)
-		if (kids[i].rc)
-			rc = EXIT_RUNTIME;
+	if (any_failed)
+		rc = EXIT_RUNTIME;
 	if (user_out_lock >= 0)
 		close(user_out_lock);
 	user_out_lock = -1;
