@@ -69,7 +69,9 @@ check_eq "grow_heap: file grow.c" grow.c "$(frame_file "$J" grow_heap)"
 rss=$(jq_get "$J" .growth.rss_growth_total)
 attributed=$(jq_get "$J" .growth.attributed_bytes)
 [[ "$rss" =~ ^[0-9]+$ ]] || rss=0
-check_ge "RSS grew by the 84 MiB written" $((84 * MIB)) "$rss"
+# (file pages resident at the start may be reclaimed meanwhile: a 6.12
+# guest read 8 KiB under 84 MiB)
+check_ge "RSS grew by about the 84 MiB written" $((83 * MIB)) "$rss"
 check_ge "at least 95% of the RSS growth attributed" $((rss * 95 / 100)) "$attributed"
 check_eq "grow_mapped: 8 MiB at grow.c:$mapped_line" $((8 * MIB)) "$(at_line "$J" grow_mapped "$mapped_line")"
 check_eq "grow_mapped: 8 MiB at grow.c:$advised_line" $((8 * MIB)) "$(at_line "$J" grow_mapped "$advised_line")"
