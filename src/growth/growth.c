@@ -67,8 +67,6 @@ static const char usage[] =
 "\n"
 "Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.\n";
 
-#define MAP_SIZE(n, field) CLI_NUM(n, 0, field, 1, (1ULL << 31) - 1, "1..2147483647")
-
 static int growth_parse_args(int argc, char **argv, struct user_env *e)
 {
 	const struct cli_opt opts[] = {
@@ -81,16 +79,13 @@ static int growth_parse_args(int argc, char **argv, struct user_env *e)
 		CLI_CALL("output", 'o', user_opt_output, &e->output),
 		CLI_REPLACED_FILE("pprof", e->pprof),
 		CLI_REPLACED_FILE("svg", e->svg),
-		MAP_SIZE("max-pages", e->max_allocs),
-		MAP_SIZE("max-stacks", e->max_stacks),
-		MAP_SIZE("unwind-rows", e->unwind_rows),
+		USER_MAP_SIZE("max-pages", e->max_allocs),
+		USER_MAP_SIZE("max-stacks", e->max_stacks),
+		USER_MAP_SIZE("unwind-rows", e->unwind_rows),
 		CLI_NUM("max-depth", 0, e->max_depth, 1, MAX_FRAMES, "1..32"),
 		{},
 	};
-	const struct cli_operands ops = {
-		.interval = &e->interval, .min_interval = 0.01,
-		.interval_given = &e->interval_given, .count = &e->count,
-	};
+	const struct cli_operands ops = USER_OPERANDS(e);
 	const struct cli_mode mode = { "growth", usage, opts, &ops };
 	int rc;
 

@@ -21,9 +21,6 @@ static void growth_metrics(const struct user_report *r, const struct report_opts
 		       "bytes of pages first written since tracing began and still mapped, "
 		       "each attributed to a user stack");
 	metrics_add(m, r->total_bytes, "pid", pid, "comm", o->comm, NULL);
-	metrics_family(m, "memleakbpf_user_target_exited", METRIC_GAUGE, NULL,
-		       "1 once the traced process has exited (its leaks at exit)");
-	metrics_add(m, o->target_exited, "pid", pid, "comm", o->comm, NULL);
 }
 
 void user_metrics(const struct user_report *r, const struct report_opts *o, struct metrics *m)
@@ -31,18 +28,18 @@ void user_metrics(const struct user_report *r, const struct report_opts *o, stru
 	char pid[16];
 
 	snprintf(pid, sizeof(pid), "%d", (int)o->pid);
+	/* One target: pid and comm are its one label set. */
 	if (o->growth) {
 		growth_metrics(r, o, m, pid);
-		return;
+	} else {
+		metrics_family(m, "memleakbpf_user_outstanding_bytes", METRIC_GAUGE, "bytes",
+			       "user-space bytes allocated since tracing began and not freed "
+			       "(malloc family, mmap, brk)");
+		metrics_add(m, r->total_bytes, "pid", pid, "comm", o->comm, NULL);
+		metrics_family(m, "memleakbpf_user_outstanding_allocations", METRIC_GAUGE, NULL,
+			       "user-space allocations made since tracing began and not freed");
+		metrics_add(m, r->total_count, "pid", pid, "comm", o->comm, NULL);
 	}
-	/* One target: pid and comm are its one label set. */
-	metrics_family(m, "memleakbpf_user_outstanding_bytes", METRIC_GAUGE, "bytes",
-		       "user-space bytes allocated since tracing began and not freed "
-		       "(malloc family, mmap, brk)");
-	metrics_add(m, r->total_bytes, "pid", pid, "comm", o->comm, NULL);
-	metrics_family(m, "memleakbpf_user_outstanding_allocations", METRIC_GAUGE, NULL,
-		       "user-space allocations made since tracing began and not freed");
-	metrics_add(m, r->total_count, "pid", pid, "comm", o->comm, NULL);
 	metrics_family(m, "memleakbpf_user_target_exited", METRIC_GAUGE, NULL,
 		       "1 once the traced process has exited (its leaks at exit)");
 	metrics_add(m, o->target_exited, "pid", pid, "comm", o->comm, NULL);

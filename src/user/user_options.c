@@ -183,9 +183,6 @@ static int opt_no_mmap(const struct cli_mode *m, const char *arg, void *dest)
 	return 0;
 }
 
-/* Map sizes: a positive count below 2^31 (what the kernel accepts). */
-#define MAP_SIZE(n, field) CLI_NUM(n, 0, field, 1, (1ULL << 31) - 1, "1..2147483647")
-
 int user_parse_args(int argc, char **argv, struct user_env *e)
 {
 	const struct cli_opt opts[] = {
@@ -205,17 +202,14 @@ int user_parse_args(int argc, char **argv, struct user_env *e)
 		CLI_STRING("lib", 0, e->lib),
 		CLI_STRING("symbol-prefix", 0, e->symbol_prefix),
 		CLI_CALL0("no-mmap", 0, opt_no_mmap, &e->trace_mmap),
-		MAP_SIZE("max-allocs", e->max_allocs),
-		MAP_SIZE("max-stacks", e->max_stacks),
-		MAP_SIZE("max-regions", e->max_regions),
-		MAP_SIZE("unwind-rows", e->unwind_rows),
+		USER_MAP_SIZE("max-allocs", e->max_allocs),
+		USER_MAP_SIZE("max-stacks", e->max_stacks),
+		USER_MAP_SIZE("max-regions", e->max_regions),
+		USER_MAP_SIZE("unwind-rows", e->unwind_rows),
 		CLI_NUM("max-depth", 0, e->max_depth, 1, MAX_FRAMES, "1..32"),
 		{},
 	};
-	const struct cli_operands ops = {
-		.interval = &e->interval, .min_interval = 0.01,
-		.interval_given = &e->interval_given, .count = &e->count,
-	};
+	const struct cli_operands ops = USER_OPERANDS(e);
 	const struct cli_mode mode = { "", usage, opts, &ops };
 	int rc;
 

@@ -53,6 +53,12 @@ int user_check_targets(const struct cli_mode *m, const struct user_env *e);
 int user_opt_output(const struct cli_mode *m, const char *arg, void *dest);
 int user_opt_json(const struct cli_mode *m, const char *arg, void *dest);
 int user_opt_folded(const struct cli_mode *m, const char *arg, void *dest);
+/* Map sizes: a positive count below 2^31 (what the kernel accepts). */
+#define USER_MAP_SIZE(n, field) CLI_NUM(n, 0, field, 1, (1ULL << 31) - 1, "1..2147483647")
+/* [INTERVAL [COUNT]], as both modes take them */
+#define USER_OPERANDS(e)                                                   \
+	{ .interval = &(e)->interval, .min_interval = 0.01,                \
+	  .interval_given = &(e)->interval_given, .count = &(e)->count }
 /* The defaults of every option, for another mode's parser (growth). */
 extern const struct user_env user_env_defaults;
 

@@ -107,10 +107,7 @@ check_eq "no program left behind" 0 "$(progs_left $progs)"
 
 # ---- -p in a container, text ----
 layer=$TMP/layer
-for f in "$PROGS/grow" $(ldd "$PROGS/grow" | grep -o '/[^ ]*' | sort -u); do
-	mkdir -p "$layer$(dirname "$f")"
-	cp -L "$f" "$layer$f"
-done
+container_layer "$layer" "$PROGS/grow"
 mkdir -p "$TMP/upper" "$TMP/work" "$TMP/merged"
 cat >"$TMP/ctr.sh" <<'EOF'
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 1

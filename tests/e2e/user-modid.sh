@@ -35,11 +35,7 @@ waiting_pid() {
 # mounted only there, whose lower layer (copies of the program, libc and
 # ld.so) sits under a 64-character directory as Docker's layers do
 layer=$TMP/layers/$(printf '%064d' 0 | tr 0 c)/diff
-libs=$(ldd "$PROGS/leaky" | grep -o '/[^ ]*' | sort -u)
-for f in "$PROGS/leaky" $libs; do
-	mkdir -p "$layer$(dirname "$f")"
-	cp -L "$f" "$layer$f"
-done
+container_layer "$layer" "$PROGS/leaky"
 mkdir -p "$TMP/upper" "$TMP/work" "$TMP/merged"
 cat >"$TMP/ctr.sh" <<'EOF'
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 1
