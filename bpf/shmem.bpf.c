@@ -40,6 +40,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define TMPFS_MAGIC 0x01021994
+#define EBUSY 16
 /* Low bits of folio->mapping tag anon/KSM/movable-ops folios. */
 #define MAPPING_FLAGS 0x3UL
 
@@ -198,19 +199,150 @@ static __always_inline void emit(__u32 type, __u32 dev, __u64 ino, __u64 index, 
 
 /* A new writer, with a wakeup: its mappings must be copied before it
  * exits.  Lost (ring full), its frames stay addresses: counted. */
-static __always_inline void emit_writer(__u32 tgid, __u32 wid)
-{
-	struct shmem_event *e = bpf_ringbuf_reserve(&writer_events, sizeof(*e), 0);
+/* A new writer's event, built here (too large for the stack, and
+ * bpf_find_vma's callback context must be the stack), with its user
+ * stack read again to find the mappings of its frames. */
+struct writer_scratch {
+	struct shmem_writer_event e;
+	__u64 ips[SHMEM_STACK_DEPTH];
+	__u32 nips;
+	__u32 busy;	/* bpf_find_vma said -EBUSY: finish later */
+};
 
-	if (!e) {
-		count(SHC_DROP_WRITER_EVENTS, 1);
-		return;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct writer_scratch);
+} writer_scratch SEC(".maps");
+
+/* Writers whose frames' mappings could not all be read at the add, per
+ * thread.  The tracepoint hook sets fire with interrupts off (under the
+ * xarray's or the LRU's irq lock), where bpf_find_vma leaves mmap_lock's
+ * unlock to an irq_work and refuses a second call (-EBUSY) until that
+ * has run: the first mapping is read there, the rest at the thread's next
+ * page allocation (kmem:mm_page_alloc, interrupts on), sent as a second
+ * event for the same writer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct writer_scratch);
+} writer_pending SEC(".maps");
+
+/* Entries in writer_pending, roughly: the page allocation hook looks only
+ * while some are. */
+__u32 writers_pending = 0;
+
+static long vma_found(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct writer_scratch *ws;
+	struct file *file;
+	struct shmem_vma *v;
+	__u32 zero = 0, n;
+
+	(void)task;
+	(void)data;
+	ws = bpf_map_lookup_elem(&writer_scratch, &zero);
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!ws || !file)
+		return 0;
+	n = ws->e.nvma;
+	if (n >= SHMEM_WRITER_VMAS)
+		return 0;
+	v = &ws->e.vma[n];
+	v->start = BPF_CORE_READ(vma, vm_start);
+	v->end = BPF_CORE_READ(vma, vm_end);
+	v->off = BPF_CORE_READ(vma, vm_pgoff) << 12;
+	v->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	v->dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	v->pad = 0;
+	bpf_probe_read_kernel_str(v->name, sizeof(v->name),
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	ws->e.nvma = n + 1;
+	return 0;
+}
+
+/* One frame (bpf_loop): its mapping, unless a frame before had it. */
+static long walk_frame(__u32 i, void *data)
+{
+	struct writer_scratch *ws;
+	__u32 zero = 0, j, n;
+	__u64 ip;
+	int ctx = 0;
+
+	(void)data;
+	ws = bpf_map_lookup_elem(&writer_scratch, &zero);
+	if (!ws || i >= ws->nips || i >= SHMEM_STACK_DEPTH)
+		return 1;
+	n = ws->e.nvma;
+	if (n >= SHMEM_WRITER_VMAS)
+		return 1;
+	ip = ws->ips[i];
+	for (j = 0; j < SHMEM_WRITER_VMAS && j < n; j++)
+		if (ip >= ws->e.vma[j].start && ip < ws->e.vma[j].end)
+			return 0;
+	if (bpf_find_vma(bpf_get_current_task_btf(), ip, vma_found, &ctx, 0) == -EBUSY) {
+		ws->busy = 1;
+		return 1;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = SHMEM_EV_WRITER;
-	e->ino = tgid;
-	e->wid = wid;
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* Sends the scratch writer event; keeps it for later when a mapping was
+ * refused for now. */
+static __always_inline void send_writer(struct writer_scratch *ws, __u32 tid)
+{
+	/* userspace reads vma[0..nvma) only */
+	if (bpf_ringbuf_output(&writer_events, &ws->e, sizeof(ws->e), BPF_RB_FORCE_WAKEUP))
+		count(SHC_DROP_WRITER_EVENTS, 1);
+	if (ws->busy && bpf_map_update_elem(&writer_pending, &tid, ws, BPF_ANY) == 0)
+		__sync_fetch_and_add(&writers_pending, 1);
+}
+
+/* Once per writer: its tgid, and the mappings of its stack's frames,
+ * which userspace needs after the writer has exited. */
+static __always_inline void emit_writer(void *ctx, __u32 tgid, __u32 wid)
+{
+	struct writer_scratch *ws;
+	__u32 zero = 0;
+	long sz;
+
+	ws = bpf_map_lookup_elem(&writer_scratch, &zero);
+	if (!ws)
+		return;
+	ws->e.type = SHMEM_EV_WRITER;
+	ws->e.tgid = tgid;
+	ws->e.wid = wid;
+	ws->e.nvma = 0;
+	ws->busy = 0;
+	sz = bpf_get_stack(ctx, ws->ips, sizeof(ws->ips), BPF_F_USER_STACK);
+	ws->nips = sz > 0 ? sz / sizeof(__u64) : 0;
+	if (ws->nips)
+		bpf_loop(SHMEM_STACK_DEPTH, walk_frame, NULL, 0);
+	send_writer(ws, (__u32)bpf_get_current_pid_tgid());
+}
+
+/* The current thread's writer left pending (writer_pending), if any:
+ * the rest of its mappings, now that interrupts are on. */
+static __always_inline void finish_pending_writer(void)
+{
+	struct writer_scratch *ws, *p;
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!writers_pending)
+		return;
+	p = bpf_map_lookup_elem(&writer_pending, &tid);
+	ws = bpf_map_lookup_elem(&writer_scratch, &zero);
+	if (!p || !ws)
+		return;
+	if (bpf_probe_read_kernel(ws, sizeof(*ws), p))
+		return;
+	if (bpf_map_delete_elem(&writer_pending, &tid) == 0)
+		__sync_fetch_and_add(&writers_pending, -1);
+	ws->busy = 0;
+	bpf_loop(SHMEM_STACK_DEPTH, walk_frame, NULL, 0);
+	send_writer(ws, tid);
 }
 
 static __always_inline __u64 memcg_v1_ino(void)
@@ -258,7 +390,7 @@ static __always_inline __u32 writer_id(void *ctx)
 		/* Once per writer: lets userspace copy the writer's mappings
 		 * while it lives, to symbolize its stacks after it exits. */
 		if (want_stacks)
-			emit_writer(k.tgid, nv.wid);
+			emit_writer(ctx, k.tgid, nv.wid);
 		return nv.wid;
 	}
 	/* Not used: a full table must not run the sequence into a wrap. */
@@ -457,6 +589,8 @@ int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, in
 
 	if (empty_progs)
 		return 0;
+	if (want_stacks)
+		finish_pending_writer();
 
 	/* shmem folios come from GFP_HIGHUSER_MOVABLE; slab pages taken on
 	 * the way (xarray nodes) are unmovable and must not replace them. */
@@ -469,6 +603,18 @@ int BPF_PROG(tp_page_alloc, struct page *page, unsigned int order, gfp_t gfp, in
 	s->page = page;
 	s->order = order;
 	s->neg_pending = 0;
+	return 0;
+}
+
+/* --stacks on the tracepoint sets: a writer that allocated no page after
+ * its first add (bpf/shmem.bpf.c, writer_pending) has the rest of its
+ * mappings read as it exits, where its mm is still there on the kernels
+ * that fire this before exit_mm (elsewhere the event adds nothing). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_writer_exit)
+{
+	if (want_stacks && !empty_progs)
+		finish_pending_writer();
 	return 0;
 }
 

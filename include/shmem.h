@@ -26,7 +26,7 @@ enum shmem_event_type {
 	SHMEM_EV_DEL,		/* nr pages from index left the page cache */
 	SHMEM_EV_SWAP_OUT,	/* still counted, now in swap (fentry only) */
 	SHMEM_EV_SWAP_IN,
-	SHMEM_EV_WRITER,	/* a new writer: wid, its tgid in ino (once each) */
+	SHMEM_EV_WRITER,	/* a new writer: struct shmem_writer_event */
 };
 
 struct shmem_event {
@@ -39,6 +39,30 @@ struct shmem_event {
 	/* The removal clock (see struct shmem_run): an ADD carries the value
 	 * its pages read, a DEL the value it made.  0 for the other types. */
 	__u64 seq;
+};
+
+/* --stacks: a new writer, once each, on the writer_events ring.  The
+ * mappings its stack's frames fall in are read by BPF at that moment:
+ * a writer such as dd may be gone before userspace can read its
+ * /proc/PID/maps, and its frames still need a file and an offset. */
+#define SHMEM_WRITER_VMAS 16
+#define SHMEM_VMA_NAME 48
+
+struct shmem_vma {
+	__u64 start, end;
+	__u64 off;	/* file offset of start, in bytes */
+	__u64 ino;	/* the mapped file's inode and device (kernel dev_t), */
+	__u32 dev;	/* as /proc/PID/maps shows them outside overlayfs */
+	__u32 pad;
+	char name[SHMEM_VMA_NAME];	/* the file's last path component */
+};
+
+struct shmem_writer_event {
+	__u32 type;	/* SHMEM_EV_WRITER */
+	__u32 tgid;
+	__u32 wid;
+	__u32 nvma;	/* distinct file mappings of the frames, in frame order */
+	struct shmem_vma vma[SHMEM_WRITER_VMAS];
 };
 
 /* Adds are coalesced: each CPU holds one pending run of pages (consecutive

@@ -166,8 +166,6 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
-	if (e->type == SHMEM_EV_WRITER)
-		return 0; /* they come on writer_events (sh_stacks_watch_start) */
 	/* A run of adds (struct shmem_run) or one folio. */
 	nr = e->type == SHMEM_EV_ADD ? SHMEM_MAX_RUN_PAGES : SHMEM_MAX_FOLIO_PAGES;
 	nr = e->nr > nr ? nr : e->nr;
@@ -656,15 +654,22 @@ cleanup:
 }
 
 /* The resolve step of one writer (--stacks): its user stack from the
- * stack map, each frame named while its modules are known. */
+ * stack map, each frame named while its modules are known.  A frame in no
+ * mapping yet (the writer thread has not come to that writer) leaves the
+ * writer to be named again at the next report. */
 static int resolve_writer(struct sh_writer *w, int stack_fd)
 {
 	__u64 ips[SHMEM_STACK_DEPTH] = {};
 	char name[PATH_MAX];
+	bool all = true;
 	int n;
 
 	if (w->resolved)
 		return 0;
+	while (w->nframes > 0)
+		free(w->frames[--w->nframes]);
+	free(w->frames);
+	w->frames = NULL;
 	w->resolved = true;
 	if (w->stack_id < 0 || !w->tgid ||
 	    bpf_map_lookup_elem(stack_fd, &(__u32){ (__u32)w->stack_id }, ips) != 0)
@@ -675,11 +680,13 @@ static int resolve_writer(struct sh_writer *w, int stack_fd)
 	if (!w->frames)
 		return -ENOMEM;
 	for (w->nframes = 0; w->nframes < n; w->nframes++) {
-		sh_stack_frame_name(w->tgid, ips[w->nframes], w->nframes > 0, name, sizeof(name));
+		all &= sh_stack_frame_name(w->tgid, ips[w->nframes], w->nframes > 0, name,
+					   sizeof(name));
 		w->frames[w->nframes] = strdup(name);
 		if (!w->frames[w->nframes])
 			return -ENOMEM;
 	}
+	w->resolved = all;
 	return 0;
 }
 
@@ -719,6 +726,9 @@ static int report(struct shmem_bpf *skel, bool final)
 	size_t nw = 0;
 	int err;
 
+	/* The last report names every writer its ring still holds. */
+	if (final)
+		sh_stacks_watch_stop();
 	err = read_writers(bpf_map__fd(skel->maps.writers), &w, &nw);
 	if (!err)
 		err = build_report(skel, &r, w, nw);

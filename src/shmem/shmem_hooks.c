@@ -33,21 +33,26 @@ static const struct hookset {
 };
 
 /* Which program each hook set loads.  The swap pair is the fentry set's
- * extra: loaded only where a swap-out function is known. */
+ * extra: loaded only where a swap-out function is known.  The tracepoint
+ * sets add with interrupts off, where a writer's mappings are read one
+ * at a time (bpf/shmem.bpf.c, writer_pending): --stacks finishes them at
+ * the writer's exit too. */
 #define PROG(p) offsetof(struct shmem_bpf, progs.p)
 static const struct {
 	size_t prog;		/* in the skeleton */
 	unsigned int sets;	/* SET() bits */
 	bool swap;
+	bool stacks;		/* --stacks only */
 } programs[] = {
-	{ PROG(tp_page_alloc), SET(TRACEPOINT), false },
-	{ PROG(tp_lruvec_state), SET(TRACEPOINT), false },
-	{ PROG(tp_delete), SET(TRACEPOINT) | SET(LRU), false },
-	{ PROG(tp_lru_insertion), SET(LRU), false },
-	{ PROG(fx_add_to_page_cache), SET(FENTRY), false },
-	{ PROG(fe_remove_folio), SET(FENTRY), false },
-	{ PROG(fe_writeout), SET(FENTRY), true },
-	{ PROG(fx_swapin_folio), SET(FENTRY), true },
+	{ PROG(tp_page_alloc), SET(TRACEPOINT), false, false },
+	{ PROG(tp_lruvec_state), SET(TRACEPOINT), false, false },
+	{ PROG(tp_delete), SET(TRACEPOINT) | SET(LRU), false, false },
+	{ PROG(tp_lru_insertion), SET(LRU), false, false },
+	{ PROG(tp_writer_exit), SET(TRACEPOINT) | SET(LRU), false, true },
+	{ PROG(fx_add_to_page_cache), SET(FENTRY), false, false },
+	{ PROG(fe_remove_folio), SET(FENTRY), false, false },
+	{ PROG(fe_writeout), SET(FENTRY), true, false },
+	{ PROG(fx_swapin_folio), SET(FENTRY), true, false },
 };
 
 static const struct hookset *find_set(enum shmem_hookset set)
@@ -130,7 +135,7 @@ static bool swap_funcs(void)
 }
 
 /* -v lines: what each hook of SET in use does. */
-static void report_hooks(enum shmem_hookset set, bool swap)
+static void report_hooks(enum shmem_hookset set, bool swap, bool stacks)
 {
 	switch (set) {
 	case SHMEM_HOOKS_FENTRY:
@@ -148,11 +153,15 @@ static void report_hooks(enum shmem_hookset set, bool swap)
 		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
 		probe_report("swap-out", "not followed",
 			     "no tracepoint: swapped pages stay counted under their writer");
+		probe_report("tp_btf/sched_process_exit", stacks ? "in use" : "not needed",
+			     "--stacks: a writer's mappings not read at the add (interrupts off)");
 		break;
 	case SHMEM_HOOKS_LRU:
 		probe_report("tp_btf/mm_lru_insertion", "in use (fallback)",
 			     "adds, in whichever task drains the LRU batch");
 		probe_report("tp_btf/mm_filemap_delete_from_page_cache", "in use", "removals");
+		probe_report("tp_btf/sched_process_exit", stacks ? "in use" : "not needed",
+			     "--stacks: a writer's mappings not read at the add (interrupts off)");
 		break;
 	default:
 		break;
@@ -198,7 +207,8 @@ static int start_set(const struct shmem_hooks_opts *o, struct shmem_bpf **out,
 	for (i = 0; i < ARRAY_SIZE(programs); i++)
 		bpf_program__set_autoload(program(skel, programs[i].prog),
 					  (programs[i].sets & (1U << set)) &&
-					  (!programs[i].swap || writeout));
+					  (!programs[i].swap || writeout) &&
+					  (!programs[i].stacks || o->stacks));
 	if (set == SHMEM_HOOKS_FENTRY && writeout &&
 	    bpf_program__set_attach_target(skel->progs.fe_writeout, 0, writeout)) {
 		snprintf(why, len, "cannot target %s", writeout);
@@ -273,7 +283,7 @@ int shmem_hooks_start(const struct shmem_hooks_opts *o, struct shmem_bpf **skel,
 			*hooks = set;
 			vlog(1, "hook set %s: in use%s", name,
 			     o->forced ? " (forced by --hooks or SHMEM_HOOKS)" : "");
-			report_hooks(set, swap);
+			report_hooks(set, swap, o->stacks);
 			return 0;
 		}
 		vlog(1, "hook set %s: rejected (%s)", name, why);

@@ -172,17 +172,20 @@ struct sysv_shm;
 void sh_name_sysv(struct sh_report *r, const struct sysv_shm *sh);
 
 /* shmem_stacks.c (--stacks) */
-/* Copy a new writer's executable mappings while it still lives. */
-void sh_stacks_note_writer(pid_t tgid);
+/* Copy a new writer's executable mappings while it still lives, and
+ * those of its frames from the event (include/shmem.h). */
+void sh_stacks_note_writer(const struct shmem_writer_event *e);
 /* A thread that notes each writer of the ring behind ring_fd (records of
- * struct shmem_event, SHMEM_EV_WRITER) as it comes; stopped by
+ * struct shmem_writer_event) as it comes; stopped by
  * sh_stacks_watch_stop or sh_stacks_free.  0 or a negative errno. */
 int sh_stacks_watch_start(int ring_fd);
 void sh_stacks_watch_stop(void);
-/* Writers gone before their mappings could be copied, so far. */
+/* Writers with frames in a file found nowhere (gone before their
+ * mappings could be copied, and the file mapped by no one), so far. */
 unsigned long long sh_stacks_missed(void);
-/* "function (file:line) [module]", or what is known of frame `ip`. */
-void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
+/* "function (file:line) [module]", or what is known of frame `ip`;
+ * false when no mapping of tgid holds ip (not noted yet, or never). */
+bool sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
 			 size_t len);
 void sh_stacks_free(void);
 

@@ -1,14 +1,19 @@
 /* memleakbpf shmem --stacks: name the frames of a writer's user stack.
  *
  * Writers are usually gone by report time, and with them /proc/PID/maps.
- * So the executable mappings of each writer are copied when BPF first
- * reports it (SHMEM_EV_WRITER), and frames are symbolized later from that
- * copy with the ELF files (elfutils, src/symbolize.c).
+ * So when BPF first reports a writer (struct shmem_writer_event) its
+ * mappings are copied and their files held (sym/procsyms.c), to symbolize
+ * its frames later whatever became of the process.
  *
  * A writer such as dd lives about a millisecond after its first write, and
  * the main loop may be building a report for a hundred: the new writers
  * come on a ring of their own, read by a thread that does nothing else.
- * A writer gone all the same is counted (drop_writer_maps). */
+ * A writer can be gone all the same: the event carries the mappings of
+ * its frames, read by BPF at the write (start, end, offset, device, inode,
+ * file name), and the file is then found by device and inode among the
+ * files already held, or in a mapping of any process.  Frames whose file
+ * is found nowhere stay addresses, and their writer is counted
+ * (drop_writer_maps). */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -17,94 +22,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "procfs/procfs.h"
+#include "lib/common.h"
 #include "shmem/shmem_int.h"
-#include "sym/symbolize.h"
+#include "sym/procsyms.h"
 
-struct xmap {
-	unsigned long long start, end, off;
-	char *path;
-};
-
-struct proc_maps {
-	pid_t tgid;
-	struct xmap *m;
-	size_t n;
-};
-
-struct module {
-	char *path;
-	struct sym_module *sm;	/* NULL: not readable as ELF */
-};
-
-/* procs is filled by the watcher thread and read by the report: under
- * lock.  A path, once copied, lives until sh_stacks_free. */
-static pthread_mutex_t procs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct proc_maps *procs;
-static size_t nprocs;
 static atomic_ullong maps_missed;
-static struct module *mods;
-static size_t nmods;
 
-static bool noted(pid_t tgid)
+/* Notes writer e: its mappings from /proc while it lives, and from the
+ * event for the frames /proc no longer shows. */
+void sh_stacks_note_writer(const struct shmem_writer_event *e)
 {
-	bool found = false;
-	size_t i;
+	__u32 i, nvma = e->nvma < SHMEM_WRITER_VMAS ? e->nvma : SHMEM_WRITER_VMAS;
+	bool lost = false;
 
-	pthread_mutex_lock(&procs_lock);
-	for (i = 0; i < nprocs && !found; i++)
-		found = procs[i].tgid == tgid;
-	pthread_mutex_unlock(&procs_lock);
-	return found;
-}
+	/* Its first writer event: the whole of its maps, once. */
+	if (!procsyms_known((pid_t)e->tgid))
+		procsyms_note((pid_t)e->tgid, false);
+	for (i = 0; i < nvma; i++) {
+		const struct shmem_vma *v = &e->vma[i];
+		char name[SHMEM_VMA_NAME + 1];
+		struct procsyms_vma pv = { .start = v->start, .end = v->end, .off = v->off,
+					   .ino = v->ino, .dev = v->dev, .name = name };
 
-void sh_stacks_note_writer(pid_t tgid)
-{
-	const struct maps_entry *e;
-	struct proc_maps p = { .tgid = tgid }, *np;
-	struct maps maps;
-	char file[64];
-	size_t i;
-	int err;
-
-	if (noted(tgid))
-		return;
-	snprintf(file, sizeof(file), "/proc/%d/maps", tgid);
-	err = procfs_read_maps(file, &maps);
-	/* -EINVAL: readable but no mapping in it; the writer is noted anyway */
-	if (err && err != -EINVAL) {
-		maps_missed++; /* already gone: its frames stay addresses */
-		return;
+		snprintf(name, sizeof(name), "%.*s", (int)strnlen(v->name, sizeof(v->name)), v->name);
+		lost |= !procsyms_add_vma((pid_t)e->tgid, &pv);
 	}
-	for (i = 0; i < maps.n; i++) {
-		struct xmap *m;
-
-		e = &maps.e[i];
-		if (e->perms[2] != 'x' || e->path[0] != '/')
-			continue;
-		m = realloc(p.m, (p.n + 1) * sizeof(*p.m));
-		if (!m)
-			break;
-		p.m = m;
-		m[p.n] = (struct xmap){ .start = e->start, .end = e->end, .off = e->offset,
-					.path = strdup(e->path) };
-		if (m[p.n].path)
-			p.n++;
-	}
-	maps_free(&maps);
-	pthread_mutex_lock(&procs_lock);
-	np = realloc(procs, (nprocs + 1) * sizeof(*procs));
-	if (np) {
-		procs = np;
-		procs[nprocs++] = p;
-		p.n = 0;
-		p.m = NULL;
-	}
-	pthread_mutex_unlock(&procs_lock);
-	for (i = 0; i < p.n; i++) /* not stored: out of memory */
-		free(p.m[i].path);
-	free(p.m);
+	if (lost)
+		maps_missed++;
 }
 
 unsigned long long sh_stacks_missed(void)
@@ -118,14 +64,31 @@ static struct ring_buffer *watch_rb;
 static pthread_t watch_thread;
 static atomic_bool watch_stop;
 static bool watching;
+/* MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=1: tests make every writer gone (its
+ * /proc entry reaped, up to 10 s) before its maps are read, to test the
+ * mappings the event carries whatever the machine's speed. */
+static bool wait_gone;
+
+static void wait_until_gone(pid_t tgid)
+{
+	char dir[32];
+	int i;
+
+	snprintf(dir, sizeof(dir), "/proc/%d", tgid);
+	for (i = 0; i < 1000 && access(dir, F_OK) == 0; i++)
+		usleep(10000);
+}
 
 static int on_writer(void *ctx, void *data, size_t len)
 {
-	const struct shmem_event *e = data;
+	const struct shmem_writer_event *e = data;
 
 	(void)ctx;
-	if (len >= sizeof(*e) && e->type == SHMEM_EV_WRITER)
-		sh_stacks_note_writer((pid_t)e->ino);
+	if (len < sizeof(*e) || e->type != SHMEM_EV_WRITER)
+		return 0;
+	if (wait_gone)
+		wait_until_gone((pid_t)e->tgid);
+	sh_stacks_note_writer(e);
 	return 0;
 }
 
@@ -143,6 +106,7 @@ int sh_stacks_watch_start(int ring_fd)
 {
 	int err;
 
+	wait_gone = env_flag("MEMLEAKBPF_SHMEM_TEST_WAIT_GONE");
 	watch_rb = ring_buffer__new(ring_fd, on_writer, NULL, NULL);
 	if (!watch_rb)
 		return -errno;
@@ -170,86 +134,15 @@ void sh_stacks_watch_stop(void)
 	watching = false;
 }
 
-static struct sym_module *module(const char *path)
-{
-	struct module *m;
-	size_t i;
-
-	for (i = 0; i < nmods; i++)
-		if (strcmp(mods[i].path, path) == 0)
-			return mods[i].sm;
-	m = realloc(mods, (nmods + 1) * sizeof(*mods));
-	if (!m)
-		return NULL;
-	mods = m;
-	mods[nmods].path = strdup(path);
-	if (!mods[nmods].path)
-		return NULL;
-	mods[nmods].sm = sym_module_open(path);
-	return mods[nmods++].sm;
-}
-
-void sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
+bool sh_stack_frame_name(pid_t tgid, unsigned long long ip, bool is_return, char *buf,
 			 size_t len)
 {
-	const struct xmap *x = NULL;
-	struct xmap xm;
-	struct sym_frame fr[SYM_MAX_INLINE];
-	unsigned long long vaddr;
-	struct sym_module *sm;
-	const char *base;
-	size_t i, j;
-	int n;
-
-	pthread_mutex_lock(&procs_lock);
-	for (i = 0; i < nprocs && !x; i++)
-		if (procs[i].tgid == tgid)
-			for (j = 0; j < procs[i].n && !x; j++)
-				if (ip >= procs[i].m[j].start && ip < procs[i].m[j].end) {
-					xm = procs[i].m[j]; /* the array may move */
-					x = &xm;
-				}
-	pthread_mutex_unlock(&procs_lock);
-	if (!x) {
-		snprintf(buf, len, "0x%llx", ip);
-		return;
-	}
-	base = strrchr(x->path, '/');
-	base = base ? base + 1 : x->path;
-	sm = module(x->path);
-	vaddr = sm ? sym_module_vaddr(sm, ip - x->start + x->off) : 0;
-	n = vaddr ? sym_module_lookup(sm, vaddr, is_return, fr, SYM_MAX_INLINE) : 0;
-	/* The innermost (possibly inlined) function is the most precise. */
-	if (n > 0 && fr[0].function) {
-		if (fr[0].file)
-			snprintf(buf, len, "%s (%s:%d) [%s]", fr[0].function, fr[0].file, fr[0].line,
-				 base);
-		else
-			snprintf(buf, len, "%s [%s]", fr[0].function, base);
-	} else {
-		snprintf(buf, len, "0x%llx [%s+0x%llx]", ip, base, ip - x->start + x->off);
-	}
+	return procsyms_frame_name(tgid, ip, is_return, buf, len);
 }
 
 void sh_stacks_free(void)
 {
-	size_t i, j;
-
 	sh_stacks_watch_stop();
 	maps_missed = 0;
-	for (i = 0; i < nprocs; i++) {
-		for (j = 0; j < procs[i].n; j++)
-			free(procs[i].m[j].path);
-		free(procs[i].m);
-	}
-	free(procs);
-	procs = NULL;
-	nprocs = 0;
-	for (i = 0; i < nmods; i++) {
-		sym_module_close(mods[i].sm);
-		free(mods[i].path);
-	}
-	free(mods);
-	mods = NULL;
-	nmods = 0;
+	procsyms_free();
 }

@@ -17,8 +17,15 @@ on_exit "kill -9 $tracer"
 "$MEMLEAKBPF" shmem --json --stacks --mount "$MNT" --max-writers 16 0.5 >"$TMP/st.json" 2>"$TMP/st.err" &
 stracer=$!
 on_exit "kill -9 $stracer"
+# every writer gone before its /proc/PID/maps is read: its frames' files
+# come from the mappings BPF read at the write (include/shmem.h)
+MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=1 "$MEMLEAKBPF" shmem --json --stacks --mount "$MNT" 0.5 \
+	>"$TMP/gone.json" 2>"$TMP/gone.err" &
+gtracer=$!
+on_exit "kill -9 $gtracer"
 wait_line "$TMP/s.json" '"mode"' 20 || fail "first report" "$(cat "$TMP/s.err")"
 wait_line "$TMP/st.json" '"mode"' 20 || fail "--stacks: first report" "$(cat "$TMP/st.err")"
+wait_line "$TMP/gone.json" '"mode"' 20 || fail "gone writers: first report" "$(cat "$TMP/gone.err")"
 
 # pruned SINCE: the writers pruned so far, once past SINCE (20 reports at most)
 pruned_past() {
@@ -54,6 +61,35 @@ check_eq "--stacks: the last writer keeps its stack" true \
 	"$(jq_get "$TMP/st.json" '[.inodes[] | select(.path | endswith("/keep")) | .writers[0].stack[] | test("write")] | any')"
 check_eq "\"dropped\" lists drops only, not the pruned counts" "" \
 	"$(jq_get "$TMP/st.json" '[.dropped | keys[] | select(test("pruned"))] | join(",")')"
+kill -INT $gtracer
+wait $gtracer
+check_eq "gone writers: exit status" 0 $?
+# 31 dd processes, each gone (reaped) before the tracer looked (the 30
+# pruned ones were resolved too: the counter would say otherwise)
+check_eq "gone writers: the last writer's stack names libc's write" true \
+	"$(jq_get "$TMP/gone.json" '[.inodes[] | select(.path | endswith("/keep")) | .writers[0].stack[] | test("write.*libc")] | any')"
+check_eq "gone writers: none had a frame left unresolved" 0 \
+	"$(jq_get "$TMP/gone.json" .counters.drop_writer_maps)"
+
+# A writer gone as fast, with frames in its own binary, which no process
+# maps any more: those frames keep the file's name and offset (read by
+# BPF at the write), and the writer is counted as not fully named.
+MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=1 "$MEMLEAKBPF" shmem --json --stacks --mount "$MNT" 0.5 \
+	>"$TMP/bin.json" 2>"$TMP/bin.err" &
+btracer=$!
+on_exit "kill -9 $btracer"
+wait_line "$TMP/bin.json" '"mode"' 20 || fail "binary frames: first report" "$(cat "$TMP/bin.err")"
+cp "$PROGS/shmem_writer" "$TMP/gone_writer"
+"$TMP/gone_writer" write "$MNT/bin" 4096 >/dev/null
+rm -f "$TMP/gone_writer"
+wait_reports "$TMP/bin.json" 2
+kill -INT $btracer
+wait $btracer
+check_eq "binary frames: exit status" 0 $?
+check_eq "binary frames: libc's write named, main's frame is gone_writer+offset" "true true" \
+	"$(jq_get "$TMP/bin.json" '[.inodes[] | select(.path | endswith("/bin")) | .writers[0].stack] | .[0] | "\(any(.[]; test("write.*libc"))) \(any(.[]; test("^0x[0-9a-f]+ \\[gone_writer\\+0x[0-9a-f]+\\]$")))"')"
+check_eq "binary frames: the writer is counted (drop_writer_maps)" 1 \
+	"$(jq_get "$TMP/bin.json" .counters.drop_writer_maps)"
 kill -INT $tracer $stracer
 wait $tracer
 check_eq "exit status" 0 $?
