@@ -148,7 +148,7 @@ static __always_inline __u32 walk_stack(void *ctx, __u64 *stack)
 	__u32 zero = 0, level, lost = KMEM_LOST_NONE, i, n;
 	struct kmem_stack *buf, *old;
 	__u32 *depth;
-	__u64 h = KMEM_HASH_SEED;
+	__u64 h = STACK_HASH_SEED;
 	long len;
 	/* int, not long: before 6.4 ("bpf: return long from bpf_map_ops
 	 * funcs") a JIT-inlined map update returns an int in eax, so the
@@ -172,8 +172,8 @@ static __always_inline __u32 walk_stack(void *ctx, __u64 *stack)
 	}
 	n = len / sizeof(__u64);
 	for (i = 0; i < KMEM_STACK_DEPTH && i < n; i++)
-		h = kmem_hash_step(h, buf->ips[i]);
-	h = kmem_hash_final(h, n);
+		h = stack_hash_step(h, buf->ips[i]);
+	h = stack_hash_final(h, n);
 
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (!old) {

@@ -107,26 +107,8 @@ struct kmem_fp_val {
 #define KMEM_FP_VALIDATE_FIRST 4
 #define KMEM_FP_VALIDATE_EVERY 64
 
-/* The stacks map's key: a 64-bit hash of the frames, computed the same way
- * in BPF and (for the unit tests) in userspace.  A multiply-xorshift mix per
- * frame and murmur3's finalizer: every bit of every frame reaches every bit
- * of the key. */
-#define KMEM_HASH_SEED 0x9e3779b97f4a7c15ULL
-static inline __u64 kmem_hash_step(__u64 h, __u64 ip)
-{
-	h ^= ip;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 32);
-}
-
-static inline __u64 kmem_hash_final(__u64 h, __u32 nframes)
-{
-	h ^= nframes;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
+/* The stacks map's key: stack_hash.h's 64-bit hash of the frames. */
+#include "stack_hash.h"
 
 /* Key of the live-allocation map. */
 struct kmem_alloc_key {

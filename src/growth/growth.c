@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "growth/growth_all.h"
 #include "lib/cli.h"
 #include "lib/common.h"
 #include "memleak.h"
@@ -18,8 +19,8 @@
 #include "user/user_options.h"
 
 static const char usage[] =
-"Usage: memleakbpf growth [-p PID[,PID...] | -c \"CMD ARGS\" | --cgroup PATH] [OPTIONS]\n"
-"                         [INTERVAL [COUNT]]\n"
+"Usage: memleakbpf growth [-p PID[,PID...] | -c \"CMD ARGS\" | --cgroup PATH | -a]\n"
+"                         [OPTIONS] [INTERVAL [COUNT]]\n"
 "\n"
 "Attribute a process's resident memory growth to user call stacks, at the\n"
 "cost of a page fault's trap, with no probe on malloc or free.  Each page the\n"
@@ -44,6 +45,11 @@ static const char usage[] =
 "  -c, --command \"CMD\"     run CMD, held until the hooks are attached\n"
 "      --cgroup PATH       trace every process of a cgroup and below (v2, or v1\n"
 "                          memory), each new one from when it is seen\n"
+"  -a, --all               every process of the machine, ranked by RSS growth\n"
+"                          since tracing began (or since they started), each\n"
+"                          with the stacks that first wrote its pages still\n"
+"                          held (frame-pointer stacks; -T: processes shown,\n"
+"                          5 stacks each)\n"
 "Report:\n"
 "  -T, --top N             stacks per report (default 10, 0 = all)\n"
 "  -j, --json              one JSON object per report, one per line\n"
@@ -64,6 +70,7 @@ static const char usage[] =
 "  sudo memleakbpf growth -p 1234 60          a report a minute until Ctrl-C\n"
 "  sudo memleakbpf growth -p 1234 --json 60 10 | jq '.growth'\n"
 "  sudo memleakbpf growth -c ./server -T 5     the five stacks that grew most\n"
+"  sudo memleakbpf growth -a 60                which processes grow, a minute a row\n"
 "\n"
 "Exit status: 0 reports printed, 1 tracing failed, 2 bad usage.\n";
 
@@ -73,6 +80,7 @@ static int growth_parse_args(int argc, char **argv, struct user_env *e)
 		CLI_CALL("pid", 'p', user_opt_pids, e),
 		CLI_CALL("command", 'c', user_opt_command, &e->command),
 		CLI_CALL("cgroup", 0, user_opt_cgroup, e),
+		CLI_FLAG("all", 'a', e->all),
 		CLI_NUM("top", 'T', e->top, 0, 1000000, "0..1000000, 0 = all"),
 		CLI_CALL0("json", 'j', user_opt_json, &e->format),
 		CLI_CALL0("folded", 0, user_opt_folded, &e->format),
@@ -94,6 +102,15 @@ static int growth_parse_args(int argc, char **argv, struct user_env *e)
 	rc = cli_parse(&mode, argc, argv);
 	if (rc)
 		return rc;
+	if (e->all) {
+		if (e->npids || e->command || e->cgroup)
+			return cli_usage_error(&mode, "-a traces every process: give no -p, -c or "
+					       "--cgroup with it");
+		if (e->pprof || e->svg || e->format == FORMAT_FOLDED)
+			return cli_usage_error(&mode, "-a reports processes in text or --json; "
+					       "--pprof, --svg and --folded are for one process (-p)");
+		return CLI_RUN;
+	}
 	return user_check_targets(&mode, e);
 }
 
@@ -104,7 +121,7 @@ int run_growth(int argc, char **argv, struct mode_sink *s)
 
 	if (rc)
 		return cli_exit_code(rc);
-	return user_run(&e, s);
+	return e.all ? growth_all_run(&e, s) : user_run(&e, s);
 }
 
 int cmd_growth(int argc, char **argv)

@@ -56,6 +56,67 @@ static int map_sizes(int fd, size_t *ksize, size_t *vsize, __u32 *type)
 	return 0;
 }
 
+static bool hash_type(__u32 type)
+{
+	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH ||
+	       type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* Hash maps in batches of buckets (Linux 5.6+).  bpf_map_get_next_key
+ * goes back to the first key when the current one was deleted meanwhile:
+ * on a map the programs change at a high rate (growth -a's pages, a page
+ * fault each) a walk then starts over and over, never ends, and visits
+ * entries twice.  A batch walk goes bucket by bucket whatever is deleted.
+ * -EOPNOTSUPP/-EINVAL: no batch operations here, walk key by key. */
+static int for_each_batch(int fd, size_t ksize, size_t vsize,
+			  int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 chunk = 1024, count, i;
+	__u64 in = 0, out = 0; /* a hash map's token: a bucket index (u32) */
+	char *keys = NULL, *vals = NULL;
+	bool first = true, done = false;
+	int err = 0;
+
+	while (!done) {
+		if (!keys) {
+			keys = malloc((size_t)chunk * ksize);
+			vals = malloc((size_t)chunk * vsize);
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &opts);
+		if (err) {
+			err = -errno;
+			if (err == -ENOSPC && chunk < (1U << 20)) {
+				/* one bucket holds more than a chunk */
+				chunk *= 2;
+				free(keys);
+				free(vals);
+				keys = vals = NULL;
+				err = 0;
+				continue;
+			}
+			if (err != -ENOENT)
+				break;
+			done = true; /* the last batch (count may be > 0) */
+			err = 0;
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < count && !err; i++)
+			err = fn(keys + (size_t)i * ksize, vals + (size_t)i * vsize, ctx);
+		if (err)
+			break;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int map_for_each(int fd, size_t ksize, size_t vsize,
 		 int (*fn)(const void *key, const void *value, void *ctx), void *ctx)
 {
@@ -70,6 +131,12 @@ int map_for_each(int fd, size_t ksize, size_t vsize,
 		return err;
 	if (mk != ksize || mv != vsize || !ksize)
 		return -EINVAL;
+	if (hash_type(type)) {
+		err = for_each_batch(fd, ksize, vsize, fn, ctx);
+		if (err != -EOPNOTSUPP && err != -EINVAL && err != -524 /* ENOTSUPP */)
+			return err;
+		err = 0;
+	}
 	key = malloc(ksize);
 	next = malloc(ksize);
 	val = malloc(vsize);

@@ -37,6 +37,8 @@ struct user_env {
 	/* memleakbpf growth: no allocator probes; pages first written,
 	 * per stack (max_allocs then counts pages) */
 	bool growth;
+	/* growth -a: every process of the machine (growth/growth_all.c) */
+	bool all;
 };
 
 /* Parses argv into *env (reset to defaults first).  The return rule of
