@@ -162,7 +162,8 @@ static int scan_procs(struct ga_table *old, struct ga_table *now, bool first, pi
 		r->rss_prev = r->rss_start;
 	}
 	closedir(dir);
-	qsort(now->r, now->n, sizeof(*now->r), cmp_pid);
+	if (now->n)
+		qsort(now->r, now->n, sizeof(*now->r), cmp_pid);
 	for (size_t i = 0; i < now->n; i++) {
 		o = find_row(old, now->r[i].pid);
 		if (o && o->start_time == now->r[i].start_time) {
@@ -231,17 +232,28 @@ static int sweep_one(const void *key, const void *val, void *ctx)
 	return 0;
 }
 
+/* Pages of older generations wait for a sweep of the page map, a walk of
+ * all its buckets (tens of ms for a million): it is made once they may
+ * fill a sixteenth of it, or SWEEP_SECONDS after the first of them. */
+#define SWEEP_SECONDS 10
+
+struct sweep_state {
+	unsigned long long stale_pages;	/* left by the counts deleted since */
+	unsigned long long since_ns;	/* the first of them */
+	unsigned long long max_pages;
+};
+
 /* The counts of the processes' current generations, sorted by process
  * then pages.  The counts of older generations (exec, exit) are deleted,
- * and then their pages: BPF never counts them again. */
-static int read_counts(struct growth_all_bpf *skel, struct count_rec **out, size_t *nout)
+ * and their pages swept (see SWEEP_SECONDS): BPF never counts them again. */
+static int read_counts(struct growth_all_bpf *skel, struct sweep_state *sw,
+		       struct count_rec **out, size_t *nout)
 {
 	int counts_fd = bpf_map__fd(skel->maps.counts);
 	struct gen_cache gens = { .procs_fd = bpf_map__fd(skel->maps.procs) };
 	struct ga_count_key *keys;
 	__s64 *vals;
 	struct count_rec *recs;
-	bool stale_pages = false;
 	size_t n, i, m = 0;
 	int err;
 
@@ -258,7 +270,11 @@ static int read_counts(struct growth_all_bpf *skel, struct count_rec **out, size
 	}
 	for (i = 0; i < n; i++) {
 		if (keys[i].gen != gen_of(&gens, keys[i].tgid)) {
-			stale_pages |= vals[i] > 0;
+			if (vals[i] > 0) {
+				if (!sw->stale_pages)
+					sw->since_ns = now_ns();
+				sw->stale_pages += (unsigned long long)vals[i];
+			}
 			bpf_map_delete_elem(counts_fd, &keys[i]);
 			continue;
 		}
@@ -269,11 +285,13 @@ static int read_counts(struct growth_all_bpf *skel, struct count_rec **out, size
 	}
 	free(keys);
 	free(vals);
-	if (stale_pages) {
+	if (sw->stale_pages && (sw->stale_pages * 16 >= sw->max_pages ||
+				now_ns() - sw->since_ns >= SWEEP_SECONDS * 1000000000ULL)) {
 		struct sweep s = { .pages_fd = bpf_map__fd(skel->maps.pages), .gens = &gens };
 
 		map_for_each(s.pages_fd, sizeof(struct ga_page_key), sizeof(struct ga_page), sweep_one, &s);
 		vlog(1, "swept %llu pages of exited or exec'd processes", s.swept);
+		sw->stale_pages = 0;
 	}
 	free(gens.e);
 	qsort(recs, m, sizeof(*recs), cmp_count);
@@ -369,7 +387,8 @@ static int resolve_row(struct ga_row *r, int stacks_fd, unsigned int max_depth)
 			r->stacks[m++] = r->stacks[i];
 		}
 	}
-	qsort(r->stacks, m, sizeof(*r->stacks), cmp_stack_pages);
+	if (m) /* stacks is NULL for a process with none */
+		qsort(r->stacks, m, sizeof(*r->stacks), cmp_stack_pages);
 	for (i = GA_STACKS_SHOWN; i < m; i++)
 		drop_frames(&r->stacks[i]);
 	r->nstacks = m < GA_STACKS_SHOWN ? m : GA_STACKS_SHOWN;
@@ -392,12 +411,10 @@ static void print_text(FILE *out, const struct ga_report *rep)
 	fprintf(out, "[%s] growth, whole machine: %zu of %zu processes grew (RSS since tracing "
 		"began, or since they started)\n",
 		wall_time(rep->timestamp, t, sizeof(t)), rep->nrows, rep->nseen);
-	if (!rep->nrows) {
+	fprintf(out, "  %8s %-16s %10s %12s %12s %10s\n", "PID", "COMM", "RSS", "SINCE START",
+		"LAST", "TRACKED");
+	if (!rep->nrows)
 		fprintf(out, "  (none)\n");
-	} else {
-		fprintf(out, "  %8s %-16s %10s %12s %12s %10s\n", "PID", "COMM", "RSS", "SINCE START",
-			"LAST", "TRACKED");
-	}
 	for (i = 0; i < rep->nrows; i++) {
 		const struct ga_row *r = rep->rows[i];
 
@@ -508,6 +525,7 @@ struct ga_state {
 	unsigned long long last_ns;
 	unsigned long long page_size;
 	struct map_prune count_prune, stack_prune;
+	struct sweep_state sweep;
 };
 
 /* ---- pruning, so that a run of weeks keeps only what holds pages ---- */
@@ -593,7 +611,7 @@ static int report(struct ga_state *st, bool final)
 	map_percpu_sums(bpf_map__fd(st->skel->maps.counters), rep.counters, GA_NR);
 	rep.counters[GA_COUNTS_PRUNED] = st->count_prune.pruned;
 	rep.counters[GA_STACKS_PRUNED] = st->stack_prune.pruned;
-	err = read_counts(st->skel, &recs, &nrecs);
+	err = read_counts(st->skel, &st->sweep, &recs, &nrecs);
 	if (!err)
 		err = scan_procs(&st->procs, &now, false, getpid());
 	if (err) {
@@ -654,7 +672,8 @@ static int report(struct ga_state *st, bool final)
 
 int growth_all_run(const struct user_env *env, struct mode_sink *sink)
 {
-	struct ga_state st = { .env = env, .page_size = (unsigned long long)sysconf(_SC_PAGESIZE) };
+	struct ga_state st = { .env = env, .page_size = (unsigned long long)sysconf(_SC_PAGESIZE),
+			       .sweep.max_pages = env->max_allocs };
 	unsigned long long reports = 0, next, t0 = now_ns();
 	bool huge;
 	int err;
