@@ -55,3 +55,13 @@ trace_go() {
 	kill -USR1 "$2"
 	wait "$t"
 }
+
+# in_sigwait PID: until PID waits in sigwait (rt_sigtimedwait, 128)
+in_sigwait() {
+	local nr i
+	for ((i = 0; i < 100 * SCALE; i++)); do
+		read -r nr _ <"/proc/$1/syscall" 2>/dev/null && [ "$nr" = 128 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

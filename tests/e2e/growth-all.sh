@@ -24,15 +24,6 @@ moved_line=$(mark_line grow.c '/\* GROW_MOVED')
 # writes (libc has no frame pointers: its caller is not seen)
 thp_always=$(grep -q '\[always\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && echo 1 || echo 0)
 
-# grow_ready PID: until grow waits in sigwait (rt_sigtimedwait, 128)
-grow_ready() {
-	local nr i
-	for ((i = 0; i < 100 * SCALE; i++)); do
-		read -r nr _ <"/proc/$1/syscall" 2>/dev/null && [ "$nr" = 128 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # proc_field JSON PID FIELD
 proc_field() { jq_get "$1" "[.processes[] | select(.pid == $2) | .$3] | first // null"; }
 # top_frame JSON PID: the first frame of PID's largest stack
@@ -56,13 +47,13 @@ if [ -z "$QUICK" ]; then
 	"$PROGS/grow" 64 0 >"$TMP/big.out" &
 	big=$!
 	on_exit "kill -9 $big"
-	grow_ready "$big" && kill -USR1 "$big"
+	in_sigwait "$big" && kill -USR1 "$big"
 	wait_line "$TMP/big.out" '^grown$' 60 || fail "the big process grew before tracing"
 fi
 "$PROGS/grow" 64 "$CHURN" >"$TMP/leak.out" &
 leaker=$!
 on_exit "kill -9 $leaker"
-grow_ready "$leaker" || fail "the leaker waits"
+in_sigwait "$leaker" || fail "the leaker waits"
 
 J=$TMP/a.json
 # --max-pages: a sixteenth of the page map (16 MiB) left by exited
@@ -140,7 +131,7 @@ ns=$!
 on_exit "kill $ns"
 cpid=
 for ((i = 0; i < 100 * SCALE; i++)); do
-	cpid=$(pgrep -P "$ns" -x grow) && grow_ready "$cpid" && break
+	cpid=$(pgrep -P "$ns" -x grow) && in_sigwait "$cpid" && break
 	sleep 0.1
 done
 kill -USR1 "$cpid"

@@ -11,15 +11,6 @@ source tests/user_lib.sh
 last_of() {
 	jq -s -r --argjson p "$2" "[.[] | select(.pid == \$p)] | last | $3" "$1" 2>/dev/null
 }
-# in_sigwait PID: until PID waits in sigwait (rt_sigtimedwait, 128)
-in_sigwait() {
-	local nr i
-	for ((i = 0; i < 100 * SCALE; i++)); do
-		read -r nr _ <"/proc/$1/syscall" 2>/dev/null && [ "$nr" = 128 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---- -p A,B: exact ----
 "$PROGS/leaky" usr1 >/dev/null &
