@@ -18,8 +18,10 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 on_exit() { CLEANUP_CMDS+=("$*"); }
 
-pass() { echo "PASS: $TEST_NAME: $1"; }
-fail() { echo "FAIL: $TEST_NAME: $1${2:+ ($2)}"; }
+# TEST_TIMES=1 (tests/vm sets it): each line ends with the seconds since the
+# file started, to see where a slow guest spends them.
+pass() { echo "PASS: $TEST_NAME: $1${TEST_TIMES:+ [${SECONDS}s]}"; }
+fail() { echo "FAIL: $TEST_NAME: $1${2:+ ($2)}${TEST_TIMES:+ [${SECONDS}s]}"; }
 
 # check NAME CMD...: passes when CMD exits 0.
 check() {

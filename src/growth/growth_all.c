@@ -24,6 +24,7 @@
 #include "growth_all.skel.h"
 #include "lib/bpf_util.h"
 #include "lib/common.h"
+#include "lib/id_set.h"
 #include "lib/json.h"
 #include "probe/probe.h"
 #include "procfs/procfs.h"
@@ -537,44 +538,18 @@ static bool count_idle(const void *key, const void *value, void *ctx)
 	return *(const __s64 *)value <= 0;
 }
 
-struct id_set {
-	__u64 *ids;
-	size_t n, cap;
-};
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int add_ref(const void *key, const void *value, void *ctx)
 {
 	const struct ga_count_key *k = key;
-	struct id_set *s = ctx;
-	__u64 *ids;
 
 	(void)value;
-	if (k->stack == GA_STACK_LOST)
-		return 0;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		ids = realloc(s->ids, s->cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		s->ids = ids;
-	}
-	s->ids[s->n++] = k->stack;
-	return 0;
+	return k->stack == GA_STACK_LOST ? 0 : id_set_add(ctx, k->stack);
 }
 
 static bool stack_unreferenced(const void *key, const void *value, void *ctx)
 {
-	const struct id_set *s = ctx;
-
 	(void)value;
-	return !s->n || !bsearch(key, s->ids, s->n, sizeof(__u64), cmp_u64);
+	return !id_set_has(ctx, *(const __u64 *)key);
 }
 
 /* Counts at zero for two reports in a row go, then the stacks no count
@@ -588,12 +563,11 @@ static void prune(struct ga_state *st)
 	map_prune(counts_fd, sizeof(struct ga_count_key), sizeof(__s64), &st->count_prune,
 		  count_idle, NULL);
 	if (map_for_each(counts_fd, sizeof(struct ga_count_key), sizeof(__s64), add_ref, &refs) == 0) {
-		if (refs.n)
-			qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u64);
+		id_set_sort(&refs);
 		map_prune(bpf_map__fd(st->skel->maps.stacks), sizeof(__u64),
 			  sizeof(struct ga_stack_rec), &st->stack_prune, stack_unreferenced, &refs);
 	}
-	free(refs.ids);
+	id_set_free(&refs);
 }
 
 static int report(struct ga_state *st, bool final)

@@ -11,6 +11,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/id_set.h"
 #include "lib/metrics.h"
 #include "kmem.h"
 #include "kmem.skel.h"
@@ -85,40 +86,10 @@ static int add_older(const void *key, const void *value, void *ctx)
  * leaves one report after its last row). */
 static struct map_prune agg_prune, stack_prune, fp_prune;
 
-struct stack_refs {
-	__u64 *ids; /* sorted stacks-map keys the rows of `agg` refer to */
-	size_t n, cap;
-};
-
 static int add_ref(const void *key, const void *value, void *ctx)
 {
-	const struct kmem_agg_key *k = key;
-	struct stack_refs *refs = ctx;
-	__u64 *ids;
-
 	(void)value;
-	if (refs->n == refs->cap) {
-		refs->cap = refs->cap ? refs->cap * 2 : 1024;
-		ids = realloc(refs->ids, refs->cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		refs->ids = ids;
-	}
-	refs->ids[refs->n++] = k->stack;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* (No row yet: ids is NULL, which qsort and bsearch must never see.) */
-static bool stack_referenced(const struct stack_refs *refs, __u64 id)
-{
-	return refs->n && bsearch(&id, refs->ids, refs->n, sizeof(id), cmp_u64);
+	return id_set_add(ctx, ((const struct kmem_agg_key *)key)->stack);
 }
 
 static bool agg_idle(const void *key, const void *value, void *ctx)
@@ -133,33 +104,32 @@ static bool agg_idle(const void *key, const void *value, void *ctx)
 static bool stack_idle(const void *key, const void *value, void *ctx)
 {
 	(void)value;
-	return !stack_referenced(ctx, *(const __u64 *)key);
+	return !id_set_has(ctx, *(const __u64 *)key);
 }
 
 static bool fp_idle(const void *key, const void *value, void *ctx)
 {
 	(void)key;
-	return !stack_referenced(ctx, ((const struct kmem_fp_val *)value)->stack);
+	return !id_set_has(ctx, ((const struct kmem_fp_val *)value)->stack);
 }
 
 /* Unreadable maps are left as they are: the report still stands. */
 static void prune(struct kmem_bpf *skel, struct kmem_report *r)
 {
 	int agg_fd = bpf_map__fd(skel->maps.agg);
-	struct stack_refs refs = {};
+	struct id_set refs = { 0 }; /* the stacks-map keys the rows of `agg` refer to */
 
 	map_prune(agg_fd, sizeof(struct kmem_agg_key), sizeof(struct kmem_agg_val), &agg_prune,
 		  agg_idle, NULL);
 	if (map_for_each(agg_fd, sizeof(struct kmem_agg_key), sizeof(struct kmem_agg_val), add_ref,
 			 &refs) == 0) {
-		if (refs.n)
-			qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u64);
+		id_set_sort(&refs);
 		map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u64), sizeof(struct kmem_stack),
 			  &stack_prune, stack_idle, &refs);
 		map_prune(bpf_map__fd(skel->maps.fp_cache), sizeof(struct kmem_fp_key),
 			  sizeof(struct kmem_fp_val), &fp_prune, fp_idle, &refs);
 	}
-	free(refs.ids);
+	id_set_free(&refs);
 	r->stacks_pruned = stack_prune.pruned;
 	r->stats[KMEM_ST_PRUNE_RACE] += agg_prune.races + stack_prune.races;
 }

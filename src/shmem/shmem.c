@@ -18,6 +18,7 @@
 #include "lib/bpf_util.h"
 #include "lib/cli.h"
 #include "lib/common.h"
+#include "lib/id_set.h"
 #include "lib/metrics.h"
 #include "modes.h"
 #include "shmem.skel.h"
@@ -424,46 +425,16 @@ static int add_dropped(const void *key, const void *value, void *ctx)
  * whose process has exited and that owns no page, at two reports in a
  * row, leaves it (map_prune).  Its id can then never come back: the BPF
  * side caches ids per task, and the task is gone.  A live process keeps
- * its entry, pages or not. */
-/* A set of 32-bit ids (writer ids, stack ids), sorted once filled. */
-struct wid_set {
-	__u32 *ids;
-	size_t n, cap;
-};
-static struct wid_set owning;
+ * its entry, pages or not.  owning: the writer ids that own a page at
+ * the last report. */
+static struct id_set owning;
 static struct map_prune writer_prune;
-
-static int wid_set_add(struct wid_set *s, __u32 wid)
-{
-	__u32 *ids;
-
-	if (s->n && s->ids[s->n - 1] == wid)
-		return 0; /* runs of one id (page records: by inode, then writer) */
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		ids = realloc(s->ids, s->cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		s->ids = ids;
-	}
-	s->ids[s->n++] = wid;
-	return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static bool writer_idle(const void *key, const void *value, void *ctx)
 {
 	const struct shmem_writer_key *k = key;
 	const struct shmem_writer_val *v = value;
-	const struct wid_set *s = ctx;
-
-	if (s->n && bsearch(&v->wid, s->ids, s->n, sizeof(v->wid), cmp_u32))
+	if (id_set_has(ctx, v->wid))
 		return false;
 	return kill((pid_t)k->tgid, 0) != 0 && errno == ESRCH;
 }
@@ -474,23 +445,20 @@ static int add_stack_ref(const void *key, const void *value, void *ctx)
 	const struct shmem_writer_key *k = key;
 
 	(void)value;
-	return k->stack_id < 0 ? 0 : wid_set_add(ctx, (__u32)k->stack_id);
+	return k->stack_id < 0 ? 0 : id_set_add(ctx, (__u64)k->stack_id);
 }
 
 static bool stack_unreferenced(const void *key, const void *value, void *ctx)
 {
-	const struct wid_set *s = ctx;
-
 	(void)value;
-	return !s->n || !bsearch(key, s->ids, s->n, sizeof(__u32), cmp_u32);
+	return !id_set_has(ctx, *(const __u32 *)key);
 }
 
 static struct map_prune stack_prune;
 
 static void prune_writers(struct shmem_bpf *skel)
 {
-	if (owning.n) /* ids is NULL until a page was seen */
-		qsort(owning.ids, owning.n, sizeof(*owning.ids), cmp_u32);
+	id_set_sort(&owning);
 	/* Unreadable, the table is left as it is: the report still stands. */
 	map_prune(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
 		  sizeof(struct shmem_writer_val), &writer_prune, writer_idle, &owning);
@@ -500,18 +468,17 @@ static void prune_writers(struct shmem_bpf *skel)
 	 * writer table and the delete would lose its frames (shown without
 	 * a stack, never under another one's). */
 	if (env.stacks) {
-		struct wid_set refs = {};
+		struct id_set refs = { 0 };
 
 		if (map_for_each(bpf_map__fd(skel->maps.writers), sizeof(struct shmem_writer_key),
 				 sizeof(struct shmem_writer_val), add_stack_ref, &refs) == 0) {
-			if (refs.n)
-				qsort(refs.ids, refs.n, sizeof(*refs.ids), cmp_u32);
+			id_set_sort(&refs);
 			map_prune(bpf_map__fd(skel->maps.stacks), sizeof(__u32),
 				  SHMEM_STACK_DEPTH * sizeof(__u64), &stack_prune, stack_unreferenced,
 				  &refs);
 			ucounters[SHC_STACKS_PRUNED] = stack_prune.pruned;
 		}
-		free(refs.ids);
+		id_set_free(&refs);
 	}
 }
 
@@ -583,9 +550,9 @@ static int build_report(struct shmem_bpf *skel, struct sh_report *r, struct sh_w
 		}
 	}
 	/* Writers that own a page (pending runs included), for pruning. */
-	owning.n = 0;
+	id_set_clear(&owning);
 	for (i = 0; i < nrecs; i++)
-		if (wid_set_add(&owning, recs[i].wid)) {
+		if (id_set_add(&owning, recs[i].wid)) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -882,8 +849,7 @@ cleanup:
 	sh_table_free(&table);
 	map_prune_free(&writer_prune);
 	map_prune_free(&stack_prune);
-	free(owning.ids);
-	owning = (struct wid_set){ 0 };
+	id_set_free(&owning);
 	sh_stacks_free();
 	cgroup_cache_free();
 	return err ? EXIT_RUNTIME : EXIT_OK;

@@ -31,17 +31,25 @@ wait_line "$TMP/hold" '^waiting' || fail "holder did not start"
 # Ten tracers at once, each checking one thing: everything from the holder
 # (JSON, text, --exact-stacks), --older (nothing is an hour old; 1 s),
 # --kind vmalloc, a tiny allocs map that must report drops, -z, -Z, -s.
-start_tracer main -p $HPID --json -T 0 1
-start_tracer older -p $HPID --json -T 0 --older 3600 1
-start_tracer kind -p $HPID --json -T 0 --kind vmalloc 1
-start_tracer small -p $HPID --json -T 0 --max-allocs 16 1
-start_tracer text -p $HPID -T 0 1
-start_tracer exact -p $HPID --json -T 0 --exact-stacks 1
-start_tracer older1 -p $HPID --json -T 0 --older 1 1
-start_tracer big -p $HPID --json -T 0 -z 16k 1
-start_tracer tiny -p $HPID --json -T 0 -Z 64 1
-start_tracer sample -p $HPID --json -T 0 -s 4 1
+declare -A OPTS=(
+	[main]=''			[older]='--older 3600'
+	[kind]='--kind vmalloc'		[small]='--max-allocs 16'
+	[text]='text'			[exact]='--exact-stacks'
+	[older1]='--older 1'		[big]='-z 16k'
+	[tiny]='-Z 64'			[sample]='-s 4')
 all="main older kind small text exact older1 big tiny sample"
+# KERNEL_HOLD_QUICK=1 (tests/vm: in a TCG guest ten tracers reporting every
+# second made this file take 380-390 s): only the tracers whose BPF side
+# differs (main: every hook; kind: vmalloc alone; exact: no fingerprint
+# hook).  The other options filter in userspace, the same on every kernel,
+# and the host suite runs them.
+[ -n "${KERNEL_HOLD_QUICK:-}" ] && all="main kind exact"
+has() { [[ " $all " == *" $1 "* ]]; }
+for t in $all; do
+	# shellcheck disable=SC2086 # OPTS holds several words
+	if [ "$t" = text ]; then start_tracer text -p $HPID -T 0 1
+	else start_tracer "$t" -p $HPID --json -T 0 ${OPTS[$t]} 1; fi
+done
 for t in $all; do
 	wait_line "$TMP/$t.err" 'tracing kernel allocations' 20 ||
 		fail "$t tracer started" "$(cat "$TMP/$t.err")"
@@ -57,7 +65,8 @@ named_ids() {
 ours=$(comm -12 <(held_prog_ids $(for t in $all; do eval echo \$${t}_pid; done)) <(named_ids))
 # 4 per tracer, but --kind vmalloc has no slab hooks and --exact-stacks no
 # sys_enter hook.
-check_eq "programs loaded (4 x 10 tracers - 3)" 37 "$(wc -w <<<"$ours")"
+n=$(wc -w <<<"$all")
+check_eq "programs loaded (4 x $n tracers - 3)" $((4 * n - 3)) "$(wc -w <<<"$ours")"
 
 kill -USR1 $HPID
 wait_line "$TMP/hold" '^held' || fail "holder held"
@@ -114,36 +123,38 @@ wait_reports "$TMP/exact.out" 1
 check_eq "--exact-stacks walks every time" 0 "$(jq_get "$TMP/exact.out" '.tracked.stacks_reused')"
 check_eq "--exact-stacks: pipe write files exactly N" $N "$(pipe_files "$TMP/exact.out" alloc_file_clone)"
 check_ge "--exact-stacks: eventfd contexts" $N "$(count_direct "$TMP/exact.out" kmalloc do_eventfd)"
-check_eq "--older 3600 reports nothing this young" "0" \
-	"$(jq_get "$TMP/older.out" '.stacks | length')"
-wait_reports "$TMP/older1.out" 2
-check_ge "--older 1 keeps what has lived 1 s (eventfds)" $N \
-	"$(count_direct "$TMP/older1.out" kmalloc do_eventfd)"
-check_eq "--older 1 agrees with the totals of its rows" "true" \
-	"$(jq_get "$TMP/older1.out" '([.stacks[].bytes] | add) == ([.totals[].bytes] | add)')"
-check_eq "-z 16k: no allocation under 16 KiB" "true" \
-	"$(jq_get "$TMP/big.out" '[.stacks[] | .bytes >= .count * 16384] | all')"
-check_eq "-z 16k: thread stacks kept (as many as the main tracer saw)" "$threads" \
-	"$(count "$TMP/big.out" vmalloc copy_process)"
-check_eq "-Z 64: no allocation over 64 bytes" "true" \
-	"$(jq_get "$TMP/tiny.out" '[.stacks[] | .bytes <= .count * 64] | all and length > 0')"
-check_ge "-Z 64: eventfd contexts (64 B) kept: the bound is inclusive" $N \
-	"$(count_direct "$TMP/tiny.out" kmalloc do_eventfd)"
-check_eq "-Z 64: socket inodes filtered out" 0 \
-	"$(count_cache "$TMP/tiny.out" sock_inode_cache __sys_socket)"
-# One in four: P(0 of 64) is 1e-8, and never all 64.
-sampled=$(count_direct "$TMP/sample.out" kmalloc do_eventfd)
-if [ "$sampled" -ge 1 ] && [ "$sampled" -lt $N ]; then pass "-s 4 tracks a sample ($sampled of $N eventfds)"
-else fail "-s 4 tracks a sample" "$sampled of $N"; fi
-check_ge "-s 4 counts what it skipped" $N "$(jq_get "$TMP/sample.out" '.tracked.sampled_out')"
+if has older; then
+	check_eq "--older 3600 reports nothing this young" "0" \
+		"$(jq_get "$TMP/older.out" '.stacks | length')"
+	wait_reports "$TMP/older1.out" 2
+	check_ge "--older 1 keeps what has lived 1 s (eventfds)" $N \
+		"$(count_direct "$TMP/older1.out" kmalloc do_eventfd)"
+	check_eq "--older 1 agrees with the totals of its rows" "true" \
+		"$(jq_get "$TMP/older1.out" '([.stacks[].bytes] | add) == ([.totals[].bytes] | add)')"
+	check_eq "-z 16k: no allocation under 16 KiB" "true" \
+		"$(jq_get "$TMP/big.out" '[.stacks[] | .bytes >= .count * 16384] | all')"
+	check_eq "-z 16k: thread stacks kept (as many as the main tracer saw)" "$threads" \
+		"$(count "$TMP/big.out" vmalloc copy_process)"
+	check_eq "-Z 64: no allocation over 64 bytes" "true" \
+		"$(jq_get "$TMP/tiny.out" '[.stacks[] | .bytes <= .count * 64] | all and length > 0')"
+	check_ge "-Z 64: eventfd contexts (64 B) kept: the bound is inclusive" $N \
+		"$(count_direct "$TMP/tiny.out" kmalloc do_eventfd)"
+	check_eq "-Z 64: socket inodes filtered out" 0 \
+		"$(count_cache "$TMP/tiny.out" sock_inode_cache __sys_socket)"
+	# One in four: P(0 of 64) is 1e-8, and never all 64.
+	sampled=$(count_direct "$TMP/sample.out" kmalloc do_eventfd)
+	if [ "$sampled" -ge 1 ] && [ "$sampled" -lt $N ]; then pass "-s 4 tracks a sample ($sampled of $N eventfds)"
+	else fail "-s 4 tracks a sample" "$sampled of $N"; fi
+	check_ge "-s 4 counts what it skipped" $N "$(jq_get "$TMP/sample.out" '.tracked.sampled_out')"
+	check_ge "a full allocs map is a counted drop" 1 "$(jq_get "$TMP/small.out" '.dropped.allocs_map_full')"
+	small=$(jq_get "$TMP/small.out" '[.stacks[].count] | add // 0')
+	if [ "$small" -ge 1 ] && [ "$small" -le 16 ]; then pass "a 16-entry allocs map tracks at most 16 ($small)"
+	else fail "a 16-entry allocs map tracks at most 16" "$small"; fi
+fi
 check_eq "--kind vmalloc reports only vmalloc" '["vmalloc"]' \
 	"$(jq_get "$TMP/kind.out" '[.stacks[].kind] | unique | tostring')"
 check_eq "--kind vmalloc sees the thread stacks the main tracer saw" "$threads" \
 	"$(count "$TMP/kind.out" vmalloc copy_process)"
-check_ge "a full allocs map is a counted drop" 1 "$(jq_get "$TMP/small.out" '.dropped.allocs_map_full')"
-small=$(jq_get "$TMP/small.out" '[.stacks[].count] | add // 0')
-if [ "$small" -ge 1 ] && [ "$small" -le 16 ]; then pass "a 16-entry allocs map tracks at most 16 ($small)"
-else fail "a 16-entry allocs map tracks at most 16" "$small"; fi
 
 kill -USR1 $HPID
 wait_line "$TMP/hold" '^released' || fail "holder released"
@@ -177,9 +188,11 @@ for t in $all; do
 	wait "$(eval echo \$${t}_pid)"
 	check_eq "$t tracer exits 0 on SIGTERM" 0 $?
 done
-check "text report has the summary line" grep -q '^summary: slab tracked' "$TMP/text.out"
-check "text report has the dropped line" grep -q '^dropped: .*recursion misses [0-9]' "$TMP/text.out"
-check "text report names the eventfd stack" grep -q 'do_eventfd' "$TMP/text.out"
+if has text; then
+	check "text report has the summary line" grep -q '^summary: slab tracked' "$TMP/text.out"
+	check "text report has the dropped line" grep -q '^dropped: .*recursion misses [0-9]' "$TMP/text.out"
+	check "text report names the eventfd stack" grep -q 'do_eventfd' "$TMP/text.out"
+fi
 # Programs are freed asynchronously after the last fd closes.
 for ((i = 0; i < 50; i++)); do
 	left=$(comm -12 <(echo "$ours") <(loaded_prog_ids) | wc -w)
