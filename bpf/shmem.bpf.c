@@ -512,8 +512,10 @@ static __always_inline __u64 clock_now(void)
  * what lets userspace order deletes against it).  Anything else sends the
  * pending run and starts a new one.  A run that cannot be sent counts as
  * dropped adds of its inode, page for page, as a single add would. */
-static __always_inline void add_pages(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+static __always_inline void add_pages(void *mapping, __u32 dev, __u64 ino, __u64 index, __u32 nr,
+				      __u32 wid)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 now = clock_now();
 	struct shmem_run *r;
 	__u32 zero = 0;
@@ -538,7 +540,9 @@ static __always_inline void add_pages(__u32 dev, __u64 ino, __u64 index, __u32 n
 	r->gen++;
 	barrier();
 	*r = (struct shmem_run){ .ino = ino, .first = index, .seq = now, .dev = dev, .nr = nr,
-				 .wid = wid, .gen = r->gen };
+				 .wid = wid, .gen = r->gen, .mapping = (__u64)mapping,
+				 .css_set = (__u64)task->cgroups, .tgid = task->tgid,
+				 .comm = { *(__u64 *)&task->comm[0], *(__u64 *)&task->comm[8] } };
 	barrier();
 	r->gen++;
 }
@@ -564,11 +568,12 @@ static __always_inline bool record_dev(__u32 dev, __u64 ino, __u32 nr)
 	return true;
 }
 
-static __always_inline bool emit_add(__u32 dev, __u64 ino, __u64 index, __u32 nr, __u32 wid)
+static __always_inline bool emit_add(void *mapping, __u32 dev, __u64 ino, __u64 index, __u32 nr,
+				     __u32 wid)
 {
 	if (!record_dev(dev, ino, nr))
 		return false;
-	add_pages(dev, ino, index, nr, wid);
+	add_pages(mapping, dev, ino, index, nr, wid);
 	return true;
 }
 
@@ -662,8 +667,8 @@ int BPF_PROG(tp_lruvec_state, struct mem_cgroup *memcg, int item, int val)
 	/* The devs lookup is skipped while a thread keeps adding to the
 	 * device it added to last. */
 	if (s->last_dev == dev && dev)
-		add_pages(dev, ino, index, val, cached_writer_id(ctx, s));
-	else if (emit_add(dev, ino, index, val, cached_writer_id(ctx, s)))
+		add_pages(NULL, dev, ino, index, val, cached_writer_id(ctx, s));
+	else if (emit_add(NULL, dev, ino, index, val, cached_writer_id(ctx, s)))
 		s->last_dev = dev;
 	return 0;
 }
@@ -743,32 +748,68 @@ static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u
 	return true;
 }
 
+/* A folio's page count by a plain load of its flags: this is the hot path,
+ * where folio_pages()'s helper call per read costs more than the rest of
+ * an extension.  flags is the first word of struct folio (struct page's)
+ * on every kernel, a plain unsigned long or (v6.18) memdesc_flags_t. */
+static __always_inline __u32 cached_folio_pages(struct folio *folio)
+{
+	int head = bpf_core_enum_value(enum pageflags, PG_head);
+
+	if (!(*(unsigned long *)folio & (1UL << head)))
+		return 1;
+	return 1u << folio_order_large(folio);
+}
+
 /* The return value comes from bpf_get_func_ret(), not a BPF_PROG argument:
  * its position moves with the signature (6.1 has a sixth argument,
  * charge_mm, which 6.2+ dropped). */
 SEC("fexit/shmem_add_to_page_cache")
 int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
 {
+	struct address_space *mapping;
+	struct task_struct *task;
 	__u64 ino, idx, ret = 0;
 	struct alloc_slot *s;
-	__u32 dev, wid;
+	struct shmem_run *r;
+	__u32 dev, wid, nr, zero = 0;
 
 	if (empty_progs)
 		return 0;
-	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0 || !cached_folio_id(folio, &dev, &ino, &idx))
+	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0)
+		return 0;
+	mapping = folio->mapping;
+	idx = folio->index;
+	nr = cached_folio_pages(folio);
+	/* Nearly every add extends this CPU's run for the same writer (each
+	 * page of a sequential write, or of faults in order): then plain
+	 * loads and one increment, nothing looked up but the slot (struct
+	 * shmem_run's BPF-side fields).  Target: the floor + 1 point of a
+	 * 4 KiB tmpfs write (scripts/bench-shmem). */
+	r = coalesce && !want_stacks ? bpf_map_lookup_elem(&runs, &zero) : NULL;
+	if (r && r->nr && r->mapping == (__u64)mapping && r->first + r->nr == idx &&
+	    r->seq == clock_now() && r->nr <= SHMEM_MAX_RUN_PAGES - nr) {
+		task = bpf_get_current_task_btf();
+		if (r->tgid == (__u32)task->tgid && r->css_set == (__u64)task->cgroups &&
+		    r->comm[0] == *(__u64 *)&task->comm[0] && r->comm[1] == *(__u64 *)&task->comm[8]) {
+			r->nr += nr;
+			return 0;
+		}
+	}
+	if (!cached_folio_id(folio, &dev, &ino, &idx))
 		return 0;
 	/* As in tp_lruvec_state: the writer id and the device are cached per
 	 * thread; interning a writer each time costs more than the rest. */
 	s = bpf_task_storage_get(&slots, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!s) {
-		emit_add(dev, ino, idx, folio_pages(folio), writer_id(ctx));
+		emit_add(mapping, dev, ino, idx, nr, writer_id(ctx));
 		return 0;
 	}
 	wid = cached_writer_id(ctx, s);
 	if (s->last_dev == dev && dev)
-		add_pages(dev, ino, idx, folio_pages(folio), wid);
-	else if (emit_add(dev, ino, idx, folio_pages(folio), wid))
+		add_pages(mapping, dev, ino, idx, nr, wid);
+	else if (emit_add(mapping, dev, ino, idx, nr, wid))
 		s->last_dev = dev;
 	return 0;
 }

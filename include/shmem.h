@@ -88,6 +88,18 @@ struct shmem_run {
 	/* Odd while the BPF side replaces the run: userspace reads the slots
 	 * twice and keeps a CPU's run when both copies agree and gen is even. */
 	__u32 gen;
+	/* BPF side only (userspace ignores them): what lets the fentry add
+	 * extend the run without looking the writer or the inode up.  The
+	 * folio's address_space stands for (dev, ino): an inode cannot be
+	 * freed and its address_space reused while its run is pending, since
+	 * its pages' removal moves the clock, which closes the run.  The
+	 * writer key (struct shmem_writer_key) is a function of the task's
+	 * tgid, css_set (both cgroup ids) and comm. */
+	__u64 mapping;
+	__u64 css_set;
+	__u64 comm[SHMEM_COMM_LEN / 8];
+	__u32 tgid;
+	__u32 pad;
 };
 
 #define SHMEM_PF_SWAPPED 1u
@@ -114,9 +126,7 @@ struct shmem_writer_key {
 
 struct shmem_writer_val {
 	__u32 wid;
-	/* Odd while the BPF side replaces the run: userspace reads the slots
-	 * twice and keeps a CPU's run when both copies agree and gen is even. */
-	__u32 gen;
+	__u32 pad;
 };
 
 /* Counters, summed over CPUs by userspace; every drop is reported.  The
