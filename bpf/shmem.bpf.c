@@ -129,7 +129,7 @@ struct alloc_slot {
 	struct page *page;
 	__u32 order;
 	__u32 wid;
-	void *css_set;
+	__u64 css_set;
 	__u64 comm[SHMEM_COMM_LEN / 8];
 	__u32 last_dev;		/* already in the devs table */
 	__u32 neg_pending;	/* NR_SHMEM just fell by this much here */
@@ -403,25 +403,36 @@ static __always_inline __u32 writer_id(void *ctx)
 	return SHMEM_WID_UNKNOWN;
 }
 
+/* The task's side of its writer key but the tgid (the css_set gives both
+ * cgroup ids): what a cached writer id (alloc_slot) or a pending run
+ * (shmem_run) keeps to tell that the current task is still the same writer.
+ * Plain loads from the trusted current task: a helper call each would cost
+ * more than the whole comparison. */
+static __always_inline bool same_task_key(struct task_struct *task, __u64 css_set,
+					  const __u64 *comm)
+{
+	return css_set == (__u64)task->cgroups && comm[0] == *(__u64 *)&task->comm[0] &&
+	       comm[1] == *(__u64 *)&task->comm[8];
+}
+
+static __always_inline void keep_task_key(struct task_struct *task, __u64 *css_set, __u64 *comm)
+{
+	*css_set = (__u64)task->cgroups;
+	comm[0] = *(__u64 *)&task->comm[0];
+	comm[1] = *(__u64 *)&task->comm[8];
+}
+
 static __always_inline __u32 cached_writer_id(void *ctx, struct alloc_slot *s)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	void *css = task->cgroups;
-	__u64 c0, c1;
 
 	/* A stack differs per add: nothing to cache. */
 	if (want_stacks)
 		return writer_id(ctx);
-	/* Plain loads from the trusted current task: a helper call each
-	 * would cost more than the whole check. */
-	c0 = *(__u64 *)&task->comm[0];
-	c1 = *(__u64 *)&task->comm[8];
-	if (s->wid && s->css_set == css && s->comm[0] == c0 && s->comm[1] == c1)
+	if (s->wid && same_task_key(task, s->css_set, s->comm))
 		return s->wid;
 	s->wid = writer_id(ctx);
-	s->css_set = css;
-	s->comm[0] = c0;
-	s->comm[1] = c1;
+	keep_task_key(task, &s->css_set, s->comm);
 	return s->wid;
 }
 
@@ -505,6 +516,14 @@ static __always_inline __u64 clock_now(void)
 	return *(volatile __u64 *)&del_clock;
 }
 
+/* The pending run r ends just before page index, and may take nr more
+ * pages: the clock did not move since it began (now is the clock's value). */
+static __always_inline bool run_reaches(struct shmem_run *r, __u64 index, __u32 nr, __u64 now)
+{
+	return r->nr && r->first + r->nr == index && r->seq == now &&
+	       r->nr <= SHMEM_MAX_RUN_PAGES - nr;
+}
+
 /* An add of nr pages from index, its device already in the devs table.
  * It extends this CPU's pending run when it is the run's next page, from
  * the same writer, and no delete was sent since the run began (the clock
@@ -525,8 +544,7 @@ static __always_inline void add_pages(void *mapping, __u32 dev, __u64 ino, __u64
 		emit(SHMEM_EV_ADD, dev, ino, index, nr, wid, now);
 		return;
 	}
-	if (r->nr && r->seq == now && r->ino == ino && r->dev == dev && r->wid == wid &&
-	    r->first + r->nr == index && r->nr <= SHMEM_MAX_RUN_PAGES - nr) {
+	if (run_reaches(r, index, nr, now) && r->ino == ino && r->dev == dev && r->wid == wid) {
 		r->nr += nr;
 		return;
 	}
@@ -541,8 +559,8 @@ static __always_inline void add_pages(void *mapping, __u32 dev, __u64 ino, __u64
 	barrier();
 	*r = (struct shmem_run){ .ino = ino, .first = index, .seq = now, .dev = dev, .nr = nr,
 				 .wid = wid, .gen = r->gen, .mapping = (__u64)mapping,
-				 .css_set = (__u64)task->cgroups, .tgid = task->tgid,
-				 .comm = { *(__u64 *)&task->comm[0], *(__u64 *)&task->comm[8] } };
+				 .tgid = task->tgid };
+	keep_task_key(task, &r->css_set, r->comm);
 	barrier();
 	r->gen++;
 }
@@ -727,10 +745,8 @@ int BPF_PROG(tp_lru_insertion, struct folio *folio)
  * about to be removed): its mapping is a plain address_space, never tagged,
  * so the chain is walked with BTF loads (the verifier makes each a guarded
  * load) instead of one bpf_probe_read_kernel call per field. */
-static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
-					    __u64 *index)
+static __always_inline bool mapping_id(struct address_space *mapping, __u32 *dev, __u64 *ino)
 {
-	struct address_space *mapping = folio->mapping;
 	struct super_block *sb;
 	struct inode *host;
 
@@ -744,8 +760,14 @@ static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u
 		return false;
 	*dev = sb->s_dev;
 	*ino = host->i_ino;
-	*index = folio->index;
 	return true;
+}
+
+static __always_inline bool cached_folio_id(struct folio *folio, __u32 *dev, __u64 *ino,
+					    __u64 *index)
+{
+	*index = folio->index;
+	return mapping_id(folio->mapping, dev, ino);
 }
 
 /* A folio's page count by a plain load of its flags: this is the hot path,
@@ -763,13 +785,16 @@ static __always_inline __u32 cached_folio_pages(struct folio *folio)
 
 /* The return value comes from bpf_get_func_ret(), not a BPF_PROG argument:
  * its position moves with the signature (6.1 has a sixth argument,
- * charge_mm, which 6.2+ dropped). */
+ * charge_mm, which 6.2+ dropped).  The mapping and index are the first
+ * arguments' (the function sets folio->mapping and folio->index from them):
+ * read from the trampoline's frame by plain loads, where the folio's
+ * fields would each be a guarded load (about 8 instructions on x86). */
 SEC("fexit/shmem_add_to_page_cache")
-int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
+int BPF_PROG(fx_add_to_page_cache, struct folio *folio, struct address_space *mapping,
+	     unsigned long index)
 {
-	struct address_space *mapping;
 	struct task_struct *task;
-	__u64 ino, idx, ret = 0;
+	__u64 ino, idx = index, ret = 0;
 	struct alloc_slot *s;
 	struct shmem_run *r;
 	__u32 dev, wid, nr, zero = 0;
@@ -778,8 +803,6 @@ int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
 		return 0;
 	if (bpf_get_func_ret(ctx, &ret) || (int)ret != 0)
 		return 0;
-	mapping = folio->mapping;
-	idx = folio->index;
 	nr = cached_folio_pages(folio);
 	/* Nearly every add extends this CPU's run for the same writer (each
 	 * page of a sequential write, or of faults in order): then plain
@@ -787,16 +810,14 @@ int BPF_PROG(fx_add_to_page_cache, struct folio *folio)
 	 * shmem_run's BPF-side fields).  Target: the floor + 1 point of a
 	 * 4 KiB tmpfs write (scripts/bench-shmem). */
 	r = coalesce && !want_stacks ? bpf_map_lookup_elem(&runs, &zero) : NULL;
-	if (r && r->nr && r->mapping == (__u64)mapping && r->first + r->nr == idx &&
-	    r->seq == clock_now() && r->nr <= SHMEM_MAX_RUN_PAGES - nr) {
+	if (r && r->mapping == (__u64)mapping && run_reaches(r, idx, nr, clock_now())) {
 		task = bpf_get_current_task_btf();
-		if (r->tgid == (__u32)task->tgid && r->css_set == (__u64)task->cgroups &&
-		    r->comm[0] == *(__u64 *)&task->comm[0] && r->comm[1] == *(__u64 *)&task->comm[8]) {
+		if (r->tgid == (__u32)task->tgid && same_task_key(task, r->css_set, r->comm)) {
 			r->nr += nr;
 			return 0;
 		}
 	}
-	if (!cached_folio_id(folio, &dev, &ino, &idx))
+	if (!mapping_id(mapping, &dev, &ino))
 		return 0;
 	/* As in tp_lruvec_state: the writer id and the device are cached per
 	 * thread; interning a writer each time costs more than the rest. */
