@@ -66,11 +66,12 @@ fi
 [ "$SET" = fentry ] &&
 	check "-v names the fentry hooks in use" grep -q 'fexit/shmem_add_to_page_cache: in use' "$TMP/a.err"
 
-# run VAR ARGS...: runs the writer, sets VAR_pid/VAR_ino/VAR_holder/VAR_shmid.
+# run VAR ARGS...: runs the writer, sets VAR_pid/VAR_ino/VAR_holder/VAR_shmid
+# (RUNNER: a command to run it under, e.g. taskset).
 run() {
 	local var=$1 out k v
 	shift
-	out=$("$W" "$@") || fail "writer $*"
+	out=$(${RUNNER:-} "$W" "$@") || fail "writer $*"
 	for k in pid ino holder shmid; do
 		v=$(grep -o "$k=[0-9]*" <<<"$out" | head -n 1 | cut -d= -f2)
 		printf -v "${var}_$k" '%s' "$v"
@@ -110,6 +111,15 @@ run evil -n "$EVIL" write "$MNT/evil" 8192
 run race race "$MNT/race" 1048576 20
 run runl race_unlink "$MNT/runl" 1048576
 run ilv interleave "$MNT/ilv1" "$MNT/ilv2" 524288
+# One run of pages on one CPU whose writer key changes halfway: the comm
+# (a thread renamed between two 256 KiB writes), then the process (a second
+# writer appending where the first stopped, on the same CPU).  Pages that
+# extend a pending run are decided from the run alone (fentry), so these
+# must still split the run.
+run ren rename "$MNT/ren" 262144 renamed-writer
+cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[,-].*//')
+RUNNER="taskset -c $cpu" run app1 pwrite "$MNT/app" 0 262144
+RUNNER="taskset -c $cpu" run app2 pwrite "$MNT/app" 262144 262144
 ilv2_ino=$(stat -c %i "$MNT/ilv2")
 
 # snapshot: wait for a report that started after this call, keep it.
@@ -161,6 +171,12 @@ check_all() {
 		"$(ino_q "$MDEV" "$runl_ino" .bytes | grep -v null)"
 	check_file "interleaved writes, first file ($when)" "$MDEV" "$ilv_ino" "$(blocks "$MNT/ilv1")" "$ilv_pid"
 	check_file "interleaved writes, second file ($when)" "$MDEV" "$ilv2_ino" "$(blocks "$MNT/ilv2")" "$ilv_pid"
+	check_eq "one run, renamed halfway ($when): bytes per comm" \
+		"renamed-writer $ren_pid 262144,shmem_writer $ren_pid 262144" \
+		"$(ino_q "$MDEV" "$ren_ino" '[.writers[] | "\(.comm) \(.pid) \(.bytes)"] | sort | join(",")')"
+	check_eq "one run, a second process appends on the same CPU ($when): bytes per pid" \
+		"$(printf '%s\n' "$app1_pid 262144" "$app2_pid 262144" | LC_ALL=C sort | paste -sd,)" \
+		"$(ino_q "$MDEV" "$app1_ino" '[.writers[] | "\(.pid) \(.bytes)"] | sort | join(",")')"
 	check_eq "overwrite ($when): bytes == ground truth" "$(blocks "$MNT/over")" \
 		"$(ino_q "$MDEV" "$first_ino" .bytes)"
 	check_eq "overwrite ($when): first writer keeps its pages" "$first_pid 262144" \

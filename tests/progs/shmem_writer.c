@@ -15,6 +15,9 @@
  *   memfd NAME BYTES            memfd_create + write, child holds the fd
  *   shanon BYTES                MAP_SHARED|MAP_ANONYMOUS, child holds it
  *   sysv KEY BYTES              shmget+shmat, store, detach, leave it
+ *   rename PATH BYTES COMM      write BYTES, rename the thread COMM, write
+ *                               BYTES more: one run of pages on one CPU, two
+ *                               writer keys (the comm is part of the key)
  *   interleave PATH PATH2 BYTES 4 KiB writes to the two files in turn (no
  *                               two consecutive adds extend one run)
  *   race PATH BYTES ROUNDS      per round: write BYTES on one CPU, then on
@@ -279,6 +282,15 @@ int main(int argc, char **argv)
 			p[i] = 1;
 		shmdt(p);
 		printf("pid=%d shmid=%d\n", getpid(), id);
+	} else if (strcmp(op, "rename") == 0 && argc == 5) {
+		pin(0);
+		fd = open(argv[2], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			die("open");
+		write_all(fd, atoll(argv[3]));
+		prctl(PR_SET_NAME, argv[4]);
+		write_all(fd, atoll(argv[3]));
+		report(fd);
 	} else if (strcmp(op, "interleave") == 0 && argc == 5) {
 		long long left = atoll(argv[4]), off;
 		struct stat st;
