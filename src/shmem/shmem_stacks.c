@@ -64,16 +64,46 @@ static struct ring_buffer *watch_rb;
 static pthread_t watch_thread;
 static atomic_bool watch_stop;
 static bool watching;
-/* MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=1: tests make every writer gone (its
- * /proc entry reaped, up to 10 s) before its maps are read, to test the
- * mappings the event carries whatever the machine's speed. */
-static bool wait_gone;
+/* MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=COMM[,COMM...]: tests make every writer
+ * of those names gone (its /proc entry reaped, up to 10 s) before its maps
+ * are read, to test the mappings the event carries whatever the machine's
+ * speed.  Only those names: any other writer on the machine (another
+ * tracer's libbpf faulting in its shared-anonymous global data) lives on,
+ * and a 10 s wait for each let the test's writers overflow the ring. */
+static const char *wait_gone;
+
+static bool waited_for(pid_t tgid)
+{
+	char path[32], comm[32] = "";
+	const char *p = wait_gone;
+	size_t n, len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", tgid);
+	f = fopen(path, "r");
+	if (!f)
+		return false; /* gone already */
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	n = strlen(comm);
+	while (*p) {
+		len = strcspn(p, ",");
+		if (len == n && strncmp(p, comm, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
 
 static void wait_until_gone(pid_t tgid)
 {
 	char dir[32];
 	int i;
 
+	if (!waited_for(tgid))
+		return;
 	snprintf(dir, sizeof(dir), "/proc/%d", tgid);
 	for (i = 0; i < 1000 && access(dir, F_OK) == 0; i++)
 		usleep(10000);
@@ -106,7 +136,9 @@ int sh_stacks_watch_start(int ring_fd)
 {
 	int err;
 
-	wait_gone = env_flag("MEMLEAKBPF_SHMEM_TEST_WAIT_GONE");
+	wait_gone = getenv("MEMLEAKBPF_SHMEM_TEST_WAIT_GONE");
+	if (wait_gone && !*wait_gone)
+		wait_gone = NULL;
 	watch_rb = ring_buffer__new(ring_fd, on_writer, NULL, NULL);
 	if (!watch_rb)
 		return -errno;
