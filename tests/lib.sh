@@ -150,3 +150,14 @@ kernel_hold_traced() {
 	wait "$kt"
 	TRACER_RC=$?
 }
+
+# container_layer DIR PROG: an image layer in DIR holding PROG and the
+# libraries it loads (ld.so, libc) at their paths, as a container's lower
+# layer
+container_layer() {
+	local f
+	for f in "$2" $(ldd "$2" | grep -o '/[^ ]*' | sort -u); do
+		mkdir -p "$1$(dirname "$f")"
+		cp -L "$f" "$1$f"
+	done
+}

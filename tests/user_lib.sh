@@ -28,16 +28,6 @@ frame_lines() {
 frame_file() {
 	tail -n 1 "$1" | jq -r --arg f "$2" '[.stacks[].frames[] | select(.function == $f) | .file // "null" | split("/") | last] | unique | join(",")'
 }
-# container_layer DIR PROG: an image layer in DIR holding PROG and the
-# libraries it loads (ld.so, libc) at their paths, as a container's lower
-# layer
-container_layer() {
-	local f
-	for f in "$2" $(ldd "$2" | grep -o '/[^ ]*' | sort -u); do
-		mkdir -p "$1$(dirname "$f")"
-		cp -L "$f" "$1$f"
-	done
-}
 # trace_go OUT PID: trace -p PID, and once the probes are in, let the
 # target (leaky usr1, blocked in sigwait) leak: no race with a fixed sleep,
 # whatever the machine's speed (TCG guests run this 10x slower).

@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/types.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ struct held_file {
 	int fd;		/* -1: could not be opened */
 	struct sym_module *sm;	/* opened at the first report that needs it */
 	bool sm_tried;
+	bool overlay;	/* the held file is on overlayfs (see same_file) */
 };
 
 struct xmap {
@@ -76,10 +79,50 @@ static int find_file(__u32 dev, __u64 ino)
 	return -1;
 }
 
+/* Whether the last component of path is name (BPF's copy of it, cut to
+ * sizeof(xmap.name) - 1 bytes). */
+static bool base_is(const char *path, size_t path_len, const char *name)
+{
+	const char *base = memrchr(path, '/', path_len);
+	size_t n = strlen(name);
+
+	base = base ? base + 1 : path;
+	path_len -= (size_t)(base - path);
+	if (!n || n > path_len || memcmp(base, name, n) != 0)
+		return false;
+	return n == path_len || n == sizeof(((struct xmap *)0)->name) - 1;
+}
+
+/* A container's file as BPF sees it and as /proc shows it.  Since 6.8 a
+ * mapping of an overlayfs file is its layer's file (vm_file is a backing
+ * file, what BPF reads), while /proc/PID/maps shows the overlay's: the
+ * overlay's device, and the layer file's inode number when the layers
+ * share a filesystem (Docker's overlay2; Documentation/filesystems/
+ * overlayfs.rst).  So a file held from /proc is v's file when (dev, ino)
+ * are equal, or when it is on overlayfs with v's inode number and name. */
+static bool same_file(const struct held_file *f, const struct procsyms_vma *v)
+{
+	if (f->ino != v->ino)
+		return false;
+	return f->dev == v->dev ||
+	       (f->overlay && v->name && base_is(f->path, strlen(f->path), v->name));
+}
+
+static int find_vma_file(const struct procsyms_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < nfiles; i++)
+		if (same_file(&files[i], v))
+			return (int)i;
+	return -1;
+}
+
 /* Holds the file of mapping e of process pid (under lock); its index or -1. */
 static int hold_file(pid_t pid, const struct maps_entry *e)
 {
 	struct held_file *nf;
+	struct statfs sfs;
 	char p[PATH_MAX];
 	int i = find_file(kdev(e->major, e->minor), e->inode), fd = -1;
 
@@ -99,6 +142,8 @@ static int hold_file(pid_t pid, const struct maps_entry *e)
 	}
 	files[nfiles] = (struct held_file){ .dev = kdev(e->major, e->minor), .ino = e->inode,
 					    .path = strndup(e->path, e->name_len), .fd = fd };
+	if (fd >= 0 && fstatfs(fd, &sfs) == 0)
+		files[nfiles].overlay = sfs.f_type == OVERLAYFS_SUPER_MAGIC;
 	if (!files[nfiles].path) {
 		if (fd >= 0)
 			close(fd);
@@ -136,8 +181,8 @@ static void add_xmap(struct proc_maps *p, const struct xmap *x)
 }
 
 /* A file no process of ours holds: look for it in every process's
- * mappings (dev and ino as the kernel gave them); its index or -1. */
-static int scan_for(__u32 dev, __u64 ino)
+ * mappings (same_file); its index or -1. */
+static int scan_for(const struct procsyms_vma *v)
 {
 	struct dirent *d;
 	struct maps maps;
@@ -156,10 +201,18 @@ static int scan_for(__u32 dev, __u64 ino)
 		snprintf(file, sizeof(file), "/proc/%d/maps", pid);
 		if (procfs_read_maps(file, &maps) != 0)
 			continue;
-		for (i = 0; i < maps.n && found < 0; i++)
-			if (maps.e[i].path[0] == '/' && maps.e[i].inode == ino &&
-			    kdev(maps.e[i].major, maps.e[i].minor) == dev)
-				found = hold_file(pid, &maps.e[i]);
+		for (i = 0; i < maps.n && found < 0; i++) {
+			const struct maps_entry *e = &maps.e[i];
+			int k;
+
+			if (e->path[0] != '/' || e->inode != v->ino ||
+			    (kdev(e->major, e->minor) != v->dev &&
+			     !(v->name && base_is(e->path, e->name_len, v->name))))
+				continue;
+			k = hold_file(pid, e);
+			if (k >= 0 && same_file(&files[k], v))
+				found = k;
+		}
 		maps_free(&maps);
 	}
 	closedir(dir);
@@ -252,9 +305,9 @@ bool procsyms_add_vma(pid_t tgid, const struct procsyms_vma *v)
 			pthread_mutex_unlock(&lock);
 			return true;
 		}
-	x.file = find_file(v->dev, v->ino);
+	x.file = find_vma_file(v);
 	if (x.file < 0)
-		x.file = scan_for(v->dev, v->ino);
+		x.file = scan_for(v);
 	snprintf(x.name, sizeof(x.name), "%s", v->name ? v->name : "");
 	add_xmap(p, &x);
 	pthread_mutex_unlock(&lock);

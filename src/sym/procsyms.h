@@ -26,7 +26,8 @@ int procsyms_note(pid_t tgid, bool reread);
 bool procsyms_known(pid_t tgid);
 /* Adds a mapping of tgid unless one just like it is known; its file is
  * found by (dev, ino) among the files held, or in any process's mappings
- * (at most every few seconds).  False when the file was found nowhere:
+ * (at most every few seconds); on overlayfs by inode and name (a layer's
+ * file as BPF sees it, the overlay's as /proc shows it: procsyms.c).  False when the file was found nowhere:
  * its frames will be named "ADDR [name+OFF]". */
 bool procsyms_add_vma(pid_t tgid, const struct procsyms_vma *v);
 /* "function (file:line) [module]", or what is known of frame `ip` (a

@@ -46,3 +46,45 @@ v1=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$holder/cgroup")
 cg=${v1:-$v2}
 check_eq "the holder's cgroup names the container" "$cg" "$(mq .namespace.cgroup)"
 check "text: the mount names the namespace" grep -q "$NSM \[mount ns of pid $holder sleep" "$TMP/t.txt"
+
+# --stacks in a container (own mount and pid namespaces, chrooted into an
+# overlay whose lower layer holds the writer and its libraries): a writer
+# gone before its /proc/PID/maps is read.  BPF read its mappings at the
+# write as the layer's files (the backing files of 6.8+), which /proc shows
+# as the overlay's: they are found through the container's other process
+# (the memfd's holder), by inode and name on the overlay.
+layer=$TMP/layers/$(printf '%064d' 0 | tr 0 c)/diff
+container_layer "$layer" "$W"
+mkdir -p "$TMP/upper" "$TMP/work" "$TMP/merged"
+MEMLEAKBPF_SHMEM_TEST_WAIT_GONE=shmem_writer "$MEMLEAKBPF" shmem --json --stacks 0.3 \
+	>"$TMP/c.json" 2>"$TMP/c.err" &
+ct=$!
+on_exit "kill $ct"
+wait_line "$TMP/c.json" '"mode"' 120 || fail "container: first report" "$(cat "$TMP/c.err")"
+cat >"$TMP/ctr.sh" <<'EOS'
+mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4" || exit 1
+mkdir -p "$4/shm" "$4/dev" && mount -t tmpfs tmpfs "$4/shm" && mount --bind /dev "$4/dev" || exit 1
+cd / && chroot "$4" "$5" memfd m 4096 >"$6.holder" || exit 1
+chroot "$4" "$5" write /shm/f 8192 >"$6" || exit 1
+exec sleep 600
+EOS
+unshare -m -p -f --mount-proc sh "$TMP/ctr.sh" "$layer" "$TMP/upper" "$TMP/work" "$TMP/merged" \
+	"$W" "$TMP/cw.out" >/dev/null 2>&1 &
+# the container's init (sleep, pid 1 in there) killed from out here takes
+# every process of its namespace with it (the memfd's holder)
+on_exit "pkill -9 -P $!"
+for _ in $(seq 300); do [ -s "$TMP/cw.out" ] && break; sleep 0.1; done
+cino=$(grep -o 'ino=[0-9]*' "$TMP/cw.out" | cut -d= -f2)
+check "container: the writer wrote" test -n "$cino"
+n=$(wc -l <"$TMP/c.json")
+for _ in $(seq 600); do [ "$(wc -l <"$TMP/c.json")" -ge $((n + 2)) ] && break; sleep 0.1; done
+kill -INT "$ct"
+wait "$ct"
+check_eq "container: exit status" 0 $?
+cq() { jq_get "$TMP/c.json" "[.inodes[] | select(.ino == ${cino:-0})][0].writers[0] | $1"; }
+check_eq "container: the gone writer's bytes" "8192 shmem_writer" "$(cq '"\(.bytes) \(.comm)"')"
+wline=$(grep -n 'write_all(fd, atoll(argv\[3\]))' tests/progs/shmem_writer.c | head -n 1 | cut -d: -f1)
+check_eq "container: its stack named: libc's write, main's line, from the layer's files" \
+	"true true" "$(cq '"\(any(.stack[]; test("write.*\\[libc"))) \(any(.stack[]; test("^main \\(.*shmem_writer.c:'"$wline"'\\) \\[shmem_writer\\]$")))"')"
+check_eq "container: no frame left unresolved (maps, events)" "0 0" \
+	"$(jq_get "$TMP/c.json" '"\(.counters.drop_writer_maps) \(.counters.drop_writer_events)"')"
