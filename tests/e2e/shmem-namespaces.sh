@@ -81,7 +81,9 @@ for _ in $(seq 600); do [ "$(wc -l <"$TMP/c.json")" -ge $((n + 2)) ] && break; s
 kill -INT "$ct"
 wait "$ct"
 check_eq "container: exit status" 0 $?
-cq() { jq_get "$TMP/c.json" "[.inodes[] | select(.ino == ${cino:-0})][0].writers[0] | $1"; }
+# (by path too: the inode number, 2, is also the first section's file's,
+# on its own tmpfs)
+cq() { jq_get "$TMP/c.json" "[.inodes[] | select(.ino == ${cino:-0} and (.path | endswith(\"/merged/shm/f\")))][0].writers[0] | $1"; }
 check_eq "container: the gone writer's bytes" "8192 shmem_writer" "$(cq '"\(.bytes) \(.comm)"')"
 wline=$(grep -n 'write_all(fd, atoll(argv\[3\]))' tests/progs/shmem_writer.c | head -n 1 | cut -d: -f1)
 check_eq "container: its stack named: libc's write, main's line, from the layer's files" \
