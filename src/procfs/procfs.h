@@ -19,6 +19,9 @@
  * files report size 0, so this reads until EOF, up to max bytes (larger files
  * are truncated and *truncated set).  Returns 0 or -errno. */
 int procfs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated);
+/* The command name of process pid (/proc/PID/comm, without its newline)
+ * into buf; false when the process is gone or unreadable (buf then ""). */
+bool procfs_read_comm(pid_t pid, char *buf, size_t len);
 
 /* ---- /proc/meminfo ---- */
 /* A line is "Name: N kB" or "Name: N"; any other text after the number

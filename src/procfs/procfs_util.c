@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,4 +191,25 @@ cleanup:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+bool procfs_read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[32];
+	bool ok;
+	FILE *f;
+
+	if (!len)
+		return false;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok;
 }

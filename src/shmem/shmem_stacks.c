@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/common.h"
+#include "procfs/procfs.h"
 #include "shmem/shmem_int.h"
 #include "sym/procsyms.h"
 
@@ -74,19 +75,12 @@ static const char *wait_gone;
 
 static bool waited_for(pid_t tgid)
 {
-	char path[32], comm[32] = "";
 	const char *p = wait_gone;
+	char comm[32];
 	size_t n, len;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", tgid);
-	f = fopen(path, "r");
-	if (!f)
+	if (!procfs_read_comm(tgid, comm, sizeof(comm)))
 		return false; /* gone already */
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
 	n = strlen(comm);
 	while (*p) {
 		len = strcspn(p, ",");

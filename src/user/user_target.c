@@ -86,19 +86,6 @@ static int pick_allocators(struct target *t, const char *lib, const char *prefix
 	return -ENOENT;
 }
 
-static void read_comm(struct target *t)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(t->comm, sizeof(t->comm), f))
-			t->comm[strcspn(t->comm, "\n")] = '\0';
-		fclose(f);
-	}
-}
 
 int target_attach_pid(struct target *t, pid_t pid, const char *lib, const char *prefix)
 {
@@ -128,7 +115,7 @@ int target_attach_pid(struct target *t, pid_t pid, const char *lib, const char *
 	snprintf(t->exe, sizeof(t->exe), "/proc/%d/root%s", pid, exe);
 	if (access(t->exe, R_OK) != 0)
 		snprintf(t->exe, sizeof(t->exe), "%s", path);
-	read_comm(t);
+	procfs_read_comm(t->pid, t->comm, sizeof(t->comm));
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	err = procfs_read_maps(path, &maps);
 	/* -EINVAL (no mapping line in it) leaves the executable alone */

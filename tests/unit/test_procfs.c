@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "procfs/cgroup.h"
 #include "procfs/procfs.h"
@@ -106,4 +107,17 @@ UNIT_SUITE(procfs_cgroup_procs)
 	n = 0;
 	CHECK("cgroup.procs: empty", cgroup_parse_procs("", 0, &pids, &n) == 0 && n == 0);
 	CHECK("cgroup_pids: a missing directory", cgroup_pids("/nonexistent-cg-z", &pids, &n) < 0 && n == 0);
+}
+
+UNIT_SUITE(procfs_comm)
+{
+	char comm[16] = "x", small[4] = "x";
+
+	CHECK("comm: this process's is read", procfs_read_comm(getpid(), comm, sizeof(comm)));
+	CHECK("comm: without its newline", comm[0] && !strchr(comm, '\n'));
+	CHECK("comm: cut to the buffer", procfs_read_comm(getpid(), small, sizeof(small)) &&
+						 strlen(small) <= 3 && !strchr(small, '\n'));
+	/* pid_max is at most 2^22: this pid cannot exist */
+	CHECK("comm: a gone process is false, buffer empty",
+	      !procfs_read_comm(1 << 23, comm, sizeof(comm)) && comm[0] == '\0');
 }
